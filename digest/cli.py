@@ -1,0 +1,121 @@
+"""The command line: parse options, call one function, turn `DigestError` into a message.
+
+A user error prints ``path:line: what is wrong — how to fix it`` and exits 1; a
+traceback is shown only with ``--verbose``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from dataclasses import replace
+from pathlib import Path
+
+from digest import __version__, archive, build, config, frontmatter, group
+from digest.errors import DigestError, Problem
+from digest.sources import files
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run digest; return the exit code."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--verbose", "-v", action="store_true", help="show tracebacks")
+    common.add_argument(
+        "-C", "--directory", type=Path, default=Path(), help="the project folder (default: here)"
+    )
+    parser = argparse.ArgumentParser(
+        prog="digest", description="Build a news digest site from saved articles.", parents=[common]
+    )
+    parser.add_argument("--version", action="version", version=f"digest {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    cmd = commands.add_parser("build", parents=[common], help="import the inbox and build the site")
+    cmd.add_argument("--strict", action="store_true", help="fail on any unreadable file")
+    cmd = commands.add_parser(
+        "clean", parents=[common], help="print the cleaned article for a .txt, .html or .md file"
+    )
+    cmd.add_argument("path", type=Path)
+    cmd = commands.add_parser(
+        "topics", parents=[common], help="list topics, or explain one article's"
+    )
+    cmd.add_argument("--explain", type=Path, metavar="PATH", help="an article or inbox file")
+    args = parser.parse_args(argv)
+    try:
+        return {"build": _build, "clean": _clean, "topics": _topics}[args.command](args)
+    except DigestError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        if args.verbose:
+            traceback.print_exc()
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; the site was left as it was", file=sys.stderr)
+        return 130
+
+
+def _build(args: argparse.Namespace) -> int:
+    report = build.build(args.directory, strict=args.strict)
+    for problem in report.problems:
+        print(f"skipped: {problem}", file=sys.stderr)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    inbox = f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged"
+    site = f"wrote {report.pages} files" if report.site_changed else "site unchanged"
+    print(f"{report.articles} articles in {report.topics} topics ({inbox} from the inbox); {site}")
+    return 0
+
+
+def _clean(args: argparse.Namespace) -> int:
+    cfg = config.load(args.directory, required=False)
+    path = args.path if args.path.is_absolute() else Path.cwd() / args.path
+    if not path.is_file():
+        raise DigestError(Problem(args.path, "no such file", "give the path of a saved page"))
+    if path.suffix.lower() not in files.KINDS:
+        raise DigestError(
+            Problem(args.path, "not a .txt, .html or .md file", "rename or convert it")
+        )
+    article, notes = files.import_file(path.resolve(), cfg)
+    for note in notes:
+        print(f"note: {args.path}: {note}", file=sys.stderr)
+    article = group.assign(article, cfg.topics)
+    sys.stdout.write(frontmatter.dump(replace(article, origin=None)))
+    return 0
+
+
+def _topics(args: argparse.Namespace) -> int:
+    cfg = config.load(args.directory)
+    if args.explain is None:
+        stored, _ = archive.load(cfg)
+        articles = [group.assign(s.article, cfg.topics) for s in stored]
+        _, topics = group.group(articles, cfg.topics)
+        for topic in topics:
+            print(f"{topic.title} ({topic.slug}): {len(topic.articles)} articles")
+        return 0
+    path = (Path.cwd() / args.explain).resolve()
+    if cfg.articles in path.parents:
+        rel = path.relative_to(cfg.articles).as_posix()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DigestError(
+                Problem(args.explain, f"cannot read: {exc}", "check the path")
+            ) from None
+        article = frontmatter.parse(text, args.explain, rel, cfg.timezone)
+    elif path.is_file():
+        article, _ = files.import_file(path, cfg)
+    else:
+        raise DigestError(Problem(args.explain, "no such file", "give an article or inbox file"))
+    print(f"{article.title}")
+    if article.topics is not None:
+        print(f"  front matter names its topics, which win over rules: {', '.join(article.topics)}")
+    for rule in cfg.topics:
+        verdict = group.judge(article, rule)
+        answer = "yes" if verdict.matches else "no"
+        print(f"  {rule.title}: {answer} (score {verdict.score}, threshold {rule.threshold})")
+        for number, hits in enumerate(verdict.hits, start=1):
+            found = ", ".join(f"{term} {n}" for term, n in hits.items()) or "no term found"
+            print(f"    group {number}: {found}")
+        if verdict.excluded_by:
+            print(f"    excluded by: {', '.join(verdict.excluded_by)}")
+    print(f"  (a hit counts {group.TITLE_WEIGHT} in the title and 1 in the body)")
+    return 0

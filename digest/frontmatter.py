@@ -1,0 +1,215 @@
+"""The on-disk article format: Markdown with YAML front matter between ``---`` lines.
+
+This is the only module that knows it. Files that digest writes carry a checksum
+of their own text (``origin.checksum``); a file whose checksum no longer matches
+was edited by a person, and digest never overwrites it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from dateutil import parser as dateparser
+
+from digest.errors import ContentError, Problem
+from digest.model import Article, Image, Origin, mint_id
+
+_KNOWN = {
+    "id", "title", "date", "updated", "source", "url", "authors", "author",
+    "summary", "topics", "image", "origin",
+}  # fmt: skip
+_CHECKSUM = re.compile(r"^  checksum: ([0-9a-f]{16})\n", re.MULTILINE)
+
+
+def split(text: str, path: Path) -> tuple[dict[str, Any], str, int]:
+    """Split a file into its front matter mapping, its body and the body's first line.
+
+    A file without front matter has an empty mapping.
+    """
+    text = text.removeprefix("\ufeff")
+    if not text.startswith("---") or text[3:4] not in ("\n", "\r"):
+        return {}, text, 1
+    match = re.compile(r"^---[ \t]*\r?$", re.MULTILINE).search(text, 4)
+    if not match:
+        raise ContentError(
+            Problem(path, "front matter is not closed", "add a line with only --- after it", 1)
+        )
+    head = text[4 : match.start()]
+    body = text[match.end() :].lstrip("\r\n")
+    body_line = text[: len(text) - len(body)].count("\n") + 1
+    try:
+        meta = yaml.safe_load(head)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        what = getattr(exc, "problem", None) or "invalid YAML"
+        raise ContentError(
+            Problem(
+                path,
+                f"front matter is not valid YAML: {what}",
+                "check quoting and indentation (quote titles that contain ': ')",
+                mark.line + 2 if mark else 2,
+            )
+        ) from None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise ContentError(
+            Problem(path, "front matter must be key: value lines", "write e.g. title: My title", 2)
+        )
+    return meta, body, body_line
+
+
+def is_untouched(text: str) -> bool:
+    """True when digest wrote this text and nobody has edited it since."""
+    match = _CHECKSUM.search(text)
+    if not match:
+        return False
+    rest = text[: match.start()] + text[match.end() :]
+    return _checksum(rest) == match.group(1)
+
+
+def _checksum(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def dump(article: Article) -> str:
+    """Serialize an imported article; the text carries its own checksum."""
+    meta: dict[str, Any] = {"id": article.id, "title": article.title, "date": article.published}
+    if article.updated:
+        meta["updated"] = article.updated
+    for key in ("source", "url", "authors", "summary", "topics"):
+        value = getattr(article, key)
+        if value:
+            meta[key] = list(value) if isinstance(value, tuple) else value
+    if article.image:
+        meta["image"] = {k: v for k in ("caption", "credit") if (v := getattr(article.image, k))}
+    if article.origin:
+        meta["origin"] = {"path": article.origin.path, "sha256": article.origin.sha256}
+    head = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=100)
+    body = f"---\n\n{article.body.strip()}\n"
+    plain = f"---\n{head}{body}"
+    if not article.origin:
+        return plain
+    # origin is the last mapping, so the checksum line extends it.
+    return f"---\n{head}  checksum: {_checksum(plain)}\n{body}"
+
+
+def parse(
+    text: str,
+    path: Path,
+    rel: str,
+    timezone: ZoneInfo,
+    defaults: Mapping[str, object] | None = None,
+) -> Article:
+    """Read an article file; ``rel`` is its path inside the articles folder.
+
+    ``defaults`` fill fields the front matter lacks (an inbox note may have no
+    title or date). Raises `ContentError` naming the file and line of the first
+    bad field.
+    """
+    meta, body, _ = split(text, path)
+    meta = {**(defaults or {}), **meta}
+    lines = {m.group(1): n for n, m in _key_matches(text)}
+
+    def bad(key: str, what: str, hint: str) -> ContentError:
+        return ContentError(Problem(path, what, hint, lines.get(key, 1)))
+
+    title = meta.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise bad("title", "missing or empty title", "add a line such as: title: My article")
+    if "date" not in meta:
+        raise bad("title", "missing date", "add a line such as: date: 2024-05-01")
+    published = _datetime(meta["date"], timezone)
+    if published is None:
+        raise bad(
+            "date", f"cannot read date {meta['date']!r}", "write it as 2024-05-01 or ISO 8601"
+        )
+    updated = None
+    if meta.get("updated") is not None:
+        updated = _datetime(meta["updated"], timezone)
+        if updated is None:
+            raise bad("updated", "cannot read updated date", "write it as 2024-05-01 or ISO 8601")
+    strings = {}
+    for key in ("id", "source", "url", "summary"):
+        value = meta.get(key, "")
+        if not isinstance(value, str | int | float):
+            raise bad(key, f"'{key}' must be text", f"write it as {key}: some text")
+        strings[key] = str(value).strip()
+    authors = _strings(meta.get("authors", meta.get("author")))
+    topics = _strings(meta["topics"]) if "topics" in meta else None
+    if authors is None or (topics is None and "topics" in meta):
+        key = "topics" if "topics" in meta and topics is None else "authors"
+        raise bad(key, f"'{key}' must be a list of names", f"write it as {key}: [A, B]")
+    image = meta.get("image")
+    origin = meta.get("origin")
+    article_id = strings["id"] or mint_id(
+        f"url:{strings['url']}" if strings["url"] else f"path:{rel}"
+    )
+    return Article(
+        id=article_id,
+        title=title.strip(),
+        published=published,
+        updated=updated,
+        body=body,
+        source=strings["source"],
+        url=strings["url"],
+        authors=authors,
+        summary=strings["summary"],
+        topics=topics,
+        image=Image(str(image.get("caption", "")), str(image.get("credit", "")))
+        if isinstance(image, dict)
+        else None,
+        origin=Origin(str(origin.get("path", "")), str(origin.get("sha256", "")))
+        if isinstance(origin, dict) and origin.get("path")
+        else None,
+        path=rel,
+        extra=_extra(meta),
+    )
+
+
+def _key_matches(text: str) -> list[tuple[int, re.Match[str]]]:
+    found = []
+    for number, line in enumerate(text.splitlines()[1:], start=2):
+        if line.startswith("---"):
+            break
+        if match := re.match(r"([A-Za-z_][\w-]*)\s*:", line):
+            found.append((number, match))
+    return found
+
+
+def _extra(meta: Mapping[str, Any]) -> Mapping[str, object]:
+    return MappingProxyType({k: v for k, v in meta.items() if k not in _KNOWN})
+
+
+def _strings(value: object) -> tuple[str, ...] | None:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
+        return tuple(str(v).strip() for v in value if str(v).strip())
+    return None
+
+
+def _datetime(value: object, timezone: ZoneInfo) -> datetime | None:
+    """Front matter dates: YAML timestamps, dates or strings; naive ones are in the site's zone."""
+    if isinstance(value, datetime):
+        result = value
+    elif isinstance(value, date):
+        result = datetime.combine(value, time())
+    elif isinstance(value, str):
+        try:
+            result = dateparser.parse(value)
+        except (ValueError, OverflowError):
+            return None
+    else:
+        return None
+    return result if result.tzinfo else result.replace(tzinfo=timezone)

@@ -1,0 +1,1 @@
+"""Where articles come from: files in the inbox (and, later, feeds)."""

@@ -1,0 +1,151 @@
+"""Inbox files → `Article` records: text dumps, saved HTML pages and Markdown notes.
+
+Inbox files are only read, never modified or deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import replace
+from datetime import date, datetime, time
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+from digest import clean, frontmatter
+from digest.config import Config
+from digest.errors import ContentError, Problem
+from digest.model import Article, Origin, mint_id
+
+KINDS = {
+    ".txt": "text",
+    ".html": "html",
+    ".htm": "html",
+    ".md": "markdown",
+    ".markdown": "markdown",
+}
+
+
+def is_ignored(path: Path) -> bool:
+    """Hidden files and editors' swap, backup and temporary files."""
+    name = path.name
+    return name.startswith((".", "~", "#")) or name.endswith(("~", ".swp", ".tmp", ".part"))
+
+
+def read_inbox(config: Config) -> tuple[list[Article], list[Problem], list[Problem]]:
+    """Import every inbox file; return articles, problems (files skipped) and notes."""
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    notes: list[Problem] = []
+    if not config.inbox.is_dir():
+        return articles, problems, notes
+    for path in sorted(config.inbox.rglob("*")):
+        if not path.is_file() or is_ignored(path.relative_to(config.inbox)):
+            continue
+        if path.suffix.lower() not in KINDS:
+            notes.append(Problem(_show(path, config), "ignored: not a .txt, .html or .md file"))
+            continue
+        try:
+            article, said = import_file(path, config)
+        except ContentError as exc:
+            problems.extend(exc.problems)
+            continue
+        articles.append(article)
+        notes.extend(Problem(_show(path, config), note) for note in said)
+    return articles, problems, notes
+
+
+def _show(path: Path, config: Config) -> str:
+    return path.relative_to(config.root).as_posix() if config.root in path.parents else str(path)
+
+
+def import_file(path: Path, config: Config) -> tuple[Article, tuple[str, ...]]:
+    """Clean one file into an article (not yet stored), with notes for the user."""
+    shown = _show(path, config)
+    try:
+        data = path.read_bytes()
+        saved = datetime.fromtimestamp(path.stat().st_mtime, config.timezone).date()
+    except OSError as exc:
+        raise ContentError(
+            Problem(shown, f"cannot read: {exc.strerror}", "check the file")
+        ) from None
+    digest = hashlib.sha256(data).hexdigest()
+    origin = Origin(path=shown, sha256=digest)
+    name_date = _date_in_name(path.name)
+    kind = KINDS[path.suffix.lower()]
+    if kind == "markdown":
+        text = _decode(data)
+        heading = re.match(r"(?:---\n.*?\n---\s*)?#\s+(.+)\n", text, re.DOTALL)
+        defaults: dict[str, object] = {
+            "title": heading.group(1).strip() if heading else _title_from_name(path),
+            "date": name_date or saved,
+        }
+        article = frontmatter.parse(text, Path(shown), "", config.timezone, defaults)
+        body = article.body
+        first, _, rest = body.partition("\n")
+        if first.startswith("# ") and first[2:].strip() == article.title.strip():
+            body = rest
+        key = f"url:{article.url}" if article.url else f"sha256:{digest}"
+        meta, _, _ = frontmatter.split(text, Path(shown))
+        article = replace(
+            article,
+            id=str(meta["id"]) if meta.get("id") else mint_id(key),
+            title=clean.plain(article.title),
+            body=clean.safe_markdown(body, article.url).strip(),
+            summary=clean.plain(article.summary)
+            or clean.summarize(clean.plain(body.strip().split("\n\n")[0])),
+            origin=origin,
+        )
+        return article, ()
+    if kind == "html":
+        extract = clean.clean_html(_decode(data))
+    else:
+        extract = clean.clean_text(_decode(data), name_date=name_date, saved=saved)
+    if not extract.body.strip():
+        raise ContentError(
+            Problem(shown, "no article text found", "check that the file is a saved article page")
+        )
+    published = extract.published or name_date or saved
+    if not isinstance(published, datetime):
+        published = datetime.combine(published, time())
+    if published.tzinfo is None:
+        published = published.replace(tzinfo=config.timezone)
+    key = f"url:{extract.url}" if extract.url else f"sha256:{digest}"
+    article = Article(
+        id=mint_id(key),
+        title=extract.title or _title_from_name(path),
+        published=published,
+        body=extract.body,
+        source=extract.source,
+        url=extract.url,
+        authors=extract.authors,
+        summary=extract.summary,
+        image=extract.image,
+        origin=origin,
+    )
+    return article, extract.notes
+
+
+def _decode(data: bytes) -> str:
+    """Text in whatever encoding the page was saved in; UTF-8 first."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        best = from_bytes(data).best()
+        return str(best) if best is not None else data.decode("utf-8", errors="replace")
+
+
+def _date_in_name(name: str) -> date | None:
+    match = re.search(r"(?<!\d)(\d{4})[-_.]?(\d{2})[-_.]?(\d{2})(?!\d)", name)
+    if not match:
+        return None
+    try:
+        return date(*(int(g) for g in match.groups()))
+    except ValueError:
+        return None
+
+
+def _title_from_name(path: Path) -> str:
+    stem = re.sub(r"^\d{4}[-_.]?\d{2}[-_.]?\d{2}[-_ ]*", "", path.stem)
+    return " ".join(re.split(r"[-_\s]+", stem)).strip().capitalize() or path.stem
