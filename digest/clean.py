@@ -18,7 +18,8 @@ from enum import Enum
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
-from dateutil import parser as dateparser
+import dateparser.search
+from dateutil import parser as dateutil_parser
 
 from digest.model import Image
 
@@ -152,9 +153,10 @@ class Kind(Enum):
     """What a line of a text dump is."""
 
     PROSE = "prose"
-    HEADING = "heading"  # a headline-like line: several words, no closing punctuation
-    SHORT = "short"  # menus, labels
-    JUNK = "junk"  # ads, share prompts, slideshow counters
+    HEADING = "heading"  # headline-like: several words, no closing punctuation
+    SHORT = "short"  # menus, labels of one or two words
+    LABEL = "label"  # "Source: Xinhua", "Editor: Zhang Wei"
+    JUNK = "junk"  # ads, share prompts, newsletter promos, slideshow counters
     CAPTION = "caption"  # photo caption or credit
     BYLINE = "byline"
     DATE = "date"  # a line that is mostly a date
@@ -168,46 +170,60 @@ _MONTH = (
 _FULL_DATE = re.compile(
     rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
     rf"|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}"
-    r"|\d{4}-\d{2}-\d{2})\b",
+    r"|\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{4})\b",
     re.IGNORECASE,
 )
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _DATELINE = re.compile(
-    r"^(?P<place>(?:[A-Z][A-Za-z'.-]*\s?){1,4},\s*)?"
+    r"^(?:(?P<place>[A-Z][\w'.-]*(?:,?\s[A-Z][\w'.-]*){0,4})[,\s]\s*)?"
     rf"(?P<date>{_MONTH}\s+\d{{1,2}}(?:,?\s+\d{{4}})?\.?)?\s*"
-    r"(?:\((?P<agency>[A-Z][\w&.' -]{0,30})\)|/(?P<slash>[A-Z][A-Za-z]{1,15})/\.?)"
-    r"\s*(?:--|[-—–:])?\s*"
+    r"(?:\((?P<agency>[A-Z][\w&.' -]{0,30})\)\s*(?:--|[-—–])|/(?P<slash>[A-Z][A-Za-z]{1,15})/\.?)"
+    r"\s*"
 )
 _BYLINE = re.compile(r"^(?:By|BY|by)\s+(?P<names>[^|•\d]{3,120}?)(?:\s*[|•].*|\s+\d.*)?$")
+_ROLE = re.compile(
+    r"\b(?:correspondent|editor|reporter|staff|writer|bureau|columnist|contributor)s?\b",
+    re.IGNORECASE,
+)
+_CREDIT_WORDS = r"(?:Photos?|Photograph|Image|Picture|Foto|Credit)"
 _CAPTION_CREDIT = re.compile(
-    r"(?:^|[\s(.])(?:Photos?|Photograph|Image|Picture|Foto|Credit|Source)\s*(?:by|:|credits?:?)"
-    r"\s*(?P<credit>[^.()]{2,60}?)\)?\s*$",
+    rf"(?:^|[\s(.|])(?:{_CREDIT_WORDS}\s*(?:by|:|credits?:?)|©)"
+    r"\s*(?P<credit>[^.()]{2,80}?)\)?\s*$",
     re.IGNORECASE,
 )
 _PAREN_CREDIT = re.compile(r"\((?P<credit>[^()]{2,50}/[^()]{1,40})\)\s*$")
+# "… March 21, 2023. Sputnik/Pool via REUTERS": a short credit after the caption's last sentence.
+_TAIL_CREDIT = re.compile(r"[.!?]\s+(?P<credit>[^.!?]{2,50}(?:/|\bvia\b)[^.!?]{1,50})$")
 _SLIDESHOW = re.compile(r"^\d+\s+(?:of|/)\s+\d+\s*(?:\||$)")
+_LABEL = re.compile(r"^[A-Z][\w]*(?:\s\w+)?:\s+\S")
 _JUNK = re.compile(
-    r"^(?:advertisement|advertising|ad|sponsored(?: content)?|story continues below"
-    r"|share(?: this)?(?: article| story| on \w+)?|tweet|email|e-mail|print|whatsapp"
-    r"|facebook|twitter|linkedin|reddit|pinterest|copy link|link copied|save|comments?"
-    r"|\d+ comments?|skip to (?:main )?content|menu|search|close|home|subscribe(?: now)?"
-    r"|sign (?:in|up)|log ?in|register|newsletter|license photo|listen(?: to this article)?"
+    r"^(?:(?:advertisement|advertising)(?:\s*[·|:–-]\s*.{0,40})?|ad|sponsored(?: content)?"
+    r"|story continues below"
+    r"|share(?: this)?(?: article| story)?|share (?:on|via|to|with) .*|tweet|email|e-mail|print"
+    r"|whatsapp|facebook|twitter|linkedin|reddit|pinterest|copy(?: link)?|link copied|save"
+    r"|comments?|\d+ comments?|skip to (?:main )?content|menu|search|close|home|subscribe.*"
+    r"|sign (?:in|up)|log ?in|register|license photo|listen(?: to this article)?"
     r"|read more|continue reading|click (?:here|to .*)|back to top|loading.*|watch:.*"
-    r"|(?:read|see) (?:more|also):.*|follow us.*|.*all rights reserved.*|©.*|copyright\b.*"
-    r"|.*\bcookies?\b.*|privacy policy|terms of (?:use|service)|contact us|about us"
-    r"|\d+ min(?:ute)? read|updated:?.*ago|image|video|photo|getty images|file photo)[.!]?$",
+    r"|(?:related|read more|see also|also read|read also|more|watch|listen):\s.*"
+    r"|follow us.*|.*all rights reserved.*|©.*|copyright\b.*|privacy (?:notice|policy)\b.*"
+    r"|terms of (?:use|service)|contact us|about us|\d+ min(?:ute)?s?(?: read)?"
+    r"|updated:?.*ago|image|video|photo|getty images|file photo|_{3,}|-{3,})[.!]?$",
     re.IGNORECASE,
 )
+# Promotions: short lines about newsletters, cookies or signing up.
+_PROMO = re.compile(r"\b(?:newsletters?|cookies?|sign up|subscribe|subscription)\b", re.IGNORECASE)
 _STOP = re.compile(
     r"^(?:latest (?:headlines|news|stories)|related(?: articles| stories| coverage| news"
-    r"| content| posts| topics)?:?|more (?:from|on|in|stories|news)\b.*"
-    r"|most (?:read|popular|viewed)|trending(?: now| stories)?"
-    r"|recommended(?: for you| stories)?|top stories"
+    r"| content| posts| topics)?:?|more (?:from|on|in|stories|news)\b.*|read (?:next|also)"
+    r"|most (?:read|popular|viewed)|trending(?: now| stories)?|explore more\b.*"
+    r"|recommended(?: for you| stories)?|top stories|tags:?"
     r"|you (?:may|might) (?:also )?like|(?:leave|post) a (?:comment|reply)|comments"
-    r"|\d+ comments|what to read next|around the web|from the web|editor'?s picks"
-    r"|popular (?:stories|now)|also read|further reading)$",
+    r"|comments \(\d+\)|\d+ comments|what to read next|around the web|from the web"
+    r"|editor'?s picks|popular (?:stories|now)|also read|further reading|читайте также"
+    r"|(?:our )?standards:.*|reporting by .*)$",
     re.IGNORECASE,
 )
-_SENTENCE_END = re.compile(r"[.!?…:;\"”’»)\]。！？]$")
+_SENTENCE_END = re.compile(r"(?:[.!?…。！？]|(?<=\w{3}):)[\"”’»)\]]*$")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
@@ -217,21 +233,38 @@ def _size(line: str) -> float:
     return len(re.findall(r"\w+", _CJK.sub(" ", line))) + cjk / 2
 
 
+def _is_date_line(line: str, size: float) -> bool:
+    """Mostly a date: ``Published 5:43 AM GMT, May 13, 2024``, ``12 февраля 2024, 14:30``."""
+    if size > 14:
+        return False
+    found = _FULL_DATE.search(line)
+    if found:
+        return len(found.group(0)) * 2 >= len(line) - 40
+    return bool(_YEAR.search(line)) and size <= 6 and sum(c.isdigit() for c in line) >= 6
+
+
 def classify(line: str) -> Kind:
     """Sort one line of a text dump by what it most likely is."""
     if _STOP.match(line):
         return Kind.STOP
-    if _JUNK.match(line) or _SLIDESHOW.match(line):
-        return Kind.JUNK
     size = _size(line)
-    if _CAPTION_CREDIT.search(line) or (size < 60 and _PAREN_CREDIT.search(line)):
+    if _JUNK.match(line) or _SLIDESHOW.match(line) or (size <= 12 and _PROMO.search(line)):
+        return Kind.JUNK
+    if (
+        _CAPTION_CREDIT.search(line)
+        or (size < 60 and _PAREN_CREDIT.search(line))
+        or (size < 60 and _TAIL_CREDIT.search(line))
+    ):
         return Kind.CAPTION
     if _BYLINE.match(line) and size <= 20:
         return Kind.BYLINE
-    found = _FULL_DATE.search(line)
-    if found and size <= 14 and len(found.group(0)) * 2 >= len(line) - 40:
+    if _is_date_line(line, size):
         return Kind.DATE
-    if (size >= 5 and _SENTENCE_END.search(line)) or size > 30:
+    if _LABEL.match(line) and size <= 6:
+        return Kind.LABEL
+    if _SENTENCE_END.search(line) and (size >= 8 or size >= 5 and line[-1] not in "?!"):
+        return Kind.PROSE
+    if size > 30 or (size >= 10 and re.search(r"\w[.!?] [A-Z]", line)):
         return Kind.PROSE
     if size >= 3:
         return Kind.HEADING
@@ -241,7 +274,7 @@ def classify(line: str) -> Kind:
 def _body_span(kinds: list[Kind], sizes: list[float]) -> tuple[int, int]:
     """The densest run of prose: a maximum-sum segment over per-line scores.
 
-    Prose scores its size; menus and labels cost a little each, so long menus
+    Prose scores its size; menus and headings cost a little each, so long menus
     and headline lists break a run while a subheading inside the article does
     not; ads and captions cost nothing; a stop marker ends any run.
     """
@@ -257,6 +290,7 @@ def _body_span(kinds: list[Kind], sizes: list[float]) -> tuple[int, int]:
             Kind.HEADING: -4.0,
             Kind.BYLINE: -2.0,
             Kind.DATE: -2.0,
+            Kind.LABEL: -2.0,
         }.get(kind, 0.0)
         if total + score <= 0:
             total, start = 0.0, index + 1
@@ -280,17 +314,19 @@ def _year_for(month: int, day: int, reference: date) -> date | None:
 
 
 def _parse_date(text: str) -> datetime | None:
+    """An English date by dateutil, else any language's by dateparser (slower)."""
     try:
-        return dateparser.parse(text.replace("Sept", "Sep"), fuzzy=True)
+        return dateutil_parser.parse(text.replace("Sept", "Sep"))
     except (ValueError, OverflowError):
-        return None
+        pass
+    found = dateparser.search.search_dates(text, settings={"REQUIRE_PARTS": ["day", "month"]})
+    return found[0][1] if found else None
 
 
 def _names(text: str, agency: str) -> tuple[str, ...]:
     text = re.split(r"\s+(?:in|for|at)\s+[A-Z]|,\s*(?:Reuters|AP|AFP|UPI)\b", text)[0]
-    parts = re.split(r",|\band\b|&", text)
-    skip = {agency.lower(), "staff", "reporter", "correspondent", "staff writer", "editor"}
-    return tuple(p for p in (plain(p) for p in parts) if p and p.lower() not in skip)
+    parts = (plain(p) for p in re.split(r",|\band\b|&", text))
+    return tuple(p for p in parts if p and p.lower() != agency.lower() and not _ROLE.search(p))
 
 
 def clean_text(text: str, *, name_date: date | None, saved: date) -> Extract:
@@ -335,7 +371,12 @@ def clean_text(text: str, *, name_date: date | None, saved: date) -> Extract:
                 dateline_date = dateline.group("date") or ""
                 line = line[dateline.end() :]
             body.append(escape_text(line))
-        elif kind is Kind.HEADING and body and _next_is_prose(kinds, index, end):
+        elif (
+            kind is Kind.HEADING
+            and body
+            and kinds[index - 1] is Kind.PROSE
+            and (index < end and kinds[index + 1] is Kind.PROSE)
+        ):
             body.append(escape_text(line))
     if not authors:
         for index in range(start):
@@ -343,41 +384,8 @@ def clean_text(text: str, *, name_date: date | None, saved: date) -> Extract:
                 authors = _names(match.group("names"), source)
                 break
 
-    published: date | None = None
-    text_date = next(
-        (d for line in lines if (m := _FULL_DATE.search(line)) and (d := _parse_date(m.group(0)))),
-        None,
-    )
-    if dateline_date:
-        parsed = _parse_date(dateline_date)
-        if parsed and re.search(r"\d{4}", dateline_date):
-            published = parsed.date()
-        elif parsed:
-            for reference, label in (
-                (name_date, "the file name"),
-                (text_date.date() if text_date else None, "a date in the text"),
-                (saved, "the file's modification time"),
-            ):
-                if reference and (published := _year_for(parsed.month, parsed.day, reference)):
-                    notes.append(f"year {published.year} inferred from {label}")
-                    break
-    if published is None:
-        header_date = next(
-            (
-                d
-                for line, kind in zip(lines[: end + 1], kinds[: end + 1], strict=True)
-                if kind in (Kind.DATE, Kind.BYLINE)
-                and (m := _FULL_DATE.search(line))
-                and (d := _parse_date(m.group(0)))
-            ),
-            None,
-        )
-        found = header_date or text_date
-        published = found.date() if found else name_date
-    if published is None:
-        published = saved
-        notes.append("no date found: using the file's modification day")
-
+    published, said = _published(lines, kinds[: end + 1], dateline_date, name_date, saved)
+    notes.extend(said)
     if not source:
         source = _source_from_furniture(lines)
     return Extract(
@@ -392,27 +400,64 @@ def clean_text(text: str, *, name_date: date | None, saved: date) -> Extract:
     )
 
 
+def _published(
+    lines: list[str], kinds: list[Kind], dateline: str, name_date: date | None, saved: date
+) -> tuple[date, list[str]]:
+    """The publication day, and a note when part of it was guessed.
+
+    A dateline without a year (``Sept. 19 (UPI) --``) takes the latest such day
+    not after the file name's date, else a full date in the text, else the
+    file's modification day. Without a dateline: a date line near the headline,
+    then any full date in the text, then the file name, then the file's day.
+    """
+    text_date = next(
+        (d for line in lines if (m := _FULL_DATE.search(line)) and (d := _parse_date(m.group(0)))),
+        None,
+    )
+    parsed = _parse_date(dateline) if dateline else None
+    if parsed and _YEAR.search(dateline):
+        return parsed.date(), []
+    if parsed:
+        for reference, label in (
+            (name_date, "the file name"),
+            (text_date.date() if text_date else None, "a date in the text"),
+            (saved, "the file's modification time"),
+        ):
+            if reference and (day := _year_for(parsed.month, parsed.day, reference)):
+                return day, [f"year {day.year} inferred from {label}"]
+    for line, kind in zip(lines, kinds, strict=False):
+        if kind in (Kind.DATE, Kind.BYLINE):
+            match = _FULL_DATE.search(line)
+            if found := _parse_date(match.group(0) if match else line):
+                return found.date(), []
+    if text_date:
+        return text_date.date(), []
+    if name_date:
+        return name_date, []
+    return saved, ["no date found: using the file's modification day"]
+
+
 def _unescape(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown).replace("&amp;", "&")
 
 
-def _next_is_prose(kinds: list[Kind], index: int, end: int) -> bool:
-    for kind in kinds[index + 1 : end + 1]:
-        if kind is Kind.PROSE:
-            return True
-        if kind in (Kind.SHORT, Kind.HEADING):
-            return False
-    return False
-
-
 def _title(lines: list[str], kinds: list[Kind]) -> str:
-    """The headline: the nearest heading-like line above the article's first paragraph."""
-    for distance, index in enumerate(range(len(lines) - 1, -1, -1)):
-        line, kind = lines[index], kinds[index]
-        if distance > 12:
-            break
+    """The headline, looking up from the article's first paragraph.
+
+    Headings stand in a cluster (headline, then standfirst), with bylines,
+    dates and captions around them; the cluster nearest the body is the
+    article's, and its first line is the headline. A menu line above it ends
+    the search.
+    """
+    cluster: list[str] = []
+    for index in range(len(lines) - 1, max(-1, len(lines) - 25), -1):
+        kind = kinds[index]
         if kind is Kind.HEADING:
-            return line
+            cluster.append(lines[index])
+        elif cluster and kind in (Kind.SHORT, Kind.PROSE, Kind.STOP):
+            break
+    if cluster:
+        return cluster[-1]
     candidates = [ln for ln, k in zip(lines, kinds, strict=True) if k is Kind.HEADING]
     return max(candidates, key=_size, default="")
 
@@ -422,11 +467,11 @@ def _image(caption: str) -> Image | None:
         return None
     caption = re.sub(r"^\d+\s+(?:of|/)\s+\d+\s*\|\s*", "", caption)
     caption = re.sub(r"\s*\|\s*License Photo$", "", caption, flags=re.IGNORECASE)
-    for pattern in (_CAPTION_CREDIT, _PAREN_CREDIT):
+    for pattern in (_CAPTION_CREDIT, _PAREN_CREDIT, _TAIL_CREDIT):
         if match := pattern.search(caption):
             text = caption[: match.start("credit")]
             text = re.sub(
-                r"[\s(]*(?:Photos?|Photograph|Image|Picture|Foto|Credit|Source)\s*(?:by|:|credits?:?)?\s*$",
+                rf"[\s(|]*(?:{_CREDIT_WORDS}\s*(?:by|:|credits?:?)?|©)\s*$",
                 "",
                 text,
                 flags=re.IGNORECASE,
