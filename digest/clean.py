@@ -17,8 +17,8 @@ from datetime import date, datetime
 from enum import Enum
 from urllib.parse import urljoin, urlsplit
 
-import trafilatura
 import dateparser.search
+import trafilatura
 from dateutil import parser as dateutil_parser
 
 from digest.model import Image
@@ -262,7 +262,7 @@ def classify(line: str) -> Kind:
         return Kind.DATE
     if _LABEL.match(line) and size <= 6:
         return Kind.LABEL
-    if _SENTENCE_END.search(line) and (size >= 8 or size >= 5 and line[-1] not in "?!"):
+    if _SENTENCE_END.search(line) and (size >= 8 or (size >= 5 and line[-1] not in "?!")):
         return Kind.PROSE
     if size > 30 or (size >= 10 and re.search(r"\w[.!?] [A-Z]", line)):
         return Kind.PROSE
