@@ -47,6 +47,18 @@ class Extract:
 # Markdown hygiene shared by both inputs
 # ---------------------------------------------------------------------------
 
+_DANGEROUS_BLOCK = re.compile(
+    r"<(script|style|iframe|object|embed|noscript|template)\b.*?(?:</\1\s*>|$)",
+    re.IGNORECASE | re.DOTALL,
+)
+_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]*>", re.DOTALL)
+
+
+def strip_tags(text: str) -> str:
+    """Remove HTML from text that should have none: scripts and styles with their content."""
+    return _TAG.sub("", _DANGEROUS_BLOCK.sub("", text))
+
+
 _MD_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"\n]*\")?\s*\)")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 
@@ -72,7 +84,13 @@ def safe_markdown(markdown: str, base_url: str = "") -> str:
             return f"[{text}]({target.replace(' ', '%20').replace(')', '%29')})"
         return text
 
-    return _TAG_START.sub("&lt;", _MD_LINK.sub(link, markdown))
+    return _TAG_START.sub("&lt;", strip_tags(_MD_LINK.sub(link, markdown)))
+
+
+def http_url(value: str) -> str:
+    """The URL if it is absolute http(s), else empty: input may hold ``javascript:``."""
+    parts = urlsplit(value.strip())
+    return value.strip() if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
 def escape_text(text: str) -> str:
@@ -93,7 +111,7 @@ def summarize(paragraph: str) -> str:
 
 def plain(text: str) -> str:
     """Metadata fields are plain text: drop tags and control characters, fold spaces."""
-    text = re.sub(r"<[^>]{0,200}>", "", html.unescape(text))
+    text = strip_tags(html.unescape(text))
     text = "".join(c for c in text if unicodedata.category(c)[0] != "C" or c in "\t\n")
     return " ".join(text.split())
 
@@ -133,7 +151,7 @@ def clean_html(page: str, url: str = "") -> Extract:
         body=body,
         published=published,
         source=plain(doc.sitename or ""),
-        url=page_url if urlsplit(page_url).scheme in ("http", "https") else "",
+        url=http_url(page_url),
         authors=authors,
         summary=plain(doc.description or "") or summarize(plain(_MD_LINK.sub(r"\2", first))),
     )
@@ -338,7 +356,7 @@ def clean_text(text: str, *, name_date: date | None, saved: date) -> Extract:
     the second.
     """
     lines: list[str] = []
-    for raw in text.splitlines():
+    for raw in strip_tags(text).splitlines():
         line = " ".join(unicodedata.normalize("NFC", raw).split())
         if line and (not lines or line != lines[-1]):
             lines.append(line)

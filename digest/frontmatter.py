@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from dateutil import parser as dateparser
 
+from digest.clean import plain
 from digest.errors import ContentError, Problem
 from digest.model import Article, Image, Origin, mint_id
 
@@ -48,7 +49,8 @@ def split(text: str, path: Path) -> tuple[dict[str, Any], str, int]:
     try:
         meta = yaml.safe_load(head)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # Where an unclosed bracket or quote started says more than the end of the text.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         what = getattr(exc, "problem", None) or "invalid YAML"
         raise ContentError(
             Problem(
@@ -142,7 +144,7 @@ def parse(
         value = meta.get(key, "")
         if not isinstance(value, str | int | float):
             raise bad(key, f"'{key}' must be text", f"write it as {key}: some text")
-        strings[key] = str(value).strip()
+        strings[key] = plain(str(value))
     authors = _strings(meta.get("authors", meta.get("author")))
     topics = _strings(meta["topics"]) if "topics" in meta else None
     if authors is None or (topics is None and "topics" in meta):
@@ -155,7 +157,8 @@ def parse(
     )
     return Article(
         id=article_id,
-        title=title.strip(),
+        # Metadata is plain text wherever it came from: feed readers render titles as HTML.
+        title=plain(title),
         published=published,
         updated=updated,
         body=body,
@@ -193,9 +196,9 @@ def _strings(value: object) -> tuple[str, ...] | None:
     if value is None:
         return ()
     if isinstance(value, str):
-        return tuple(v.strip() for v in value.split(",") if v.strip())
+        return tuple(p for v in value.split(",") if (p := plain(v)))
     if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
-        return tuple(str(v).strip() for v in value if str(v).strip())
+        return tuple(p for v in value if (p := plain(str(v))))
     return None
 
 

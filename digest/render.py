@@ -15,7 +15,7 @@ from email.utils import format_datetime
 from itertools import groupby
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urljoin
 
 import jinja2
 from markdown_it import MarkdownIt
@@ -23,6 +23,7 @@ from markupsafe import Markup
 from slugify import slugify
 
 from digest import __version__
+from digest.clean import http_url
 from digest.config import Config
 from digest.errors import Problem, ThemeError
 from digest.group import Topic
@@ -56,12 +57,6 @@ def markdown_to_html(markdown: str, base: str) -> Markup:
                 if value is not None:
                     item.attrSet(attr, urljoin(base, str(value)))
     return Markup(_MD.renderer.render(tokens, _MD.options, {}))  # noqa: S704 - escaped by markdown-it
-
-
-def http_url(value: str) -> str:
-    """The URL if it is absolute http(s), else empty: front matter may hold ``javascript:``."""
-    parts = urlsplit(value.strip())
-    return value.strip() if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,13 +86,17 @@ def import_file(path: Path, config: Config) -> tuple[Article, tuple[str, ...]]:
         first, _, rest = body.partition("\n")
         if first.startswith("# ") and first[2:].strip() == article.title.strip():
             body = rest
-        key = f"url:{article.url}" if article.url else f"sha256:{digest}"
+        url = clean.http_url(article.url)
+        key = f"url:{url}" if url else f"sha256:{digest}"
         meta, _, _ = frontmatter.split(text, Path(shown))
         article = replace(
             article,
+            url=url,
+            source=clean.plain(article.source),
+            authors=tuple(clean.plain(a) for a in article.authors),
             id=str(meta["id"]) if meta.get("id") else mint_id(key),
             title=clean.plain(article.title),
-            body=clean.safe_markdown(body, article.url).strip(),
+            body=clean.safe_markdown(body, url).strip(),
             summary=clean.plain(article.summary)
             or clean.summarize(clean.plain(body.strip().split("\n\n")[0])),
             origin=origin,
