@@ -62,6 +62,7 @@ def load(root: Path, *, required: bool = True) -> Config:
     run outside a project).
     """
     path = root / FILENAME
+    shown = Path(FILENAME)  # messages name files relative to the project folder
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -72,7 +73,7 @@ def load(root: Path, *, required: bool = True) -> Config:
                 Problem(path, "no digest.toml here", "run digest in your project folder")
             ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(Problem(path, f"cannot read: {exc}", "save it as UTF-8")) from None
+        raise ConfigError(Problem(shown, f"cannot read: {exc}", "save it as UTF-8")) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -80,13 +81,13 @@ def load(root: Path, *, required: bool = True) -> Config:
         what = re.sub(r" \(at line.*", "", str(exc))
         raise ConfigError(
             Problem(
-                path,
+                shown,
                 f"not valid TOML: {what}",
                 "fix the syntax (see https://toml.io)",
                 int(match.group(1)) if match else None,
             )
         ) from None
-    reader = _Reader(path, text)
+    reader = _Reader(shown, text)
     config = reader.config(root.resolve(), data)
     if config is None:
         raise ConfigError(*reader.problems)

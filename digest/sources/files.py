@@ -76,7 +76,7 @@ def import_file(path: Path, config: Config) -> tuple[Article, tuple[str, ...]]:
     kind = KINDS[path.suffix.lower()]
     if kind == "markdown":
         text = _decode(data)
-        heading = re.match(r"(?:---\n.*?\n---\s*)?#\s+(.+)\n", text, re.DOTALL)
+        heading = re.match(r"(?:---\n.*?\n---\s*)?#[ \t]+([^\n]+)", text, re.DOTALL)
         defaults: dict[str, object] = {
             "title": heading.group(1).strip() if heading else _title_from_name(path),
             "date": name_date or saved,

@@ -1,0 +1,62 @@
+"""The command line as a user meets it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO, Run
+
+SEED = REPO / "content" / "inbox" / "2022-09-19-upi-russia-china-relations.txt"
+
+
+def test_clean_prints_the_article_with_front_matter(digest: Run) -> None:
+    result = digest("clean", "-C", REPO, SEED)
+    assert result.code == 0, result.err
+    head, body = result.out.split("\n---\n\n", 1)
+    assert head.startswith("---\n")
+    assert (
+        "title: Russia, China strengthen relations with high-level meetings amid war in Ukraine"
+        in head
+    )
+    assert "source: UPI" in head
+    assert "- Russia–China relations" in head
+    assert body.startswith("A Russian security delegation is in China this week")
+    assert "Advertisement" not in body
+    assert "year 2022 inferred" in result.err
+
+
+def test_clean_works_outside_a_project(tmp_path: Path, digest: Run) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<html><head><title>A page</title></head><body><article><h1>A page</h1>"
+        + "<p>This paragraph is long enough to be taken as the main text of the page by the extractor.</p>"
+        * 3
+        + "</article></body></html>",
+        encoding="utf-8",
+    )
+    result = digest("clean", "-C", tmp_path, page)
+    assert result.code == 0, result.err
+    assert "main text of the page" in result.out
+
+
+def test_clean_rejects_unknown_files(tmp_path: Path, digest: Run) -> None:
+    (tmp_path / "x.pdf").write_bytes(b"%PDF")
+    result = digest("clean", "-C", tmp_path, tmp_path / "x.pdf")
+    assert result.code == 1
+    assert "not a .txt, .html or .md file" in result.err
+
+
+def test_python_dash_m_and_version() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "digest", "--version"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0
+    assert result.stdout.startswith("digest ")
+
+
+def test_unknown_command_exits_2_with_usage(digest: Run) -> None:
+    result = digest("publish")
+    assert result.code == 2
+    assert "usage: digest" in result.err

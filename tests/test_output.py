@@ -1,0 +1,99 @@
+"""The output folder: replaced atomically, byte-stable, with readable and unique URLs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from digest import build
+from tests.conftest import Run, project, snapshot, write
+
+
+def test_a_crash_while_writing_leaves_the_old_site(
+    example: Path, digest: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    digest("build", "-C", example)
+    before = snapshot(example / "site")
+    (example / "digest.toml").write_text(
+        (example / "digest.toml").read_text("utf-8").replace("Russia–China Watch", "Renamed"),
+        encoding="utf-8",
+    )
+    written = []
+    real = Path.write_bytes
+
+    def failing_write(self: Path, data: bytes) -> int:  # type: ignore[override]
+        written.append(self)
+        if len(written) == 3:
+            raise KeyboardInterrupt  # Ctrl-C in the middle of writing
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", failing_write)
+    result = digest("build", "-C", example)
+    assert result.code == 130
+    assert "interrupted" in result.err
+    assert snapshot(example / "site") == before
+    assert sorted(p.name for p in example.iterdir()) == ["content", "digest.toml", "site"]
+
+    monkeypatch.undo()
+    assert digest("build", "-C", example).code == 0
+    assert "Renamed" in (example / "site" / "index.html").read_text("utf-8")
+
+
+def test_hidden_entries_of_the_output_folder_survive(example: Path, digest: Run) -> None:
+    write(example / "site" / ".git" / "HEAD", "ref: refs/heads/gh-pages\n")
+    write(example / "site" / "stale.html", "old page")
+    digest("build", "-C", example)
+    assert (example / "site" / ".git" / "HEAD").read_text("utf-8") == "ref: refs/heads/gh-pages\n"
+    assert not (example / "site" / "stale.html").exists()
+
+
+def test_unchanged_files_keep_their_timestamps(example: Path, digest: Run) -> None:
+    digest("build", "-C", example)
+    before = snapshot(example / "site")
+    write(
+        example / "content" / "articles" / "extra.md",
+        "---\ntitle: Extra\ndate: 2020-01-01\n---\nAn old, unrelated note.\n",
+    )
+    digest("build", "-C", example)
+    after = snapshot(example / "site")
+    css = "static/style.css"
+    assert after[css] == before[css]
+    assert after["index.html"][1] != before["index.html"][1]
+
+
+def test_write_site_refuses_paths_outside(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="outside the output folder"):
+        build.write_site(tmp_path / "site", {"../escape.html": b"x"})
+    assert not (tmp_path / "escape.html").exists()
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("Россия и Китай подписали соглашение", "rossiia-i-kitai-podpisali-soglashenie"),
+        ("中俄关系进入新阶段", "zhong-e-guan-xi-jin-ru-xin-jie-duan"),
+        ("Ελλάδα και Κίνα", "ellada-kai-kina"),
+    ],
+)
+def test_non_latin_titles_give_readable_urls(
+    tmp_path: Path, digest: Run, title: str, slug: str
+) -> None:
+    root = project(tmp_path)
+    write(root / "content" / "inbox" / "2024-03-01-note.md", f"# {title}\n\nТекст 文本 text.\n")
+    assert digest("build", "-C", root).code == 0
+    page = root / "site" / "2024" / "03" / slug / "index.html"
+    assert page.is_file(), sorted(p.relative_to(root).as_posix() for p in root.rglob("*.html"))
+    assert title in page.read_text("utf-8")
+
+
+def test_same_titles_get_unique_urls(tmp_path: Path, digest: Run) -> None:
+    root = project(tmp_path)
+    write(root / "content" / "inbox" / "2024-03-01-a.md", "# Same title\n\nFirst text.\n")
+    write(root / "content" / "inbox" / "2024-03-02-b.md", "# Same title\n\nSecond text.\n")
+    write(root / "content" / "inbox" / "2024-03-03-c.md", "# 🙂🙂\n\nEmoji title.\n")
+    assert digest("build", "-C", root).code == 0
+    pages = sorted(p.parent.name for p in (root / "site" / "2024" / "03").glob("*/index.html"))
+    assert len(pages) == 3
+    assert "same-title" in pages
+    assert all(p and p != "-" for p in pages)
