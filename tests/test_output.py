@@ -22,7 +22,7 @@ def test_a_crash_while_writing_leaves_the_old_site(
     written = []
     real = Path.write_bytes
 
-    def failing_write(self: Path, data: bytes) -> int:  # type: ignore[override]
+    def failing_write(self: Path, data: bytes) -> int:
         written.append(self)
         if len(written) == 3:
             raise KeyboardInterrupt  # Ctrl-C in the middle of writing
