@@ -41,6 +41,8 @@ class Persisted:
     updated: int
     unchanged: int
     notes: list[Problem]
+    settled: frozenset[str]
+    """Inbox files whose article was already stored as is: nothing new to say about them."""
 
 
 def load(config: Config) -> tuple[list[Stored], list[Problem]]:
@@ -95,6 +97,7 @@ def persist(config: Config, imported: Iterable[Article], stored: list[Stored]) -
     by_path = {s.article.path: s for s in stored}
     ids = {s.article.id: s.article.path for s in stored}
     notes: list[Problem] = []
+    settled: set[str] = set()
     new = updated = unchanged = 0
     for article in imported:
         origin = article.origin
@@ -117,6 +120,7 @@ def persist(config: Config, imported: Iterable[Article], stored: list[Stored]) -
         text = frontmatter.dump(article)
         if text == old.text:
             unchanged += 1
+            settled.add(origin.path)
         elif not old.untouched:
             if old.article.origin and old.article.origin.sha256 != origin.sha256:
                 notes.append(
@@ -134,7 +138,7 @@ def persist(config: Config, imported: Iterable[Article], stored: list[Stored]) -
         by_path[article.path] = Stored(article, text, True)
     articles = [s.article for s in by_path.values()]
     articles.sort(key=lambda a: (a.published, a.id), reverse=True)
-    return Persisted(articles, new, updated, unchanged, notes)
+    return Persisted(articles, new, updated, unchanged, notes, frozenset(settled))
 
 
 def _free_path(article: Article, taken: dict[str, Stored], config: Config) -> str:

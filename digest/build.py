@@ -60,7 +60,7 @@ def build(root: Path, *, strict: bool = False) -> Report:
         pages=len(output),
         site_changed=changed,
         problems=tuple(problems),
-        notes=(*notes, *persisted.notes),
+        notes=(*(n for n in notes if str(n.path) not in persisted.settled), *persisted.notes),
     )
 
 

@@ -19,6 +19,17 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 
 
+def shared(*parts: str) -> Path:
+    """A path in ../shared; skip the test when it is absent, except in CI, where that fails."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        reason = f"{path} is absent (../shared is not next to this checkout)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
 @dataclass
 class Result:
     code: int
