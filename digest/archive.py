@@ -11,6 +11,7 @@ import os
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 from slugify import slugify
@@ -37,12 +38,13 @@ class Persisted:
     """What `persist` did."""
 
     articles: list[Article]
-    new: int
-    updated: int
-    unchanged: int
+    """Every article of the archive afterwards, newest first."""
+    status: dict[str, str]
+    """For each import (by inbox path, or by id for a feed item): new, updated or unchanged."""
     notes: list[Problem]
-    settled: frozenset[str]
-    """Inbox files whose article was already stored as is: nothing new to say about them."""
+
+    def count(self, keys: Iterable[str], status: str) -> int:
+        return sum(1 for key in keys if self.status.get(key) == status)
 
 
 def load(config: Config) -> tuple[list[Stored], list[Problem]]:
@@ -91,54 +93,112 @@ def _unique_ids(stored: list[Stored], problems: list[Problem], config: Config) -
     return kept
 
 
-def persist(config: Config, imported: Iterable[Article], stored: list[Stored]) -> Persisted:
-    """Store imported articles; return every article of the archive afterwards."""
-    by_origin = {s.article.origin.path: s for s in stored if s.article.origin}
-    by_path = {s.article.path: s for s in stored}
-    ids = {s.article.id: s.article.path for s in stored}
+def key(article: Article) -> str:
+    """How an import is known across builds: its inbox file, or a feed item's id."""
+    return article.origin.path if article.origin and article.origin.path else article.id
+
+
+def persist(
+    config: Config, imported: Iterable[Article], stored: list[Stored], *, now: datetime
+) -> Persisted:
+    """Store imported articles; return every article of the archive afterwards.
+
+    An inbox file's article is found again by the file's path, a feed item's by
+    its id. The same article from a second feed (same canonical URL) is stored
+    once, with the second source added to ``also``. A changed feed item keeps
+    its id and publication date and gets ``updated`` bumped (to the feed's
+    value, else ``now``). A file a person edited is never rewritten.
+    """
+    archive = _Index(config, stored)
+    status: dict[str, str] = {}
     notes: list[Problem] = []
-    settled: set[str] = set()
-    new = updated = unchanged = 0
     for article in imported:
         origin = article.origin
         if origin is None:  # only imports come here; they always have one
             continue
-        old = by_origin.get(origin.path)
+        name = key(article)
+        old = archive.by_origin.get(origin.path) if origin.path else archive.by_id.get(article.id)
         if old is None:
-            if article.id in ids:
+            twin = archive.by_id.get(article.id) or archive.by_url.get(article.url or "-")
+            if twin is None:
+                article = replace(article, path=_free_path(article, archive.by_path, config))
+                archive.save(article, frontmatter.dump(article))
+                status[name] = "new"
+            elif article.feed and twin.article.feed:
+                status[name] = "unchanged"
+                also = (*twin.article.also, article.source)
+                if twin.untouched and article.source not in (
+                    twin.article.source,
+                    *twin.article.also,
+                ):
+                    merged = replace(twin.article, also=also)
+                    archive.save(merged, frontmatter.dump(merged))
+                    status[name] = "updated"
+            else:
                 notes.append(
-                    Problem(origin.path, f"same article as {ids[article.id]}; not imported")
+                    Problem(
+                        origin.path or article.feed,
+                        f"same article as {twin.article.path}; not imported",
+                    )
                 )
-                continue
-            article = replace(article, path=_free_path(article, by_path, config))
-            _write(config.articles / article.path, frontmatter.dump(article))
-            by_path[article.path] = Stored(article, "", True)
-            ids[article.id] = article.path
-            new += 1
             continue
         article = replace(article, id=old.article.id, path=old.article.path)
+        incoming = article.updated
+        if article.feed:  # keep what was decided when the item was first seen
+            article = replace(
+                article,
+                published=old.article.published,
+                updated=old.article.updated,
+                also=old.article.also,
+            )
         text = frontmatter.dump(article)
         if text == old.text:
-            unchanged += 1
-            settled.add(origin.path)
-        elif not old.untouched:
+            status[name] = "unchanged"
+            continue
+        if not old.untouched:
+            status[name] = "unchanged"
             if old.article.origin and old.article.origin.sha256 != origin.sha256:
                 notes.append(
                     Problem(
                         config.articles.relative_to(config.root) / old.article.path,
-                        f"edited by hand, so not updated from the changed {origin.path}",
+                        "edited by hand, so not updated from the changed "
+                        + (origin.path or article.feed),
                         "delete the article file to import the new version",
                     )
                 )
-            unchanged += 1
             continue
-        else:
-            _write(config.articles / article.path, text)
-            updated += 1
-        by_path[article.path] = Stored(article, text, True)
-    articles = [s.article for s in by_path.values()]
+        if article.feed:
+            floor = old.article.updated or old.article.published
+            article = replace(article, updated=incoming if incoming and incoming > floor else now)
+            text = frontmatter.dump(article)
+        archive.save(article, text)
+        status[name] = "updated"
+    articles = [s.article for s in archive.by_path.values()]
     articles.sort(key=lambda a: (a.published, a.id), reverse=True)
-    return Persisted(articles, new, updated, unchanged, notes, frozenset(settled))
+    return Persisted(articles, status, notes)
+
+
+class _Index:
+    """The stored articles by path, id, inbox file and URL, kept current as files are saved."""
+
+    def __init__(self, config: Config, stored: list[Stored]) -> None:
+        self.config = config
+        self.by_path = {s.article.path: s for s in stored}
+        self.by_id = {s.article.id: s for s in stored}
+        self.by_origin = {
+            s.article.origin.path: s for s in stored if s.article.origin and s.article.origin.path
+        }
+        self.by_url = {s.article.url: s for s in stored if s.article.url}
+
+    def save(self, article: Article, text: str) -> None:
+        _write(self.config.articles / article.path, text)
+        item = Stored(article, text, True)
+        self.by_path[article.path] = item
+        self.by_id[article.id] = item
+        if article.origin and article.origin.path:
+            self.by_origin[article.origin.path] = item
+        if article.url:
+            self.by_url[article.url] = item
 
 
 def _free_path(article: Article, taken: dict[str, Stored], config: Config) -> str:

@@ -8,23 +8,46 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from digest import archive, config, group, render
 from digest.errors import ContentError, Problem
-from digest.sources import files
+from digest.sources import feeds, files
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """New, updated and unchanged articles from one source (the inbox, or a feed)."""
+
+    name: str
+    new: int
+    updated: int
+    unchanged: int
+    status: str = ""
+    """For a feed: fetched, not modified, error or gone."""
+    reason: str = ""
+
+    def __str__(self) -> str:
+        counts = f"{self.new} new, {self.updated} updated, {self.unchanged} unchanged"
+        if self.status in ("", "fetched"):
+            return f"{self.name}: {counts}" + (f" ({self.reason})" if self.reason else "")
+        if self.status == "not modified":
+            return f"{self.name}: not modified"
+        return f"{self.name}: {self.status}: {self.reason}" + (
+            f" (last good copy: {counts})" if self.new + self.updated + self.unchanged else ""
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """What a build did, for the summary line."""
+    """What a build did, for the summary."""
 
     articles: int
     topics: int
-    new: int
-    updated: int
-    unchanged: int
+    sources: tuple[Tally, ...]
+    """The inbox first, then each feed."""
     pages: int
     site_changed: bool
     problems: tuple[Problem, ...]
@@ -33,11 +56,21 @@ class Report:
     """Things worth knowing that are not errors (an inferred year, a kept hand edit)."""
 
 
-def build(root: Path, *, strict: bool = False) -> Report:
-    """Import the inbox into the archive and render the whole site into the output folder.
+def build(
+    root: Path,
+    *,
+    strict: bool = False,
+    offline: bool = False,
+    render_site: bool = True,
+    now: datetime | None = None,
+) -> Report:
+    """Import the inbox and the feeds into the archive, then render the site.
 
-    With ``strict``, any unreadable file is an error and nothing is written.
+    With ``strict``, any unreadable file is an error and nothing is written;
+    ``offline`` fetches nothing; without ``render_site`` only the archive is
+    updated (``digest fetch``). ``now`` is when new feed items are first seen.
     """
+    now = now or datetime.now(UTC)
     cfg = config.load(root)
     stored, problems = archive.load(cfg)
     imported, skipped, notes = files.read_inbox(cfg)
@@ -45,22 +78,41 @@ def build(root: Path, *, strict: bool = False) -> Report:
     if strict and problems:
         raise ContentError(*problems)
     imported = [group.assign(a, cfg.topics) for a in imported]
-    persisted = archive.persist(cfg, imported, stored)
+    known = frozenset(s.article.id for s in stored)
+    outcomes = [] if offline else feeds.fetch_all(cfg, now=now, known=known)
+    fetched = [a for o in outcomes for a in o.articles]
+    persisted = archive.persist(cfg, [*imported, *fetched], stored, now=now)
+    sources = [_tally("inbox", [archive.key(a) for a in imported], persisted)]
+    for o in outcomes:
+        tally = _tally(o.feed.name, [a.id for a in o.articles], persisted)
+        sources.append(replace(tally, status=o.status, reason=o.reason))
+    pages, changed, topic_count = 0, False, 0
     # Articles placed by hand without a topics line get theirs now, in memory only.
     assigned = [group.assign(a, cfg.topics) for a in persisted.articles]
     articles, topics = group.group(assigned, cfg.topics)
-    output = render.render_site(cfg, articles, topics)
-    changed = write_site(cfg.output, output)
+    if render_site:
+        health = feeds.health(cfg)
+        output = render.render_site(cfg, articles, topics, health)
+        changed = write_site(cfg.output, output)
+        pages, topic_count = len(output), sum(1 for t in topics if t.articles)
+    settled = {k for k, v in persisted.status.items() if v == "unchanged"}
     return Report(
         articles=len(articles),
-        topics=sum(1 for t in topics if t.articles),
-        new=persisted.new,
-        updated=persisted.updated,
-        unchanged=persisted.unchanged,
-        pages=len(output),
+        topics=topic_count,
+        sources=tuple(sources),
+        pages=pages,
         site_changed=changed,
         problems=tuple(problems),
-        notes=(*(n for n in notes if str(n.path) not in persisted.settled), *persisted.notes),
+        notes=(*(n for n in notes if str(n.path) not in settled), *persisted.notes),
+    )
+
+
+def _tally(name: str, keys: list[str], persisted: archive.Persisted) -> Tally:
+    return Tally(
+        name,
+        persisted.count(keys, "new"),
+        persisted.count(keys, "updated"),
+        persisted.count(keys, "unchanged"),
     )
 
 

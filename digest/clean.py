@@ -19,7 +19,9 @@ from urllib.parse import urljoin, urlsplit
 
 import dateparser.search
 import trafilatura
+from bs4 import BeautifulSoup
 from dateutil import parser as dateutil_parser
+from markdownify import MarkdownConverter
 
 from digest.model import Image
 
@@ -59,29 +61,33 @@ def strip_tags(text: str) -> str:
     return _TAG.sub("", _DANGEROUS_BLOCK.sub("", text))
 
 
-_MD_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"\n]*\")?\s*\)")
+# [text](target "title"); a target may hold one level of parentheses: (javascript:alert(1)).
+_MD_LINK = re.compile(
+    r"(!?)\[([^\]\n]*)\]\(\s*<?((?:[^()\s>]|\([^()\s]*\))*)>?(?:\s+\"[^\"\n]*\")?\s*\)"
+)
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 
 
-def safe_markdown(markdown: str, base_url: str = "") -> str:
+def safe_markdown(markdown: str, base_url: str = "", *, images: bool = False) -> str:
     """Make converted Markdown safe to store and render anywhere.
 
     Link targets become absolute against ``base_url``; links that cannot be made
     absolute, or use a scheme other than http(s)/mailto, keep only their text;
-    images are dropped (digest does not copy remote images); anything that looks
-    like an HTML tag is escaped so no other Markdown tool can run it.
+    images are dropped unless ``images`` (then kept only with an absolute http(s)
+    source); anything that looks like an HTML tag is escaped so no other Markdown
+    tool can run it.
     """
 
     def link(match: re.Match[str]) -> str:
         bang, text, target = match.groups()
-        if bang:
-            return ""
         target = html.unescape(target)
         if base_url and not urlsplit(target).scheme and not target.startswith("#"):
             target = urljoin(base_url, target)
-        scheme = urlsplit(target).scheme.lower()
-        if (scheme in ("http", "https") and urlsplit(target).netloc) or scheme == "mailto":
-            return f"[{text}]({target.replace(' ', '%20').replace(')', '%29')})"
+        target = target.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+        if bang:
+            return f"![{text}]({target})" if images and http_url(target) else ""
+        if http_url(target) or urlsplit(target).scheme.lower() == "mailto":
+            return f"[{text}]({target})"
         return text
 
     return _TAG_START.sub("&lt;", strip_tags(_MD_LINK.sub(link, markdown)))
@@ -91,6 +97,27 @@ def http_url(value: str) -> str:
     """The URL if it is absolute http(s), else empty: input may hold ``javascript:``."""
     parts = urlsplit(value.strip())
     return value.strip() if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+_NOT_CONTENT = ["script", "style", "iframe", "object", "embed", "noscript", "form", "template"]
+
+
+def html_to_markdown(fragment: str, base_url: str = "") -> str:
+    """Convert a feed item's HTML to safe Markdown with markdownify.
+
+    Scripts, styles, frames, forms and tracking pixels (images of 1×1 or less)
+    are dropped first; links and images end absolute against ``base_url``.
+    """
+    soup = BeautifulSoup(fragment, "html.parser")
+    for element in soup(_NOT_CONTENT):
+        element.decompose()
+    for image in soup("img"):
+        size = [str(image.get(a, "")).removesuffix("px") for a in ("width", "height")]
+        if any(v.isdigit() and int(v) <= 1 for v in size):
+            image.decompose()
+    markdown = MarkdownConverter(heading_style="ATX", bullets="-").convert_soup(soup)
+    markdown = re.sub(r"\n{3,}", "\n\n", markdown).strip()
+    return safe_markdown(markdown, base_url, images=True)
 
 
 def escape_text(text: str) -> str:

@@ -12,7 +12,7 @@ import traceback
 from dataclasses import replace
 from pathlib import Path
 
-from digest import __version__, archive, build, config, frontmatter, group
+from digest import __version__, archive, build, config, frontmatter, group, opml
 from digest.errors import DigestError, Problem
 from digest.sources import files
 
@@ -29,8 +29,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--version", action="version", version=f"digest {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    cmd = commands.add_parser("build", parents=[common], help="import the inbox and build the site")
+    cmd = commands.add_parser(
+        "build", parents=[common], help="import the inbox, fetch the feeds, build the site"
+    )
     cmd.add_argument("--strict", action="store_true", help="fail on any unreadable file")
+    cmd.add_argument("--offline", action="store_true", help="fetch nothing; build from content/")
+    cmd = commands.add_parser(
+        "fetch", parents=[common], help="import the inbox and fetch the feeds; build nothing"
+    )
+    cmd.add_argument("--strict", action="store_true", help="fail on any unreadable file")
+    cmd = commands.add_parser("feeds", parents=[common], help="import or export subscriptions")
+    verbs = cmd.add_subparsers(dest="verb", required=True, metavar="VERB")
+    verb = verbs.add_parser("import", parents=[common], help="add the feeds of an OPML file")
+    verb.add_argument("opml", type=Path, metavar="FILE.opml")
+    verbs.add_parser("export", parents=[common], help="print the feeds as OPML")
     cmd = commands.add_parser(
         "clean", parents=[common], help="print the cleaned article for a .txt, .html or .md file"
     )
@@ -41,7 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     cmd.add_argument("--explain", type=Path, metavar="PATH", help="an article or inbox file")
     args = parser.parse_args(argv)
     try:
-        return {"build": _build, "clean": _clean, "topics": _topics}[args.command](args)
+        commands_ = {
+            "build": _build,
+            "fetch": _build,
+            "feeds": _feeds,
+            "clean": _clean,
+            "topics": _topics,
+        }
+        return commands_[args.command](args)
     except DigestError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -54,14 +73,43 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    report = build.build(args.directory, strict=args.strict)
+    rendering = args.command == "build"
+    report = build.build(
+        args.directory,
+        strict=args.strict,
+        offline=rendering and args.offline,
+        render_site=rendering,
+    )
     for problem in report.problems:
         print(f"skipped: {problem}", file=sys.stderr)
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
-    inbox = f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged"
-    site = f"wrote {report.pages} files" if report.site_changed else "site unchanged"
-    print(f"{report.articles} articles in {report.topics} topics ({inbox} from the inbox); {site}")
+    for tally in report.sources:
+        print(tally)
+    if rendering:
+        site = f"wrote {report.pages} files" if report.site_changed else "site unchanged"
+        print(f"{report.articles} articles in {report.topics} topics; {site}")
+    else:
+        print(f"{report.articles} articles in the archive")
+    return 0
+
+
+def _feeds(args: argparse.Namespace) -> int:
+    cfg = config.load(args.directory)
+    if args.verb == "export":
+        sys.stdout.write(opml.write(cfg.title, cfg.feeds))
+        return 0
+    try:
+        data = args.opml.read_bytes()
+    except OSError as exc:
+        raise DigestError(
+            Problem(args.opml, f"cannot read: {exc.strerror}", "check the path")
+        ) from None
+    found = opml.read(data, args.opml)
+    known = {f.url for f in cfg.feeds}
+    added = [(name, url) for name, url in found if url not in known]
+    config.add_feeds(args.directory, added)
+    print(f"added {len(added)} feeds to digest.toml ({len(found) - len(added)} already there)")
     return 0
 
 

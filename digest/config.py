@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import tomllib
 from collections.abc import Callable
@@ -35,6 +36,35 @@ class TopicRule:
 
 
 @dataclass(frozen=True, slots=True)
+class Feed:
+    """A subscription: an RSS, Atom or JSON feed to pull articles from."""
+
+    name: str
+    """Recorded as each article's ``source``."""
+    url: str
+    topics: tuple[str, ...] = ()
+    """Topics given to every article of this feed, besides those the rules give."""
+    full_text: bool = False
+    """Fetch each item's page and extract its main text (for summary-only feeds)."""
+    include: tuple[str, ...] = ()
+    """Keep only items whose title or body has one of these terms (whole words)."""
+    exclude: tuple[str, ...] = ()
+    """Drop items whose title or body has one of these terms."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fetching:
+    """Politeness and safety limits for HTTP."""
+
+    timeout: float = 20.0
+    """Seconds for a whole request, body included (a slow drip is cut off too)."""
+    max_bytes: int = 10_000_000
+    """Largest body accepted, after decompression."""
+    concurrency: int = 8
+    per_host: int = 2
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The project's settings, with paths made absolute."""
 
@@ -53,6 +83,13 @@ class Config:
     per_page: int
     feed_items: int
     topics: tuple[TopicRule, ...]
+    feeds: tuple[Feed, ...] = ()
+    fetching: Fetching = Fetching()
+
+    @property
+    def state(self) -> Path:
+        """Where digest keeps what it learns between builds (HTTP validators, feed health)."""
+        return self.root / ".digest"
 
 
 def load(root: Path, *, required: bool = True) -> Config:
@@ -123,6 +160,26 @@ _SITE: dict[str, tuple[Callable[[object], bool], str, object]] = {
     "per_page": (_is_positive_int, "a whole number above 0", 20),
     "feed_items": (_is_positive_int, "a whole number above 0", 20),
     "topics": (lambda v: isinstance(v, list), "[[topics]] tables", []),
+    "feeds": (lambda v: isinstance(v, list), "[[feeds]] tables", []),
+    "fetch": (lambda v: isinstance(v, dict), "a [fetch] table", {}),
+}
+_FEED: dict[str, tuple[Callable[[object], bool], str, object]] = {
+    "name": (lambda v: isinstance(v, str) and bool(v.strip()), "a non-empty string", None),
+    "url": (_is_text, 'an http(s) URL such as "https://example.org/feed.xml"', None),
+    "topics": (_is_terms, 'a list of topic titles, e.g. ["War in Ukraine"]', []),
+    "full_text": (lambda v: isinstance(v, bool), "true or false", False),
+    "include": (_is_terms, 'a list of terms, e.g. ["Russia", "China"]', []),
+    "exclude": (_is_terms, 'a list of terms, e.g. ["sport"]', []),
+}
+_FETCH: dict[str, tuple[Callable[[object], bool], str, object]] = {
+    "timeout": (
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v > 0,
+        "a number of seconds above 0",
+        20.0,
+    ),
+    "max_bytes": (_is_positive_int, "a whole number of bytes above 0", 10_000_000),
+    "concurrency": (_is_positive_int, "a whole number above 0", 8),
+    "per_host": (_is_positive_int, "a whole number above 0", 2),
 }
 _TOPIC: dict[str, tuple[Callable[[object], bool], str, object]] = {
     "title": (lambda v: isinstance(v, str) and bool(v.strip()), "a non-empty string", None),
@@ -204,6 +261,8 @@ class _Reader:
                     "build into a folder of its own, such as site",
                 )
         topics = tuple(self.topics(site["topics"]))
+        feeds = tuple(self.feeds(site["feeds"]))
+        fetch = self.table(site["fetch"], _FETCH, ("fetch",), "[fetch]")
         if self.problems:
             return None
         return Config(
@@ -220,6 +279,13 @@ class _Reader:
             per_page=site["per_page"],
             feed_items=site["feed_items"],
             topics=topics,
+            feeds=feeds,
+            fetching=Fetching(
+                timeout=float(fetch["timeout"]),
+                max_bytes=fetch["max_bytes"],
+                concurrency=fetch["concurrency"],
+                per_host=fetch["per_host"],
+            ),
         )
 
     def folder(self, root: Path, key: str, value: str) -> Path:
@@ -229,6 +295,37 @@ class _Reader:
                 (key,), f"'{key}' must be a folder inside the project", "use a path such as site"
             )
         return path
+
+    def feeds(self, tables: list[Any]) -> list[Feed]:
+        feeds: list[Feed] = []
+        urls: set[str] = set()
+        for index, table in enumerate(tables):
+            where = ("feeds", str(index))
+            if not isinstance(table, dict):
+                self.problem(where, "each feed must be a [[feeds]] table", "see the README")
+                continue
+            values = self.table(table, _FEED, where, "[[feeds]]")
+            url = values["url"]
+            if not isinstance(url, str) or not isinstance(values["name"], str):
+                continue
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                self.problem((*where, "url"), f"feed url '{url}' is not an http(s) URL", "fix it")
+                continue
+            if url in urls:
+                self.problem((*where, "url"), f"feed {url} is listed twice", "remove one")
+            urls.add(url)
+            feeds.append(
+                Feed(
+                    name=values["name"].strip(),
+                    url=url,
+                    topics=tuple(values["topics"]),
+                    full_text=values["full_text"],
+                    include=tuple(values["include"]),
+                    exclude=tuple(values["exclude"]),
+                )
+            )
+        return feeds
 
     def topics(self, tables: list[Any]) -> list[TopicRule]:
         rules: list[TopicRule] = []
@@ -290,3 +387,14 @@ def _key_lines(text: str) -> dict[tuple[str, ...], int]:
             lines.setdefault((*table, key.group(1)), number)
         depth = max(0, depth + stripped.count("[") - stripped.count("]"))
     return lines
+
+
+def add_feeds(root: Path, feeds: list[tuple[str, str]]) -> None:
+    """Append ``[[feeds]]`` tables to digest.toml, keeping everything already written."""
+    if not feeds:
+        return
+    path = root / FILENAME
+    text = path.read_text(encoding="utf-8")
+    # JSON string escapes are valid in TOML basic strings.
+    blocks = [f"\n[[feeds]]\nname = {json.dumps(n)}\nurl = {json.dumps(u)}\n" for n, u in feeds]
+    path.write_text(text.rstrip("\n") + "\n" + "".join(blocks), encoding="utf-8")

@@ -24,7 +24,7 @@ from digest.errors import ContentError, Problem
 from digest.model import Article, Image, Origin, mint_id
 
 _KNOWN = {
-    "id", "title", "date", "updated", "source", "url", "authors", "author",
+    "id", "title", "date", "updated", "source", "feed", "also", "url", "authors", "author",
     "summary", "topics", "image", "origin",
 }  # fmt: skip
 _CHECKSUM = re.compile(r"^  checksum: ([0-9a-f]{16})\n", re.MULTILINE)
@@ -87,14 +87,15 @@ def dump(article: Article) -> str:
     meta: dict[str, Any] = {"id": article.id, "title": article.title, "date": article.published}
     if article.updated:
         meta["updated"] = article.updated
-    for key in ("source", "url", "authors", "summary", "topics"):
+    for key in ("source", "feed", "also", "url", "authors", "summary", "topics"):
         value = getattr(article, key)
         if value:
             meta[key] = list(value) if isinstance(value, tuple) else value
     if article.image:
         meta["image"] = {k: v for k in ("caption", "credit") if (v := getattr(article.image, k))}
     if article.origin:
-        meta["origin"] = {"path": article.origin.path, "sha256": article.origin.sha256}
+        origin = {k: getattr(article.origin, k) for k in ("path", "guid", "sha256")}
+        meta["origin"] = {k: v for k, v in origin.items() if v}
     head = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=100)
     body = f"---\n\n{article.body.strip()}\n"
     plain = f"---\n{head}{body}"
@@ -140,12 +141,13 @@ def parse(
         if updated is None:
             raise bad("updated", "cannot read updated date", "write it as 2024-05-01 or ISO 8601")
     strings = {}
-    for key in ("id", "source", "url", "summary"):
+    for key in ("id", "source", "feed", "url", "summary"):
         value = meta.get(key, "")
         if not isinstance(value, str | int | float):
             raise bad(key, f"'{key}' must be text", f"write it as {key}: some text")
         strings[key] = plain(str(value))
     authors = _strings(meta.get("authors", meta.get("author")))
+    also = _strings(meta.get("also")) or ()
     topics = _strings(meta["topics"]) if "topics" in meta else None
     if authors is None or (topics is None and "topics" in meta):
         key = "topics" if "topics" in meta and topics is None else "authors"
@@ -163,6 +165,8 @@ def parse(
         updated=updated,
         body=body,
         source=strings["source"],
+        feed=strings["feed"],
+        also=also,
         url=strings["url"],
         authors=authors,
         summary=strings["summary"],
@@ -170,8 +174,12 @@ def parse(
         image=Image(str(image.get("caption", "")), str(image.get("credit", "")))
         if isinstance(image, dict)
         else None,
-        origin=Origin(str(origin.get("path", "")), str(origin.get("sha256", "")))
-        if isinstance(origin, dict) and origin.get("path")
+        origin=Origin(
+            str(origin.get("path") or ""),
+            str(origin.get("sha256") or ""),
+            str(origin.get("guid") or ""),
+        )
+        if isinstance(origin, dict)
         else None,
         path=rel,
         extra=_extra(meta),

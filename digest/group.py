@@ -63,6 +63,11 @@ def _hits(term: str, title: str, body: str) -> int:
     return TITLE_WEIGHT * len(pattern.findall(title)) + len(pattern.findall(body))
 
 
+def mentions(article: Article, terms: tuple[str, ...]) -> tuple[str, ...]:
+    """The terms that appear in the article's title or body."""
+    return tuple(t for t in terms if _hits(t, article.title, article.body))
+
+
 def judge(article: Article, rule: TopicRule) -> Verdict:
     """Apply one rule to one article."""
     hits = tuple(

@@ -38,9 +38,11 @@ class Origin:
     """Where an imported article came from, so a changed input updates it in place."""
 
     path: str
-    """The inbox file, relative to the project folder (POSIX separators)."""
+    """The inbox file, relative to the project folder (POSIX); empty for a feed item."""
     sha256: str
-    """Hash of the inbox file's bytes when it was last imported."""
+    """Hash of the inbox file's bytes, or of a feed item's content, when last imported."""
+    guid: str = ""
+    """A feed item's guid or id, as the feed gave it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +57,11 @@ class Article:
     body: str
     """Cleaned Markdown, without the title."""
     source: str = ""
-    """The outlet's name (``UPI``, ``Reuters``)."""
+    """The outlet's name (``UPI``, ``Reuters``), or the feed's name."""
+    feed: str = ""
+    """The URL of the feed the article came from."""
+    also: tuple[str, ...] = ()
+    """Other sources that carried the same article (same canonical URL)."""
     url: str = ""
     """The original article's address, when known."""
     authors: tuple[str, ...] = ()

@@ -23,8 +23,9 @@ from markupsafe import Markup
 from slugify import slugify
 
 from digest import __version__
+from digest.cache import FeedState
 from digest.clean import http_url
-from digest.config import Config
+from digest.config import Config, Feed
 from digest.errors import Problem, ThemeError
 from digest.group import Topic
 from digest.model import Article
@@ -36,7 +37,7 @@ HOME_ITEMS = 5
 _PACKAGED = Path(__file__).with_name("templates")
 DEFAULT_THEME = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).parent.parent / "templates"
 
-_RESERVED = {"topics", "archive", "static", "feed.xml", "index.html", "404.html"}
+_RESERVED = {"topics", "archive", "sources", "static", "feed.xml", "index.html", "404.html"}
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _MD = MarkdownIt("js-default")
 
@@ -152,10 +153,16 @@ def environment(config: Config) -> jinja2.Environment:
     return env
 
 
-def render_site(config: Config, articles: list[Article], topics: list[Topic]) -> dict[str, bytes]:
+def render_site(
+    config: Config,
+    articles: list[Article],
+    topics: list[Topic],
+    health: list[tuple[Feed, FeedState]] | None = None,
+) -> dict[str, bytes]:
     """Every output file, by its path inside the output folder.
 
-    ``articles`` are newest first; topics come from `digest.group.group`.
+    ``articles`` are newest first; topics come from `digest.group.group`;
+    ``health`` is each feed's last success and error, for the Sources page.
     """
     env = environment(config)
     paths = article_paths(articles)
@@ -192,6 +199,7 @@ def render_site(config: Config, articles: list[Article], topics: list[Topic]) ->
                 feeds=[site_feed, *feeds],
                 topics=topics,
                 topic_by_title=topic_by_title,
+                has_sources=bool(health),
                 bodies=bodies,
                 version=__version__,
                 **context,
@@ -254,6 +262,8 @@ def render_site(config: Config, articles: list[Article], topics: list[Topic]) ->
             neighbours=neighbours[article.id],
             month=article.published.astimezone(config.timezone).strftime("%Y/%m"),
         )
+    if health:
+        page("sources.html", "sources/index.html", [], health=health)
     page("404.html", "404.html", [])
     feed("feed.xml", config.title, "", articles)
     files.update(_static(config))

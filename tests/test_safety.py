@@ -70,7 +70,7 @@ def build_hostile(tmp_path: Path, digest: Run) -> Path:
     write(root / "content" / "articles" / "by-hand.md", by_hand)
     result = digest("build", "-C", root)
     assert result.code == 0, result.err
-    assert result.out.startswith("4 articles in"), result.out
+    assert "4 articles in" in result.out, result.out
     return root
 
 

@@ -1,0 +1,502 @@
+"""RSS, Atom and JSON feeds → `Article` records.
+
+The only module that uses feedparser and the HTTP client. Fetching is polite
+and defensive: bounded concurrency overall and per host, a deadline for the
+whole request, a body-size cap, conditional GET, permanent redirects
+remembered, 410 and Retry-After honoured, and the last good copy used when a
+fetch fails. One bad feed never stops the others: it becomes an `Outcome`
+with a reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import contextlib
+import email.utils
+import hashlib
+import json
+import re
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+import httpx
+from charset_normalizer import from_bytes
+from courlan import normalize_url
+from dateutil import parser as dateutil_parser
+from tqdm import tqdm
+
+from digest import __version__, clean, group
+from digest.cache import FeedState, Store
+from digest.config import Config, Feed, Fetching
+from digest.model import Article, Origin, mint_id
+
+USER_AGENT = f"digest/{__version__} (news digest generator; +https://pypi.org/project/digest/)"
+_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9,"
+    " application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1"
+)
+FUTURE_SLACK = timedelta(days=1)
+"""An item dated further ahead than this is dated when digest first saw it instead."""
+_BACK_OFF = 600.0
+"""Seconds to wait after a 429 or 503 that gives no Retry-After."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one feed in this build."""
+
+    feed: Feed
+    status: str
+    """``fetched``, ``not modified``, ``error`` or ``gone``."""
+    reason: str = ""
+    articles: tuple[Article, ...] = ()
+
+
+class FetchError(Exception):
+    """A fetch or parse failure, with a reason a person can act on."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Response:
+    status: int
+    url: str
+    headers: Mapping[str, str]
+    body: bytes
+    permanent: str
+    """The final URL when every redirect on the way was permanent, else empty."""
+
+
+def fetch_all(
+    config: Config, *, now: datetime, known: frozenset[str] = frozenset()
+) -> list[Outcome]:
+    """Fetch every feed of the config and turn its items into articles.
+
+    ``known`` holds the ids of articles already stored, whose pages need not be
+    fetched again for ``full_text`` feeds.
+    """
+    if not config.feeds:
+        return []
+    with Store(config.state / "state.sqlite") as store:
+        states = [store.get(feed.url) for feed in config.feeds]
+        results = asyncio.run(_fetch_all(config, states, now, known))
+        for _, state in results:
+            store.put(state)
+    return [outcome for outcome, _ in results]
+
+
+async def _fetch_all(
+    config: Config, states: list[FeedState], now: datetime, known: frozenset[str]
+) -> list[tuple[Outcome, FeedState]]:
+    limits = config.fetching
+    overall = asyncio.Semaphore(limits.concurrency)
+    hosts: dict[str, asyncio.Semaphore] = {}
+    timeout = httpx.Timeout(limits.timeout, connect=min(10.0, limits.timeout))
+    headers = {"User-Agent": USER_AGENT}
+    show = tqdm(
+        total=len(states),
+        desc="fetching feeds",
+        unit="feed",
+        disable=not sys.stderr.isatty(),
+        leave=False,
+    )
+    async with httpx.AsyncClient(
+        headers=headers, timeout=timeout, follow_redirects=True, max_redirects=5
+    ) as client:
+
+        async def get(url: str, extra: Mapping[str, str]) -> _Response:
+            host = urlsplit(url).netloc
+            semaphore = hosts.setdefault(host, asyncio.Semaphore(limits.per_host))
+            async with overall, semaphore:
+                return await _get(client, url, extra, limits)
+
+        async def one(feed: Feed, state: FeedState) -> tuple[Outcome, FeedState]:
+            try:
+                return await _fetch_feed(feed, state, get, config, now, known)
+            finally:
+                show.update()
+
+        results = await asyncio.gather(
+            *(one(feed, state) for feed, state in zip(config.feeds, states, strict=True))
+        )
+    show.close()
+    return list(results)
+
+
+async def _get(
+    client: httpx.AsyncClient, url: str, headers: Mapping[str, str], limits: Fetching
+) -> _Response:
+    """GET with a deadline for the whole exchange and a cap on the decoded body."""
+    try:
+        async with asyncio.timeout(limits.timeout):
+            async with client.stream("GET", url, headers=headers) as response:
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > limits.max_bytes:
+                        raise FetchError(
+                            f"response larger than {limits.max_bytes:,} bytes; not read"
+                            " (raise [fetch] max_bytes if the feed is really that big)"
+                        )
+                    chunks.append(chunk)
+                permanent = ""
+                if response.history and all(r.status_code in (301, 308) for r in response.history):
+                    permanent = str(response.url)
+                return _Response(
+                    response.status_code,
+                    str(response.url),
+                    dict(response.headers),
+                    b"".join(chunks),
+                    permanent,
+                )
+    except TimeoutError:
+        raise FetchError(f"no complete answer within {limits.timeout:g} s") from None
+    except httpx.TooManyRedirects:
+        raise FetchError("too many redirects") from None
+    except httpx.InvalidURL as exc:
+        raise FetchError(f"invalid URL: {exc}") from None
+    except httpx.HTTPError as exc:
+        raise FetchError(f"cannot fetch: {type(exc).__name__}: {exc}".rstrip(": ")) from None
+
+
+async def _fetch_feed(
+    feed: Feed,
+    state: FeedState,
+    get: Any,
+    config: Config,
+    now: datetime,
+    known: frozenset[str],
+) -> tuple[Outcome, FeedState]:
+    stamp = now.isoformat(timespec="seconds")
+    if state.gone:
+        return Outcome(feed, "gone", "the server said 410 Gone: remove it from digest.toml"), state
+    if state.retry_at > now.timestamp():
+        until = datetime.fromtimestamp(state.retry_at, UTC).isoformat(timespec="seconds")
+        return _fallback(feed, state, f"the server asked to wait until {until}", config, now)
+    conditional = {"Accept": _ACCEPT}
+    if state.body is not None and state.etag:
+        conditional["If-None-Match"] = state.etag
+    if state.body is not None and state.last_modified:
+        conditional["If-Modified-Since"] = state.last_modified
+    try:
+        response = await get(state.location or feed.url, conditional)
+    except FetchError as exc:
+        return _fallback(feed, state, str(exc), config, now)
+    if response.permanent:
+        state = replace(state, location=response.permanent)
+    if response.status == 304:
+        return Outcome(feed, "not modified"), replace(state, last_success=stamp)
+    if response.status == 410:
+        state = replace(state, gone=True, last_error="410 Gone", last_error_at=stamp)
+        return Outcome(feed, "gone", "the server said 410 Gone: remove it from digest.toml"), state
+    if response.status in (429, 503):
+        wait = _retry_after(response.headers.get("retry-after", ""), now)
+        state = replace(state, retry_at=now.timestamp() + wait)
+        reason = f"HTTP {response.status}; backing off for {wait:.0f} s as the server asked"
+        return _fallback(feed, state, reason, config, now)
+    if not 200 <= response.status < 300:
+        return _fallback(feed, state, f"HTTP {response.status}", config, now)
+    try:
+        parsed = parse(response.body, response.headers, response.url)
+    except FetchError as exc:
+        return _fallback(feed, state, str(exc), config, now)
+    state = replace(
+        state,
+        etag=response.headers.get("etag", ""),
+        last_modified=response.headers.get("last-modified", ""),
+        last_success=stamp,
+        content_type=response.headers.get("content-type", ""),
+        content_location=response.url,
+        body=response.body,
+    )
+    articles = [a for e in parsed.entries if (a := to_article(e, feed, config, now))]
+    if feed.full_text:
+        articles = [await _full_text(a, get, known) for a in articles]
+    return Outcome(feed, "fetched", parsed.warning, tuple(articles)), state
+
+
+def _fallback(
+    feed: Feed, state: FeedState, reason: str, config: Config, now: datetime
+) -> tuple[Outcome, FeedState]:
+    """Record the error; read the last good copy so nothing it held is lost."""
+    state = replace(state, last_error=reason, last_error_at=now.isoformat(timespec="seconds"))
+    articles: tuple[Article, ...] = ()
+    if state.body is not None:
+        headers = {"content-type": state.content_type}
+        try:
+            entries = parse(state.body, headers, state.content_location or feed.url).entries
+        except FetchError:
+            entries = []
+        articles = tuple(a for e in entries if (a := to_article(e, feed, config, now)))
+    return Outcome(feed, "error", reason, articles), state
+
+
+def _retry_after(value: str, now: datetime) -> float:
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return _BACK_OFF
+    return max(0.0, (when - now).total_seconds())
+
+
+async def _full_text(article: Article, get: Any, known: frozenset[str]) -> Article:
+    """Replace a summary-only body with the linked page's main text, when it can be had."""
+    if article.id in known or not article.url:
+        return article
+    try:
+        response = await get(article.url, {"Accept": "text/html,application/xhtml+xml"})
+    except FetchError:
+        return article
+    if not 200 <= response.status < 300:
+        return article
+    page = clean.clean_html(response.body.decode("utf-8", errors="replace"), response.url)
+    if len(page.body) <= len(article.body):
+        return article
+    return replace(article, body=page.body)
+
+
+# ---------------------------------------------------------------------------
+# Parsing: bytes → entries
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A feed item, whatever the format, before it becomes an article."""
+
+    guid: str
+    link: str
+    title: str
+    html: str
+    """The richest content given: full content, else the summary (HTML)."""
+    summary: str
+    published: datetime | None
+    updated: datetime | None
+    authors: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A feed's entries, and a warning when it had to be read leniently."""
+
+    entries: list[Entry]
+    warning: str = ""
+
+
+def parse(body: bytes, headers: Mapping[str, str], url: str) -> Parsed:
+    """Read RSS 0.9x/1.0/2.0, Atom 1.0 or JSON Feed 1.x; raise `FetchError` with a reason."""
+    if not body.strip():
+        raise FetchError("empty response")
+    kind = headers.get("content-type", "").lower()
+    head = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if "json" in kind or head == b"{":
+        return Parsed(_json_feed(body, url))
+    parsed = _feedparser(body, headers.get("content-type", ""), url)
+    # When feedparser fell back to windows-1252, the declared (or default) encoding was wrong.
+    if isinstance(parsed.get("bozo_exception"), _ENCODING_GUESSED) and (text := _detect(body)):
+        parsed = _feedparser(_as_utf8(text), "application/xml; charset=utf-8", url)
+    if not parsed.entries:
+        if parsed.get("version"):
+            return Parsed([])  # a readable feed with no items
+        start = body[:2048].lower()
+        if b"<html" in start or b"<!doctype html" in start:
+            raise FetchError("an HTML page, not a feed: use the feed's own URL")
+        problem = parsed.get("bozo_exception")
+        raise FetchError(f"not a readable feed: {problem or 'no items found'}")
+    problem = parsed.get("bozo_exception")
+    warning = ""
+    if problem is not None and not isinstance(problem, _ENCODING_GUESSED):
+        warning = f"not well-formed ({problem}); read leniently"
+    return Parsed([_entry(e) for e in parsed.entries], warning)
+
+
+_ENCODING_GUESSED = (feedparser.CharacterEncodingOverride, feedparser.CharacterEncodingUnknown)
+
+
+def _feedparser(body: bytes, content_type: str, url: str) -> Any:
+    """feedparser on bytes (never a string, which it may take for a URL or a path)."""
+    headers = {"content-type": content_type, "content-location": url}
+    return feedparser.parse(body, response_headers=headers)
+
+
+def _detect(body: bytes) -> str | None:
+    """Decode bytes in an unknown encoding with charset-normalizer.
+
+    Among the least chaotic candidates windows-1252 wins, as in browsers: an
+    undeclared Latin feed is far likelier to be that than a Baltic code page.
+    """
+    matches = list(from_bytes(body))
+    if not matches:
+        return None
+    calm = [m for m in matches if m.chaos <= matches[0].chaos]
+    chosen = next((m for m in calm if m.encoding == "cp1252"), matches[0])
+    return str(chosen)
+
+
+def _as_utf8(text: str) -> bytes:
+    """The document as UTF-8, its XML declaration saying so."""
+    text = re.sub(r"^(\ufeff?\s*<\?xml[^>]*?encoding=)[\"'][^\"']*[\"']", r'\1"utf-8"', text)
+    return text.encode("utf-8")
+
+
+def _entry(item: Any) -> Entry:
+    contents = [c.get("value", "") for c in item.get("content", []) if c.get("value")]
+    summary = item.get("summary", "")
+    return Entry(
+        guid=str(item.get("id", "")).strip(),
+        link=str(item.get("link", "")).strip(),
+        title=str(item.get("title", "")),
+        html=max(contents, key=len) if contents else summary,
+        summary=summary,
+        # dict.get: FeedParserDict.get would map a missing key to another, with a warning.
+        published=_struct_time(dict.get(item, "published_parsed")),
+        updated=_struct_time(dict.get(item, "updated_parsed")),
+        authors=tuple(a["name"] for a in item.get("authors", []) if a.get("name")),
+    )
+
+
+def _struct_time(value: time.struct_time | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _json_feed(body: bytes, url: str) -> list[Entry]:
+    """JSON Feed 1.0/1.1 (https://jsonfeed.org), which feedparser does not read."""
+    try:
+        data = json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FetchError(f"not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or "jsonfeed.org/version/" not in str(data.get("version", "")):
+        raise FetchError("JSON, but not a JSON Feed (no jsonfeed.org version)")
+    items = data.get("items")
+    if not isinstance(items, list):
+        raise FetchError("JSON Feed without an items list")
+    base = str(data.get("home_page_url") or data.get("feed_url") or url)
+    feed_authors = _json_authors(data)
+    entries = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        text = str(item.get("content_text") or "")
+        html = str(item.get("content_html") or "") or "".join(
+            f"<p>{_escape(p)}</p>" for p in text.split("\n\n") if p.strip()
+        )
+        link = str(item.get("url") or item.get("external_url") or "")
+        entries.append(
+            Entry(
+                guid=str(item.get("id") or "").strip(),
+                link=urljoin(base, link) if link else "",
+                title=str(item.get("title") or ""),
+                html=html or str(item.get("summary") or ""),
+                summary=str(item.get("summary") or ""),
+                published=_json_date(item.get("date_published")),
+                updated=_json_date(item.get("date_modified")),
+                authors=_json_authors(item) or feed_authors,
+            )
+        )
+    return entries
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _json_authors(data: Mapping[str, Any]) -> tuple[str, ...]:
+    people = data.get("authors") or (
+        [data["author"]] if isinstance(data.get("author"), dict) else []
+    )
+    if not isinstance(people, list):
+        return ()
+    return tuple(str(p["name"]) for p in people if isinstance(p, dict) and p.get("name"))
+
+
+def _json_date(value: object) -> datetime | None:
+    """RFC 3339, as the spec says; real feeds also send '2022-07-26 13:01:01' (taken as UTC)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = dateutil_parser.parse(value)
+    except (ValueError, OverflowError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# ---------------------------------------------------------------------------
+# Entries → articles
+# ---------------------------------------------------------------------------
+
+
+def canonical_url(url: str) -> str:
+    """The URL without tracking parameters (utm_*, fbclid…) or fragment, for identity."""
+    link = clean.http_url(url)
+    if not link:
+        return ""
+    # Not strict mode: it also drops parameters that name the article (?story=…).
+    with contextlib.suppress(ValueError):
+        link = str(normalize_url(link))
+    return urlsplit(link)._replace(fragment="").geturl()
+
+
+def to_article(entry: Entry, feed: Feed, config: Config, now: datetime) -> Article | None:
+    """One entry as an article, or None when the feed's include/exclude terms drop it."""
+    url = canonical_url(entry.link)
+    body = clean.html_to_markdown(entry.html, url or feed.url) if entry.html else ""
+    title = clean.plain(entry.title)
+    summary = clean.summarize(clean.plain(entry.summary)) if entry.summary else ""
+    if not summary and body:
+        summary = clean.summarize(clean.plain(body.split("\n\n")[0]))
+    if not title:
+        title = clean.summarize(clean.plain(entry.summary or body))[:80].rstrip("…") or "Untitled"
+    probe = Article(id="", title=title, published=now, body=body)
+    if feed.include and not group.mentions(probe, feed.include):
+        return None
+    if feed.exclude and group.mentions(probe, feed.exclude):
+        return None
+    content = hashlib.sha256(f"{title}\n{body}".encode()).hexdigest()
+    if entry.guid:
+        key = f"feed:{feed.url}|guid:{entry.guid}"
+    elif url:
+        key = f"url:{url}"
+    else:
+        key = f"feed:{feed.url}|sha256:{content}"
+    published = entry.published or entry.updated or now
+    if published > now + FUTURE_SLACK:
+        published = now
+    updated = entry.updated if entry.updated and entry.updated > published else None
+    article = Article(
+        id=mint_id(key),
+        title=title,
+        published=published,
+        updated=updated,
+        body=body,
+        source=feed.name,
+        feed=feed.url,
+        url=url,
+        authors=tuple(a for a in (clean.plain(a) for a in entry.authors) if a),
+        summary=summary,
+        origin=Origin(path="", sha256=content, guid=entry.guid),
+    )
+    article = group.assign(article, config.topics)
+    hints = tuple(t for t in feed.topics if t not in (article.topics or ()))
+    return replace(article, topics=(*(article.topics or ()), *hints))
+
+
+def health(config: Config) -> list[tuple[Feed, FeedState]]:
+    """Each configured feed with what is remembered of it, for the Sources page."""
+    if not config.feeds:
+        return []
+    with Store(config.state / "state.sqlite") as store:
+        return [(feed, replace(store.get(feed.url), body=None)) for feed in config.feeds]

@@ -1,0 +1,323 @@
+"""Feeds against a real HTTP server on 127.0.0.1: every failure is reported, none aborts a build."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from digest import build
+from tests.conftest import Run, read_page, snapshot, write
+from tests.feedserver import FeedServer, Route, running
+
+NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def rss(*items: str, title: str = "Example wire") -> bytes:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+        f"<title>{title}</title><link>https://wire.example/</link><description>d</description>"
+        + "".join(items)
+        + "</channel></rss>"
+    ).encode()
+
+
+def item(
+    guid: str,
+    title: str = "Moscow and Beijing sign a deal",
+    body: str = "<p>Russia and China signed a deal in Moscow.</p>",
+    link: str = "",
+    date: str = "Fri, 31 May 2024 10:00:00 GMT",
+) -> str:
+    link = link or f"https://wire.example/{guid}"
+    return (
+        f'<item><guid isPermaLink="false">{guid}</guid><title>{title}</title><link>{link}</link>'
+        + (f"<pubDate>{date}</pubDate>" if date else "")
+        + f"<description><![CDATA[{body}]]></description></item>"
+    )
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    yield from running()
+
+
+def site(tmp_path: Path, server: FeedServer, feeds: dict[str, str], extra: str = "") -> Path:
+    """A project subscribed to ``feeds`` (name → server path)."""
+    root = tmp_path / "proj"
+    text = (
+        'title = "Feeds"\nbase_url = "https://example.org/f/"\n'
+        "[fetch]\ntimeout = 1.5\nmax_bytes = 200000\n"
+        '[[topics]]\ntitle = "Russia–China relations"\nrequire = [["Russia", "Moscow"], ["China", "Beijing"]]\n'
+    )
+    for name, path in feeds.items():
+        text += f'[[feeds]]\nname = "{name}"\nurl = "{server.url(path)}"\n' + extra
+    write(root / "digest.toml", text)
+    return root
+
+
+def stored(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root / "content" / "articles").as_posix(): p.read_text("utf-8")
+        for p in sorted((root / "content" / "articles").rglob("*.md"))
+    }
+
+
+def tally(report: build.Report, name: str) -> str:
+    return next(str(t) for t in report.sources if t.name == name)
+
+
+def test_items_become_articles_with_feed_metadata(tmp_path: Path, server: FeedServer) -> None:
+    server.routes["/wire.xml"] = Route(rss(item("a1"), item("a2", title="Second item")))
+    root = site(tmp_path, server, {"Wire": "/wire.xml"})
+    report = build.build(root, now=NOW)
+    assert tally(report, "Wire") == "Wire: 2 new, 0 updated, 0 unchanged"
+    texts = list(stored(root).values())
+    assert len(texts) == 2
+    first = next(t for t in texts if "Moscow and Beijing" in t)
+    assert "source: Wire\n" in first
+    assert f"feed: {server.url('/wire.xml')}\n" in first
+    assert "url: https://wire.example/a1\n" in first
+    assert "date: 2024-05-31 10:00:00+00:00\n" in first
+    assert "- Russia–China relations" in first
+    assert "guid: a1" in first
+    assert "Russia and China signed a deal in Moscow." in first
+    assert server.requests("/wire.xml")[0]["user-agent"].startswith("digest/")
+
+
+def test_second_build_gets_304_and_rewrites_nothing(tmp_path: Path, server: FeedServer) -> None:
+    server.routes["/wire.xml"] = Route(rss(item("a1"), item("a2")))
+    root = site(tmp_path, server, {"Wire": "/wire.xml"})
+    build.build(root, now=NOW)
+    before = snapshot(root / "content") | snapshot(root / "site")
+    report = build.build(root, now=NOW + timedelta(hours=1))
+    assert tally(report, "Wire") == "Wire: not modified"
+    second = server.requests("/wire.xml")[1]
+    assert second["if-none-match"]
+    assert snapshot(root / "content") | snapshot(root / "site") == before
+
+
+def test_unchanged_items_are_not_rewritten_and_changed_ones_keep_their_id(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    server.routes["/wire.xml"] = Route(rss(item("a1"), item("a2", title="Other")), etag=False)
+    root = site(tmp_path, server, {"Wire": "/wire.xml"})
+    build.build(root, now=NOW)
+    before = stored(root)
+    server.routes["/wire.xml"] = Route(
+        rss(
+            item("a1", body="<p>Russia and China signed a revised deal.</p>"),
+            item("a2", title="Other"),
+        ),
+        etag=False,
+    )
+    later = NOW + timedelta(days=1)
+    report = build.build(root, now=later)
+    assert tally(report, "Wire") == "Wire: 0 new, 1 updated, 1 unchanged"
+    after = stored(root)
+    assert after.keys() == before.keys()
+    changed = [k for k in after if after[k] != before[k]]
+    assert len(changed) == 1
+    old_id = re.search(r"^id: (.+)$", before[changed[0]], re.M)
+    new_id = re.search(r"^id: (.+)$", after[changed[0]], re.M)
+    assert old_id and new_id and old_id.group(1) == new_id.group(1)
+    assert "updated: 2024-06-02 12:00:00+00:00" in after[changed[0]]
+    assert "date: 2024-05-31 10:00:00+00:00" in after[changed[0]]
+
+
+def test_same_article_in_two_feeds_is_stored_once_with_both_sources(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    server.routes["/a.xml"] = Route(
+        rss(item("x", link="https://news.example/story?utm_source=rss"))
+    )
+    server.routes["/b.xml"] = Route(rss(item("y", link="https://news.example/story?fbclid=abc")))
+    root = site(tmp_path, server, {"Alpha": "/a.xml", "Beta": "/b.xml"})
+    build.build(root, now=NOW)
+    (text,) = stored(root).values()
+    assert "url: https://news.example/story\n" in text
+    assert "source: Alpha" in text
+    assert "also:\n- Beta" in text
+    before = stored(root)
+    build.build(root, now=NOW)
+    assert stored(root) == before
+
+
+def test_failures_are_reported_per_feed_and_never_abort(tmp_path: Path, server: FeedServer) -> None:
+    big = rss(*(item(f"g{i}", body="<p>" + "x" * 5000 + "</p>") for i in range(60)))
+    server.routes.update(
+        {
+            "/ok.xml": Route(rss(item("ok"))),
+            "/gzip.xml": Route(rss(item("gz", title="Compressed")), gzip=True),
+            "/html": Route(
+                b"<!doctype html><html><body><p>Hello</p></body></html>", content_type="text/html"
+            ),
+            "/empty.xml": Route(b""),
+            "/broken.xml": Route(b"<rss><channel><item><title>Lenient</ti"),
+            "/garbage.xml": Route(b"\x00\x01 this is not a feed at all"),
+            "/big.xml": Route(big),
+            "/slow.xml": Route(rss(item("slow", body="<p>" + "s" * 3000 + "</p>")), delay=0.4),
+            "/gone.xml": Route(b"", status=410),
+            "/busy.xml": Route(b"", status=429, headers={"Retry-After": "120"}),
+            "/moved.xml": Route(b"", status=301, headers={"Location": "/ok.xml"}),
+        }
+    )
+    feeds = {
+        "OK": "/ok.xml", "Gzip": "/gzip.xml", "Page": "/html", "Empty": "/empty.xml",
+        "Broken": "/broken.xml", "Garbage": "/garbage.xml", "Big": "/big.xml", "Slow": "/slow.xml", "Gone": "/gone.xml",
+        "Busy": "/busy.xml", "Moved": "/moved.xml", "Missing": "/missing.xml",
+    }  # fmt: skip
+    root = site(tmp_path, server, feeds)
+    report = build.build(root, now=NOW)
+    lines = {t.name: str(t) for t in report.sources}
+    assert lines["OK"] == "OK: 1 new, 0 updated, 0 unchanged"
+    assert lines["Gzip"] == "Gzip: 1 new, 0 updated, 0 unchanged"
+    assert lines["Page"] == "Page: error: an HTML page, not a feed: use the feed's own URL"
+    assert lines["Empty"] == "Empty: error: empty response"
+    assert lines["Broken"].startswith("Broken: 1 new, 0 updated, 0 unchanged (not well-formed (")
+    assert lines["Broken"].endswith("); read leniently)")
+    assert lines["Garbage"].startswith("Garbage: error: not a readable feed")
+    assert lines["Big"] == (
+        "Big: error: response larger than 200,000 bytes; not read"
+        " (raise [fetch] max_bytes if the feed is really that big)"
+    )
+    assert lines["Slow"] == "Slow: error: no complete answer within 1.5 s"
+    assert lines["Gone"] == "Gone: gone: the server said 410 Gone: remove it from digest.toml"
+    assert lines["Busy"] == "Busy: error: HTTP 429; backing off for 120 s as the server asked"
+    assert lines["Missing"] == "Missing: error: HTTP 404"
+    assert lines["Moved"] == "Moved: 0 new, 1 updated, 0 unchanged"  # OK's item: a second source
+    assert report.site_changed
+
+    build.build(root, now=NOW + timedelta(seconds=30))
+    assert len(server.requests("/gone.xml")) == 1  # never asked again
+    assert len(server.requests("/busy.xml")) == 1  # not before Retry-After
+    assert len(server.requests("/moved.xml")) == 1  # the permanent redirect is remembered
+    sources = read_page(root / "site" / "sources" / "index.html").text
+    assert "the server asked to wait until 2024-06-01T12:02:00+00:00" in sources
+    assert "410 Gone" in sources and "never" in sources
+
+
+def test_last_good_copy_is_used_when_a_fetch_fails(tmp_path: Path, server: FeedServer) -> None:
+    server.routes["/wire.xml"] = Route(rss(item("a1")))
+    root = site(tmp_path, server, {"Wire": "/wire.xml"})
+    build.build(root, now=NOW)
+    shutil.rmtree(root / "content" / "articles")
+    server.routes["/wire.xml"] = Route(b"oops", status=500)
+    report = build.build(root, now=NOW)
+    assert (
+        tally(report, "Wire")
+        == "Wire: error: HTTP 500 (last good copy: 1 new, 0 updated, 0 unchanged)"
+    )
+    assert len(stored(root)) == 1
+
+
+def test_offline_build_fetches_nothing(tmp_path: Path, server: FeedServer, digest: Run) -> None:
+    server.routes["/wire.xml"] = Route(rss(item("a1")))
+    root = site(tmp_path, server, {"Wire": "/wire.xml"})
+    result = digest("build", "--offline", "-C", root)
+    assert result.code == 0
+    assert server.log == []
+    before = snapshot(root / "site")
+    result = digest("fetch", "-C", root)
+    assert "Wire: 1 new" in result.out
+    assert snapshot(root / "site") == before
+    assert len(stored(root)) == 1
+
+
+def test_hostile_items_leave_nothing_executable(tmp_path: Path, server: FeedServer) -> None:
+    hostile = item(
+        "h1",
+        title="&lt;script&gt;alert('t')&lt;/script&gt;Moscow and Beijing",
+        body=(
+            "<p onclick=\"alert(1)\">Russia and China <script>alert('c')</script>"
+            '<img src=x onerror=alert(1)> <a href="javascript:alert(2)">link</a>'
+            '<iframe src="https://evil.example"></iframe>'
+            '<img src="https://t.example/pixel.gif" width="1" height="1"></p>'
+        ),
+    ).replace("</item>", "<author>x@y.z (&lt;img src=x onerror=alert(3)&gt;)</author></item>")
+    server.routes["/evil.xml"] = Route(rss(hostile))
+    root = site(tmp_path, server, {"Evil": "/evil.xml"})
+    build.build(root, now=NOW)
+    pattern = re.compile(r"<\s*(script|iframe)|onerror|onclick|javascript:|pixel\.gif", re.I)
+    for path in [*(root / "content").rglob("*.md"), *(root / "site").rglob("*.*")]:
+        text = path.read_text("utf-8")
+        if path.suffix == ".xml":
+            text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        assert not pattern.search(text), (path, pattern.search(text))
+
+
+def test_json_feed_and_dates(tmp_path: Path, server: FeedServer) -> None:
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "J",
+        "home_page_url": "https://j.example/",
+        "items": [
+            {"id": "1", "url": "/one", "title": "Dated", "content_html": "<p>One <a href='/rel'>rel</a></p>",
+             "date_published": "2024-05-30T08:00:00+02:00", "authors": [{"name": "Ann"}]},
+            {"id": "2", "title": "Undated", "content_text": "Plain text.\n\nSecond paragraph."},
+            {"id": "3", "title": "Future", "content_text": "Later.", "date_published": "2099-01-01T00:00:00Z"},
+        ],
+    }  # fmt: skip
+    server.routes["/feed.json"] = Route(
+        json.dumps(feed).encode(), content_type="application/feed+json"
+    )
+    root = site(tmp_path, server, {"J": "/feed.json"})
+    build.build(root, now=NOW)
+    texts = {re.search(r"^title: (.+)$", t, re.M).group(1): t for t in stored(root).values()}  # type: ignore[union-attr]
+    assert "date: 2024-05-30 08:00:00+02:00" in texts["Dated"]
+    assert "url: https://j.example/one" in texts["Dated"]
+    assert "[rel](https://j.example/rel)" in texts["Dated"]
+    assert "- Ann" in texts["Dated"]
+    assert "date: 2024-06-01 12:00:00+00:00" in texts["Undated"]  # first seen
+    assert "Plain text.\n\nSecond paragraph." in texts["Undated"]
+    assert "date: 2024-06-01 12:00:00+00:00" in texts["Future"]  # not trusted: first seen
+    before = stored(root)
+    build.build(root, now=NOW + timedelta(days=3))
+    assert stored(root) == before  # first-seen dates do not move
+
+
+def test_include_exclude_and_topic_hints(tmp_path: Path, server: FeedServer) -> None:
+    server.routes["/wire.xml"] = Route(
+        rss(
+            item("1", title="Moscow talks", body="<p>Beijing too.</p>"),
+            item("2", title="Football results", body="<p>Moscow won.</p>"),
+            item("3", title="Weather", body="<p>Rain.</p>"),
+        )
+    )
+    root = site(
+        tmp_path, server, {"Wire": "/wire.xml"},
+        'include = ["Moscow"]\nexclude = ["football"]\ntopics = ["Wire picks"]\n',
+    )  # fmt: skip
+    build.build(root, now=NOW)
+    (text,) = stored(root).values()
+    assert "title: Moscow talks" in text
+    assert "- Russia–China relations\n- Wire picks" in text
+
+
+def test_opml_import_and_export(tmp_path: Path, digest: Run) -> None:
+    root = tmp_path / "p"
+    write(root / "digest.toml", 'base_url = "https://e.org/"\n')
+    opml = write(
+        tmp_path / "subs.opml",
+        '<?xml version="1.0"?><opml version="2.0"><head/><body>'
+        '<outline text="News"><outline text="A &amp; B" title="A &amp; B" type="rss" xmlUrl="https://a.example/rss"/></outline>'
+        '<outline text="C" xmlUrl="https://c.example/feed"/><outline text="bad" xmlUrl="file:///etc/passwd"/>'
+        "</body></opml>",
+    )
+    result = digest("feeds", "import", "-C", root, opml)
+    assert result.code == 0, result.err
+    assert "added 2 feeds" in result.out
+    assert "added 0 feeds" in digest("feeds", "import", "-C", root, opml).out
+    exported = digest("feeds", "export", "-C", root).out
+    assert 'text="A &amp; B"' in exported and 'xmlUrl="https://c.example/feed"' in exported
+    from digest import config
+
+    assert [f.url for f in config.load(root).feeds] == [
+        "https://a.example/rss",
+        "https://c.example/feed",
+    ]
