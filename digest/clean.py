@@ -9,6 +9,7 @@ below, which are general (they name no outlet).
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -17,7 +18,7 @@ from datetime import date, datetime
 from enum import Enum
 from urllib.parse import urljoin, urlsplit
 
-import dateparser.search
+import dateparser
 import trafilatura
 from dateutil import parser as dateutil_parser
 
@@ -188,8 +189,16 @@ _MONTH = (
 _FULL_DATE = re.compile(
     rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
     rf"|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}"
-    r"|\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{4})\b",
+    r"|\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{1,2}[./]\d{1,2}[./]\d{4})(?!\w)",
     re.IGNORECASE,
+)
+# Dates in other languages, for dateparser: "11 октября 2018", "27 de setembro de 2018",
+# "2018年8月16日", "2019. 11. 19".
+_OTHER_DATE = re.compile(
+    r"\d{4}\s*[年.]\s*\d{1,2}\s*[月.]\s*\d{1,2}"
+    r"|\d{1,2}\.?\s+(?:de\s+)?[^\W\d_]{3,}\.?,?\s+(?:de\s+)?\d{4}"
+    r"|[^\W\d_]{3,}\.?\s+\d{1,2},?\s+\d{4}"
 )
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _DATELINE = re.compile(
@@ -331,14 +340,39 @@ def _year_for(month: int, day: int, reference: date) -> date | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse_date(text: str) -> datetime | None:
-    """An English date by dateutil, else any language's by dateparser (slower)."""
+    """An English or numeric date by dateutil, else a date-shaped phrase by dateparser.
+
+    dateparser is slow when it must guess among all its languages, so it only
+    sees a phrase shaped like a date, with languages guessed from the script.
+    """
+    match = _FULL_DATE.search(text)
     try:
-        return dateutil_parser.parse(text.replace("Sept", "Sep"))
+        return dateutil_parser.parse((match.group(0) if match else text).replace("Sept", "Sep"))
     except (ValueError, OverflowError):
         pass
-    found = dateparser.search.search_dates(text, settings={"REQUIRE_PARTS": ["day", "month"]})
-    return found[0][1] if found else None
+    if not (shape := _OTHER_DATE.search(text)):
+        return None
+    found: datetime | None = dateparser.parse(
+        shape.group(0),
+        languages=_languages(shape.group(0)),
+        settings={"REQUIRE_PARTS": ["day", "month"]},
+    )
+    return found
+
+
+def _languages(text: str) -> list[str]:
+    """Languages dateparser should try for a phrase, by its script."""
+    if re.search(r"[\u0400-\u04ff]", text):
+        return ["ru", "uk", "bg", "sr"]
+    if re.search(r"[\uac00-\ud7af]", text):
+        return ["ko"]
+    if re.search(r"[\u3040-\u30ff]", text):
+        return ["ja"]
+    if re.search(r"[\u4e00-\u9fff]", text):
+        return ["zh", "ja"]
+    return ["en", "de", "fr", "es", "pt", "it", "nl", "id", "pl", "tr"]
 
 
 def _names(text: str, agency: str) -> tuple[str, ...]:
