@@ -214,10 +214,11 @@ _ROLE = re.compile(
 )
 _CREDIT_WORDS = r"(?:Photos?|Photograph|Image|Picture|Foto|Credit)"
 _CAPTION_CREDIT = re.compile(
-    rf"(?:^|[\s(.|])(?:{_CREDIT_WORDS}\s*(?:by|:|credits?:?)|©)"
+    rf"(?:^|[\s(.|])(?:{_CREDIT_WORDS}\s*(?:by|:|credits?:?|copyright)|©)"
     r"\s*(?P<credit>[^.()]{2,80}?)\)?\s*$",
     re.IGNORECASE,
 )
+_CAPTION_LABEL = re.compile(r"^(?:(?:image|photo|picture|video) )?caption\b", re.IGNORECASE)
 _PAREN_CREDIT = re.compile(r"\((?P<credit>[^()]{2,50}/[^()]{1,40})\)\s*$")
 # "… March 21, 2023. Sputnik/Pool via REUTERS": a short credit after the caption's last sentence.
 _TAIL_CREDIT = re.compile(r"[.!?]\s+(?P<credit>[^.!?]{2,50}(?:/|\bvia\b)[^.!?]{1,50})$")
@@ -247,7 +248,7 @@ _STOP = re.compile(
     r"|you (?:may|might) (?:also )?like|(?:leave|post) a (?:comment|reply)|comments"
     r"|comments \(\d+\)|\d+ comments|what to read next|around the web|from the web"
     r"|editor'?s picks|popular (?:stories|now)|also read|further reading|читайте также"
-    r"|(?:our )?standards:.*|reporting by .*)$",
+    r"|(?:our )?standards:.*|reporting by .*)[.:…!]*$",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?:[.!?…。！？]|(?<=\w{3}):)[\"”’»)\]]*$")
@@ -279,6 +280,7 @@ def classify(line: str) -> Kind:
         return Kind.JUNK
     if (
         _CAPTION_CREDIT.search(line)
+        or _CAPTION_LABEL.match(line)
         or (size < 60 and _PAREN_CREDIT.search(line))
         or (size < 60 and _TAIL_CREDIT.search(line))
     ):
@@ -326,6 +328,26 @@ def _body_span(kinds: list[Kind], sizes: list[float]) -> tuple[int, int]:
         if total > best:
             best, best_span = total, (start, index)
     return best_span
+
+
+def _sandwiched(kinds: list[Kind], index: int, end: int, longest: int = 4) -> bool:
+    """A subheading: one of a few headings between two paragraphs of the body.
+
+    A longer run of headings inside the article is a related-links box.
+    """
+    before = index
+    while before > 0 and kinds[before - 1] is Kind.HEADING:
+        before -= 1
+    after = index
+    while after < end and kinds[after + 1] is Kind.HEADING:
+        after += 1
+    return (
+        after - before < longest
+        and before > 0
+        and kinds[before - 1] is Kind.PROSE
+        and after < end
+        and kinds[after + 1] is Kind.PROSE
+    )
 
 
 def _year_for(month: int, day: int, reference: date) -> date | None:
@@ -423,12 +445,7 @@ def clean_text(text: str, *, name_date: date | None, saved: date) -> Extract:
                 dateline_date = dateline.group("date") or ""
                 line = line[dateline.end() :]
             body.append(escape_text(line))
-        elif (
-            kind is Kind.HEADING
-            and body
-            and kinds[index - 1] is Kind.PROSE
-            and (index < end and kinds[index + 1] is Kind.PROSE)
-        ):
+        elif kind is Kind.HEADING and body and _sandwiched(kinds, index, end):
             body.append(escape_text(line))
     if not authors:
         for index in range(start):
