@@ -180,6 +180,7 @@ class Kind(Enum):
     BYLINE = "byline"
     DATE = "date"  # a line that is mostly a date
     STOP = "stop"  # "Latest Headlines", "Related stories": the article is over
+    COMMENTS = "comments"  # "12 comments", "Leave a reply": readers' comments follow
 
 
 _MONTH = (
@@ -245,10 +246,14 @@ _STOP = re.compile(
     r"| content| posts| topics)?:?|more (?:from|on|in|stories|news)\b.*|read (?:next|also)"
     r"|most (?:read|popular|viewed)|trending(?: now| stories)?|explore more\b.*"
     r"|recommended(?: for you| stories)?|top stories|tags:?"
-    r"|you (?:may|might) (?:also )?like|(?:leave|post) a (?:comment|reply)|comments"
-    r"|comments \(\d+\)|\d+ comments|what to read next|around the web|from the web"
+    r"|you (?:may|might) (?:also )?like|comments|what to read next|around the web|from the web"
     r"|editor'?s picks|popular (?:stories|now)|also read|further reading|читайте также"
     r"|(?:our )?standards:.*|reporting by .*)[.:…!]*$",
+    re.IGNORECASE,
+)
+_COMMENTS = re.compile(
+    r"^(?:(?:leave|post) a (?:comment|reply)|[\[(]?\s*(?:\(?\d+\)?|top rated|view|read all|show"
+    r"|user|latest|last)\s+comments?\s*[\])]?|comments\s*\(\d+\))[.:…!]*$",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?:[.!?…。！？]|(?<=\w{3}):)[\"”’»)\]]*$")
@@ -273,6 +278,8 @@ def _is_date_line(line: str, size: float) -> bool:
 
 def classify(line: str) -> Kind:
     """Sort one line of a text dump by what it most likely is."""
+    if _COMMENTS.match(line):
+        return Kind.COMMENTS
     if _STOP.match(line):
         return Kind.STOP
     size = _size(line)
@@ -305,16 +312,20 @@ def _body_span(kinds: list[Kind], sizes: list[float]) -> tuple[int, int]:
 
     Prose scores its size; menus and headings cost a little each, so long menus
     and headline lists break a run while a subheading inside the article does
-    not; ads and captions cost nothing; a stop marker ends any run.
+    not; ads and captions cost nothing; a stop marker ends any run. Readers'
+    comments can outweigh the article, so prose after a comments marker counts
+    a quarter.
     """
     best, best_span = 0.0, (0, -1)
     total, start = 0.0, 0
+    weight = 1.0
     for index, kind in enumerate(kinds):
-        if kind is Kind.STOP:
+        if kind in (Kind.STOP, Kind.COMMENTS):
             total, start = 0.0, index + 1
+            weight = 0.25 if kind is Kind.COMMENTS else weight
             continue
         score = {
-            Kind.PROSE: sizes[index],
+            Kind.PROSE: sizes[index] * weight,
             Kind.SHORT: -4.0,
             Kind.HEADING: -4.0,
             Kind.BYLINE: -2.0,
@@ -523,7 +534,7 @@ def _title(lines: list[str], kinds: list[Kind]) -> str:
         kind = kinds[index]
         if kind is Kind.HEADING:
             cluster.append(lines[index])
-        elif cluster and kind in (Kind.SHORT, Kind.PROSE, Kind.STOP):
+        elif cluster and kind in (Kind.SHORT, Kind.PROSE, Kind.STOP, Kind.COMMENTS):
             break
     if cluster:
         return cluster[-1]
