@@ -138,7 +138,7 @@ def clean_html(page: str, url: str = "") -> Extract:
         return Extract(title=title, body="", notes=("no article text found in the page",))
     body = re.sub(r"\A---\n.*?\n---\n", "", doc.text or "", flags=re.DOTALL)
     page_url = url or (doc.url or "")
-    body = safe_markdown(body, page_url).strip()
+    body = _drop_furniture(safe_markdown(body, page_url).strip(), plain(doc.title or ""))
     published: date | None = None
     if doc.date:
         try:
@@ -156,6 +156,54 @@ def clean_html(page: str, url: str = "") -> Extract:
         authors=authors,
         summary=plain(doc.description or "") or summarize(plain(_MD_LINK.sub(r"\2", first))),
     )
+
+
+def _drop_furniture(markdown: str, title: str) -> str:
+    """Drop the blocks trafilatura keeps that are not the article.
+
+    Each block's text goes through the text-dump line rules: the headline
+    again, ads, share and newsletter prompts, captions and credits, dates,
+    "Related:" teasers and author contact lines go, and so do lists of links
+    (related headlines).
+    """
+    kept: list[str] = []
+    after_stop = False
+    for block in markdown.split("\n\n"):
+        text = _block_text(block)
+        if not text or text.casefold() == title.casefold():
+            continue
+        kind = classify(text)
+        links = sum(len(m.group(2)) for m in _MD_LINK.finditer(block)) >= 0.8 * len(text)
+        if kind in (Kind.STOP, Kind.COMMENTS) or _RELATED.match(text):
+            after_stop = True
+            continue
+        if (
+            kind in (Kind.JUNK, Kind.CAPTION, Kind.DATE)
+            or (links and (after_stop or kind is not Kind.PROSE or block.lstrip().startswith("-")))
+            or (_size(text) <= 40 and ("mailto:" in block or _CONTACT.search(text)))
+        ):
+            continue
+        after_stop = after_stop and links
+        kept.append(block)
+    return "\n\n".join(kept) or markdown  # never empty a page that had text
+
+
+_RELATED = re.compile(
+    r"^(?:related(?: \w+)?|tags?|see also|read (?:more|also|next)|more from \w+|explore further"
+    r"|you (?:may|might) (?:also )?like)\s*(?::|\.\.\.|…|$)",
+    re.IGNORECASE,
+)
+_CONTACT = re.compile(
+    r"^(?:e-?mail|write to|contact|follow)\b.*(?:@|\bat\b)|\b[\w.+-]+@[\w-]+\.[\w.]+\b",
+    re.IGNORECASE,
+)
+
+
+def _block_text(block: str) -> str:
+    """The plain text of a Markdown block: link text kept, markup dropped."""
+    text = _MD_LINK.sub(r"\2", block)
+    text = re.sub(r"^\s*(?:#+|[-*+>]|\d+\.)\s+", "", text, flags=re.MULTILINE)
+    return " ".join(re.sub(r"[*_`\\]", "", text).split())
 
 
 def _html_title(page: str) -> str:
