@@ -267,7 +267,7 @@ _CAPTION_CREDIT = re.compile(
     r"\s*(?P<credit>[^.()]{2,80}?)\)?\s*$",
     re.IGNORECASE,
 )
-_CAPTION_LABEL = re.compile(r"^(?:(?:image|photo|picture|video) )?caption\b", re.IGNORECASE)
+_CAPTION_LABEL = re.compile(r"^(?:(?:image|photo|picture|video|media) ?)?caption", re.IGNORECASE)
 _PAREN_CREDIT = re.compile(r"\((?P<credit>[^()]{2,50}/[^()]{1,40})\)\s*$")
 # "… March 21, 2023. Sputnik/Pool via REUTERS": a short credit after the caption's last sentence.
 _TAIL_CREDIT = re.compile(r"[.!?]\s+(?P<credit>[^.!?]{2,50}(?:/|\bvia\b)[^.!?]{1,50})$")
@@ -483,7 +483,11 @@ def clean_text(text: str, *, name_date: date | None, saved: date) -> Extract:
         kinds = [Kind.PROSE if k in (Kind.SHORT, Kind.HEADING) else k for k in kinds]
 
     notes: list[str] = []
-    title = _title(lines[:start], kinds[:start])
+    # The headline may stand below a notice that opens the run of prose.
+    prose = [i for i in range(start, end + 1) if kinds[i] is Kind.PROSE][:2]
+    head = prose[-1] if prose else start
+    above = kinds[:start] + [k if k is Kind.HEADING else Kind.JUNK for k in kinds[start:head]]
+    title = _title(lines[:head], above, lines[start : start + 6])
     caption = next(
         (lines[i] for i in range(start) if kinds[i] is Kind.CAPTION),
         next((lines[i] for i in range(start, end + 1) if kinds[i] is Kind.CAPTION), ""),
@@ -569,25 +573,36 @@ def _unescape(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown).replace("&amp;", "&")
 
 
-def _title(lines: list[str], kinds: list[Kind]) -> str:
-    """The headline, looking up from the article's first paragraph.
+def _title(lines: list[str], kinds: list[Kind], lede: list[str]) -> str:
+    """The headline: of the headline-like lines above the body, the one the lede echoes.
 
-    Headings stand in a cluster (headline, then standfirst), with bylines,
-    dates and captions around them; the cluster nearest the body is the
-    article's, and its first line is the headline. A menu line above it ends
-    the search.
+    Menus, teasers and promos stand above the article too; the headline is
+    the line whose words the first paragraphs use most, and the nearest one
+    when several do equally well.
     """
-    cluster: list[str] = []
-    for index in range(len(lines) - 1, max(-1, len(lines) - 25), -1):
-        kind = kinds[index]
-        if kind is Kind.HEADING:
-            cluster.append(lines[index])
-        elif cluster and kind in (Kind.SHORT, Kind.PROSE, Kind.STOP, Kind.COMMENTS):
-            break
-    if cluster:
-        return cluster[-1]
+    lede_words = _words(" ".join(lede))
+    best, best_score = "", 0.0
+    for index in range(len(lines) - 1, max(-1, len(lines) - 60), -1):
+        line, kind = lines[index], kinds[index]
+        if not (kind is Kind.HEADING or (kind is Kind.PROSE and _size(line) <= 25)):
+            continue
+        words = _words(line)
+        if not words:
+            continue
+        score = len(words & lede_words) / (len(words) + 2) - 0.002 * (len(lines) - index)
+        if score > best_score:
+            best, best_score = line, score
+    if best:
+        return best
     candidates = [ln for ln, k in zip(lines, kinds, strict=True) if k is Kind.HEADING]
     return max(candidates, key=_size, default="")
+
+
+def _words(text: str) -> set[str]:
+    """Content words (three letters or more) in lower case, CJK characters one by one."""
+    return {w for w in re.findall(r"\w+", _CJK.sub(" ", text.casefold())) if len(w) >= 3} | set(
+        _CJK.findall(text)
+    )
 
 
 def _image(caption: str) -> Image | None:
