@@ -610,6 +610,7 @@ def _image(caption: str) -> Image | None:
         return None
     caption = re.sub(r"^\d+\s+(?:of|/)\s+\d+\s*\|\s*", "", caption)
     caption = re.sub(r"\s*\|\s*License Photo$", "", caption, flags=re.IGNORECASE)
+    caption = _CAPTION_LABEL.sub("", caption).strip()
     for pattern in (_CAPTION_CREDIT, _PAREN_CREDIT, _TAIL_CREDIT):
         if match := pattern.search(caption):
             text = caption[: match.start("credit")]
@@ -626,6 +627,8 @@ def _image(caption: str) -> Image | None:
 def _source_from_furniture(lines: list[str]) -> str:
     """An outlet named in a copyright line (``© 2022 Reuters``), the last resort."""
     for line in reversed(lines):
+        if re.match(_CREDIT_WORDS, line, re.IGNORECASE):  # "Image copyright …" credits a photo
+            continue
         match = re.search(
             r"(?:©|\(c\)|copyright)\s*(?:©\s*)?(?:\d{4}\s*[-–]?\s*(?:\d{4})?\s*)?"
             r"(?P<name>[A-Z][\w&.' -]{1,40}?)(?:[.,]|\s+all rights|\s*$)",
