@@ -219,6 +219,8 @@ def report(
         "over the pages that state each field: title equal to the `title` or `h1` hint",
         "(whitespace folded), day equal to the day the `published` hint states, site name",
         "equal to `site_name` (case folded), first author equal to the hint's first name.",
+        "Hints come from meta tags, which a text dump does not carry: some dumps never state",
+        "the date or the site name in their visible text.",
         "",
         "| input | " + " | ".join(next(iter(meta.values()))) + " |",
         "| --- |" + " --- |" * len(next(iter(meta.values()))),
