@@ -9,6 +9,7 @@ below, which are general (they name no outlet).
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -17,7 +18,7 @@ from datetime import date, datetime
 from enum import Enum
 from urllib.parse import urljoin, urlsplit
 
-import dateparser.search
+import dateparser
 import trafilatura
 from bs4 import BeautifulSoup
 from dateutil import parser as dateutil_parser
@@ -164,7 +165,7 @@ def clean_html(page: str, url: str = "") -> Extract:
         return Extract(title=title, body="", notes=("no article text found in the page",))
     body = re.sub(r"\A---\n.*?\n---\n", "", doc.text or "", flags=re.DOTALL)
     page_url = url or (doc.url or "")
-    body = safe_markdown(body, page_url).strip()
+    body = _drop_furniture(safe_markdown(body, page_url).strip(), plain(doc.title or ""))
     published: date | None = None
     if doc.date:
         try:
@@ -182,6 +183,54 @@ def clean_html(page: str, url: str = "") -> Extract:
         authors=authors,
         summary=plain(doc.description or "") or summarize(plain(_MD_LINK.sub(r"\2", first))),
     )
+
+
+def _drop_furniture(markdown: str, title: str) -> str:
+    """Drop the blocks trafilatura keeps that are not the article.
+
+    Each block's text goes through the text-dump line rules: the headline
+    again, ads, share and newsletter prompts, captions and credits, dates,
+    "Related:" teasers and author contact lines go, and so do lists of links
+    (related headlines).
+    """
+    kept: list[str] = []
+    after_stop = False
+    for block in markdown.split("\n\n"):
+        text = _block_text(block)
+        if not text or text.casefold() == title.casefold():
+            continue
+        kind = classify(text)
+        links = sum(len(m.group(2)) for m in _MD_LINK.finditer(block)) >= 0.8 * len(text)
+        if kind in (Kind.STOP, Kind.COMMENTS) or _RELATED.match(text):
+            after_stop = True
+            continue
+        if (
+            kind in (Kind.JUNK, Kind.CAPTION, Kind.DATE)
+            or (links and (after_stop or kind is not Kind.PROSE or block.lstrip().startswith("-")))
+            or (_size(text) <= 40 and ("mailto:" in block or _CONTACT.search(text)))
+        ):
+            continue
+        after_stop = after_stop and links
+        kept.append(block)
+    return "\n\n".join(kept) or markdown  # never empty a page that had text
+
+
+_RELATED = re.compile(
+    r"^(?:related(?: \w+)?|tags?|see also|read (?:more|also|next)|more from \w+|explore further"
+    r"|you (?:may|might) (?:also )?like)\s*(?::|\.\.\.|…|$)",
+    re.IGNORECASE,
+)
+_CONTACT = re.compile(
+    r"^(?:e-?mail|write to|contact|follow)\b.*(?:@|\bat\b)|\b[\w.+-]+@[\w-]+\.[\w.]+\b",
+    re.IGNORECASE,
+)
+
+
+def _block_text(block: str) -> str:
+    """The plain text of a Markdown block: link text kept, markup dropped."""
+    text = _MD_LINK.sub(r"\2", block)
+    text = re.sub(r"^\s*(?:#+|[-*+>]|\d+\.)\s+", "", text, flags=re.MULTILINE)
+    return " ".join(re.sub(r"[*_`\\]", "", text).split())
 
 
 def _html_title(page: str) -> str:
@@ -206,6 +255,7 @@ class Kind(Enum):
     BYLINE = "byline"
     DATE = "date"  # a line that is mostly a date
     STOP = "stop"  # "Latest Headlines", "Related stories": the article is over
+    COMMENTS = "comments"  # "12 comments", "Leave a reply": readers' comments follow
 
 
 _MONTH = (
@@ -215,8 +265,16 @@ _MONTH = (
 _FULL_DATE = re.compile(
     rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
     rf"|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}"
-    r"|\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{4})\b",
+    r"|\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{1,2}[./]\d{1,2}[./]\d{4})(?!\w)",
     re.IGNORECASE,
+)
+# Dates in other languages, for dateparser: "11 октября 2018", "27 de setembro de 2018",
+# "2018年8月16日", "2019. 11. 19".
+_OTHER_DATE = re.compile(
+    r"\d{4}\s*[年.]\s*\d{1,2}\s*[月.]\s*\d{1,2}"
+    r"|\d{1,2}\.?\s+(?:de\s+)?[^\W\d_]{3,}\.?,?\s+(?:de\s+)?\d{4}"
+    r"|[^\W\d_]{3,}\.?\s+\d{1,2},?\s+\d{4}"
 )
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _DATELINE = re.compile(
@@ -232,10 +290,11 @@ _ROLE = re.compile(
 )
 _CREDIT_WORDS = r"(?:Photos?|Photograph|Image|Picture|Foto|Credit)"
 _CAPTION_CREDIT = re.compile(
-    rf"(?:^|[\s(.|])(?:{_CREDIT_WORDS}\s*(?:by|:|credits?:?)|©)"
+    rf"(?:^|[\s(.|])(?:{_CREDIT_WORDS}\s*(?:by|:|credits?:?|copyright)|©)"
     r"\s*(?P<credit>[^.()]{2,80}?)\)?\s*$",
     re.IGNORECASE,
 )
+_CAPTION_LABEL = re.compile(r"^(?:(?:image|photo|picture|video|media) ?)?caption", re.IGNORECASE)
 _PAREN_CREDIT = re.compile(r"\((?P<credit>[^()]{2,50}/[^()]{1,40})\)\s*$")
 # "… March 21, 2023. Sputnik/Pool via REUTERS": a short credit after the caption's last sentence.
 _TAIL_CREDIT = re.compile(r"[.!?]\s+(?P<credit>[^.!?]{2,50}(?:/|\bvia\b)[^.!?]{1,50})$")
@@ -262,10 +321,14 @@ _STOP = re.compile(
     r"| content| posts| topics)?:?|more (?:from|on|in|stories|news)\b.*|read (?:next|also)"
     r"|most (?:read|popular|viewed)|trending(?: now| stories)?|explore more\b.*"
     r"|recommended(?: for you| stories)?|top stories|tags:?"
-    r"|you (?:may|might) (?:also )?like|(?:leave|post) a (?:comment|reply)|comments"
-    r"|comments \(\d+\)|\d+ comments|what to read next|around the web|from the web"
+    r"|you (?:may|might) (?:also )?like|comments|what to read next|around the web|from the web"
     r"|editor'?s picks|popular (?:stories|now)|also read|further reading|читайте также"
-    r"|(?:our )?standards:.*|reporting by .*)$",
+    r"|(?:our )?standards:.*|reporting by .*)[.:…!]*$",
+    re.IGNORECASE,
+)
+_COMMENTS = re.compile(
+    r"^(?:(?:leave|post) a (?:comment|reply)|[\[(]?\s*(?:\(?\d+\)?|top rated|view|read all|show"
+    r"|user|latest|last)\s+comments?\s*[\])]?|comments\s*\(\d+\))[.:…!]*$",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?:[.!?…。！？]|(?<=\w{3}):)[\"”’»)\]]*$")
@@ -290,6 +353,8 @@ def _is_date_line(line: str, size: float) -> bool:
 
 def classify(line: str) -> Kind:
     """Sort one line of a text dump by what it most likely is."""
+    if _COMMENTS.match(line):
+        return Kind.COMMENTS
     if _STOP.match(line):
         return Kind.STOP
     size = _size(line)
@@ -297,6 +362,7 @@ def classify(line: str) -> Kind:
         return Kind.JUNK
     if (
         _CAPTION_CREDIT.search(line)
+        or _CAPTION_LABEL.match(line)
         or (size < 60 and _PAREN_CREDIT.search(line))
         or (size < 60 and _TAIL_CREDIT.search(line))
     ):
@@ -321,16 +387,20 @@ def _body_span(kinds: list[Kind], sizes: list[float]) -> tuple[int, int]:
 
     Prose scores its size; menus and headings cost a little each, so long menus
     and headline lists break a run while a subheading inside the article does
-    not; ads and captions cost nothing; a stop marker ends any run.
+    not; ads and captions cost nothing; a stop marker ends any run. Readers'
+    comments can outweigh the article, so prose after a comments marker counts
+    a quarter.
     """
     best, best_span = 0.0, (0, -1)
     total, start = 0.0, 0
+    weight = 1.0
     for index, kind in enumerate(kinds):
-        if kind is Kind.STOP:
+        if kind in (Kind.STOP, Kind.COMMENTS):
             total, start = 0.0, index + 1
+            weight = 0.25 if kind is Kind.COMMENTS else weight
             continue
         score = {
-            Kind.PROSE: sizes[index],
+            Kind.PROSE: sizes[index] * weight,
             Kind.SHORT: -4.0,
             Kind.HEADING: -4.0,
             Kind.BYLINE: -2.0,
@@ -346,6 +416,26 @@ def _body_span(kinds: list[Kind], sizes: list[float]) -> tuple[int, int]:
     return best_span
 
 
+def _sandwiched(kinds: list[Kind], index: int, end: int, longest: int = 4) -> bool:
+    """A subheading: one of a few headings between two paragraphs of the body.
+
+    A longer run of headings inside the article is a related-links box.
+    """
+    before = index
+    while before > 0 and kinds[before - 1] is Kind.HEADING:
+        before -= 1
+    after = index
+    while after < end and kinds[after + 1] is Kind.HEADING:
+        after += 1
+    return (
+        after - before < longest
+        and before > 0
+        and kinds[before - 1] is Kind.PROSE
+        and after < end
+        and kinds[after + 1] is Kind.PROSE
+    )
+
+
 def _year_for(month: int, day: int, reference: date) -> date | None:
     """The latest ``month``/``day`` not after ``reference``."""
     for year in (reference.year, reference.year - 1):
@@ -358,14 +448,39 @@ def _year_for(month: int, day: int, reference: date) -> date | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse_date(text: str) -> datetime | None:
-    """An English date by dateutil, else any language's by dateparser (slower)."""
+    """An English or numeric date by dateutil, else a date-shaped phrase by dateparser.
+
+    dateparser is slow when it must guess among all its languages, so it only
+    sees a phrase shaped like a date, with languages guessed from the script.
+    """
+    match = _FULL_DATE.search(text)
     try:
-        return dateutil_parser.parse(text.replace("Sept", "Sep"))
+        return dateutil_parser.parse((match.group(0) if match else text).replace("Sept", "Sep"))
     except (ValueError, OverflowError):
         pass
-    found = dateparser.search.search_dates(text, settings={"REQUIRE_PARTS": ["day", "month"]})
-    return found[0][1] if found else None
+    if not (shape := _OTHER_DATE.search(text)):
+        return None
+    found: datetime | None = dateparser.parse(
+        shape.group(0),
+        languages=_languages(shape.group(0)),
+        settings={"REQUIRE_PARTS": ["day", "month"]},
+    )
+    return found
+
+
+def _languages(text: str) -> list[str]:
+    """Languages dateparser should try for a phrase, by its script."""
+    if re.search(r"[\u0400-\u04ff]", text):
+        return ["ru", "uk", "bg", "sr"]
+    if re.search(r"[\uac00-\ud7af]", text):
+        return ["ko"]
+    if re.search(r"[\u3040-\u30ff]", text):
+        return ["ja"]
+    if re.search(r"[\u4e00-\u9fff]", text):
+        return ["zh", "ja"]
+    return ["en", "de", "fr", "es", "pt", "it", "nl", "id", "pl", "tr"]
 
 
 def _names(text: str, agency: str) -> tuple[str, ...]:
@@ -395,7 +510,11 @@ def clean_text(text: str, *, name_date: date | None, saved: date) -> Extract:
         kinds = [Kind.PROSE if k in (Kind.SHORT, Kind.HEADING) else k for k in kinds]
 
     notes: list[str] = []
-    title = _title(lines[:start], kinds[:start])
+    # The headline may stand below a notice that opens the run of prose.
+    prose = [i for i in range(start, end + 1) if kinds[i] is Kind.PROSE][:2]
+    head = prose[-1] if prose else start
+    above = kinds[:start] + [k if k is Kind.HEADING else Kind.JUNK for k in kinds[start:head]]
+    title = _title(lines[:head], above, lines[start : start + 6])
     caption = next(
         (lines[i] for i in range(start) if kinds[i] is Kind.CAPTION),
         next((lines[i] for i in range(start, end + 1) if kinds[i] is Kind.CAPTION), ""),
@@ -416,12 +535,7 @@ def clean_text(text: str, *, name_date: date | None, saved: date) -> Extract:
                 dateline_date = dateline.group("date") or ""
                 line = line[dateline.end() :]
             body.append(escape_text(line))
-        elif (
-            kind is Kind.HEADING
-            and body
-            and kinds[index - 1] is Kind.PROSE
-            and (index < end and kinds[index + 1] is Kind.PROSE)
-        ):
+        elif kind is Kind.HEADING and body and _sandwiched(kinds, index, end):
             body.append(escape_text(line))
     if not authors:
         for index in range(start):
@@ -486,25 +600,36 @@ def _unescape(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown).replace("&amp;", "&")
 
 
-def _title(lines: list[str], kinds: list[Kind]) -> str:
-    """The headline, looking up from the article's first paragraph.
+def _title(lines: list[str], kinds: list[Kind], lede: list[str]) -> str:
+    """The headline: of the headline-like lines above the body, the one the lede echoes.
 
-    Headings stand in a cluster (headline, then standfirst), with bylines,
-    dates and captions around them; the cluster nearest the body is the
-    article's, and its first line is the headline. A menu line above it ends
-    the search.
+    Menus, teasers and promos stand above the article too; the headline is
+    the line whose words the first paragraphs use most, and the nearest one
+    when several do equally well.
     """
-    cluster: list[str] = []
-    for index in range(len(lines) - 1, max(-1, len(lines) - 25), -1):
-        kind = kinds[index]
-        if kind is Kind.HEADING:
-            cluster.append(lines[index])
-        elif cluster and kind in (Kind.SHORT, Kind.PROSE, Kind.STOP):
-            break
-    if cluster:
-        return cluster[-1]
+    lede_words = _words(" ".join(lede))
+    best, best_score = "", 0.0
+    for index in range(len(lines) - 1, max(-1, len(lines) - 60), -1):
+        line, kind = lines[index], kinds[index]
+        if not (kind is Kind.HEADING or (kind is Kind.PROSE and _size(line) <= 25)):
+            continue
+        words = _words(line)
+        if not words:
+            continue
+        score = len(words & lede_words) / (len(words) + 2) - 0.002 * (len(lines) - index)
+        if score > best_score:
+            best, best_score = line, score
+    if best:
+        return best
     candidates = [ln for ln, k in zip(lines, kinds, strict=True) if k is Kind.HEADING]
     return max(candidates, key=_size, default="")
+
+
+def _words(text: str) -> set[str]:
+    """Content words (three letters or more) in lower case, CJK characters one by one."""
+    return {w for w in re.findall(r"\w+", _CJK.sub(" ", text.casefold())) if len(w) >= 3} | set(
+        _CJK.findall(text)
+    )
 
 
 def _image(caption: str) -> Image | None:
@@ -512,6 +637,7 @@ def _image(caption: str) -> Image | None:
         return None
     caption = re.sub(r"^\d+\s+(?:of|/)\s+\d+\s*\|\s*", "", caption)
     caption = re.sub(r"\s*\|\s*License Photo$", "", caption, flags=re.IGNORECASE)
+    caption = _CAPTION_LABEL.sub("", caption).strip()
     for pattern in (_CAPTION_CREDIT, _PAREN_CREDIT, _TAIL_CREDIT):
         if match := pattern.search(caption):
             text = caption[: match.start("credit")]
@@ -528,6 +654,8 @@ def _image(caption: str) -> Image | None:
 def _source_from_furniture(lines: list[str]) -> str:
     """An outlet named in a copyright line (``© 2022 Reuters``), the last resort."""
     for line in reversed(lines):
+        if re.match(_CREDIT_WORDS, line, re.IGNORECASE):  # "Image copyright …" credits a photo
+            continue
         match = re.search(
             r"(?:©|\(c\)|copyright)\s*(?:©\s*)?(?:\d{4}\s*[-–]?\s*(?:\d{4})?\s*)?"
             r"(?P<name>[A-Z][\w&.' -]{1,40}?)(?:[.,]|\s+all rights|\s*$)",

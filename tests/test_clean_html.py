@@ -1,0 +1,46 @@
+"""Saved HTML pages: what trafilatura keeps that is not the article is dropped."""
+
+from __future__ import annotations
+
+from digest.clean import clean_html
+
+PARAGRAPHS = [
+    "The city council voted on Tuesday to extend the tram line to the northern suburbs, "
+    "ending a debate that has run for more than a decade.",
+    "The extension adds six stops and about nine kilometres of track, and is expected to "
+    "open in 2028 if construction starts next spring as planned by the transport office.",
+    "Residents of the northern suburbs have long complained that buses are slow and "
+    "crowded, and that the trip to the centre takes almost an hour at rush hour.",
+]
+FURNITURE = [
+    "Related: Why the old tram depot is closing",
+    "Sign up for our free newsletter",
+    "Email Jane Doe at jane.doe@example.org or follow her on Twitter.",
+    "Photo: Jane Doe/The Daily Courier",
+]
+
+
+def page() -> str:
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS[:2])
+    body += f"<p><strong>{FURNITURE[0]}</strong></p>"
+    body += f"<p>{PARAGRAPHS[2]}</p><p>{FURNITURE[1]}</p><p><em>{FURNITURE[2]}</em></p>"
+    body += f"<p>{FURNITURE[3]}</p>"
+    body += (
+        "<h2>More from us</h2><ul>"
+        '<li><a href="https://example.org/a">Bridge repairs start in May</a></li>'
+        '<li><a href="https://example.org/b">Parking fees go up</a></li></ul>'
+    )
+    return (
+        "<html><head><title>Council extends tram line north</title></head><body>"
+        f"<article><h1>Council extends tram line north</h1>{body}</article></body></html>"
+    )
+
+
+def test_furniture_around_the_article_is_dropped() -> None:
+    result = clean_html(page())
+
+    assert result.title == "Council extends tram line north"
+    for paragraph in PARAGRAPHS:
+        assert paragraph in result.body
+    for junk in [*FURNITURE, "Council extends tram line north", "Bridge repairs", "Parking fees"]:
+        assert junk not in result.body, junk
