@@ -82,6 +82,8 @@ class Config:
     """The project's own templates, which override the default theme's."""
     per_page: int
     feed_items: int
+    feed_content: str
+    """``full`` (the whole article in each feed item) or ``summary``."""
     topics: tuple[TopicRule, ...]
     feeds: tuple[Feed, ...] = ()
     fetching: Fetching = Fetching()
@@ -159,6 +161,7 @@ _SITE: dict[str, tuple[Callable[[object], bool], str, object]] = {
     "output": (_is_text, "a folder inside the project", "site"),
     "per_page": (_is_positive_int, "a whole number above 0", 20),
     "feed_items": (_is_positive_int, "a whole number above 0", 20),
+    "feed_content": (lambda v: v in ("full", "summary"), '"full" or "summary"', "full"),
     "topics": (lambda v: isinstance(v, list), "[[topics]] tables", []),
     "feeds": (lambda v: isinstance(v, list), "[[feeds]] tables", []),
     "fetch": (lambda v: isinstance(v, dict), "a [fetch] table", {}),
@@ -278,6 +281,7 @@ class _Reader:
             templates=root / "templates",
             per_page=site["per_page"],
             feed_items=site["feed_items"],
+            feed_content=site["feed_content"],
             topics=topics,
             feeds=feeds,
             fetching=Fetching(

@@ -8,14 +8,19 @@ with raw HTML off, so nothing from an input reaches a page as markup.
 
 from __future__ import annotations
 
+import html
+import json
 import re
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from itertools import groupby
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urljoin
+from xml.etree import ElementTree
 
 import jinja2
 from markdown_it import MarkdownIt
@@ -26,9 +31,9 @@ from digest import __version__
 from digest.cache import FeedState
 from digest.clean import http_url
 from digest.config import Config, Feed
-from digest.errors import Problem, ThemeError
+from digest.errors import ContentError, Problem, ThemeError
 from digest.group import Topic
-from digest.model import Article
+from digest.model import Article, mint_id
 
 HOME_ITEMS = 5
 """Articles per topic on the home page."""
@@ -172,7 +177,7 @@ def render_site(
         for a in articles
     }
     files: dict[str, bytes] = {}
-    site_feed = {"title": config.title, "path": "feed.xml"}
+    _gate(config, articles, topics, bodies)
 
     def url(root: str) -> Callable[[object], str]:
         def url_for(target: object, page: int = 1) -> str:
@@ -196,7 +201,7 @@ def render_site(
                 root=root or "./",
                 url_for=url(root),
                 canonical=urljoin(config.base_url, quote(path.removesuffix("index.html"))),
-                feeds=[site_feed, *feeds],
+                feeds=[*_alternates(config.title, ""), *feeds],
                 topics=topics,
                 topic_by_title=topic_by_title,
                 has_sources=bool(health),
@@ -208,21 +213,32 @@ def render_site(
             raise _theme_error(exc, template) from None
         files[path] = html.encode("utf-8")
 
-    def feed(path: str, title: str, link: str, items: tuple[Article, ...] | list[Article]) -> None:
-        try:
-            xml = env.get_template("feed.xml").render(
-                site=config,
-                title=title,
-                link=urljoin(config.base_url, quote(link)),
-                self_url=urljoin(config.base_url, quote(path)),
-                items=items[: config.feed_items],
-                absolute=lambda a: urljoin(config.base_url, quote(paths[a.id])),
-                bodies=bodies,
-                version=__version__,
-            )
-        except jinja2.TemplateError as exc:
-            raise _theme_error(exc, "feed.xml") from None
-        files[path] = xml.encode("utf-8")
+    def feeds(folder: str, title: str, link: str, items: Sequence[Article]) -> None:
+        """RSS 2.0, Atom 1.0 and JSON Feed 1.1 of the newest items, checked before writing."""
+        chosen = list(items[: config.feed_items])
+        context = {
+            "site": config,
+            "title": title,
+            "link": urljoin(config.base_url, quote(link)),
+            "items": chosen,
+            "absolute": lambda a: urljoin(config.base_url, quote(paths[a.id])),
+            "atom_id": atom_id,
+            "feed_id": atom_id(mint_id(f"feed:{folder}")),
+            "updated": max((a.updated or a.published for a in chosen), default=EPOCH),
+            "full": config.feed_content == "full",
+            "bodies": bodies,
+            "version": __version__,
+        }
+        for name in ("feed.xml", "atom.xml"):
+            try:
+                xml = env.get_template(name).render(
+                    self_url=urljoin(config.base_url, quote(folder + name)), **context
+                )
+            except jinja2.TemplateError as exc:
+                raise _theme_error(exc, name) from None
+            _well_formed(xml, folder + name)
+            files[folder + name] = xml.encode("utf-8")
+        files[folder + "feed.json"] = _json_feed(config, folder, context)
 
     untopiced = tuple(a for a in articles if not a.topics)
     page(
@@ -236,10 +252,16 @@ def render_site(
     page("topics.html", "topics/index.html", [])
     for topic in topics:
         base = f"topics/{topic.slug}/"
-        topic_feed = {"title": f"{config.title}: {topic.title}", "path": f"{base}feed.xml"}
+        title = f"{config.title}: {topic.title}"
         for path, pager in _paginate(topic.articles, config.per_page, base):
-            page("topic.html", f"{path}index.html", [topic_feed], topic=topic, pager=pager)
-        feed(f"{base}feed.xml", f"{config.title}: {topic.title}", base, topic.articles)
+            page(
+                "topic.html",
+                f"{path}index.html",
+                _alternates(title, base),
+                topic=topic,
+                pager=pager,
+            )
+        feeds(base, title, base, topic.articles)
 
     months = [
         (key, tuple(group))
@@ -265,9 +287,124 @@ def render_site(
     if health:
         page("sources.html", "sources/index.html", [], health=health)
     page("404.html", "404.html", [])
-    feed("feed.xml", config.title, "", articles)
+    feeds("", config.title, "", articles)
     files.update(_static(config))
     return files
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+"""A feed's updated time when it has no items (Atom requires one)."""
+FEED_TYPES = {
+    "feed.xml": "application/rss+xml",
+    "atom.xml": "application/atom+xml",
+    "feed.json": "application/feed+json",
+}
+
+
+def atom_id(article_id: str) -> str:
+    """A stable IRI for Atom from an article id: minted ids are UUIDs already."""
+    try:
+        return uuid.UUID(article_id).urn
+    except ValueError:
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"digest:{article_id}").urn
+
+
+def _alternates(title: str, folder: str) -> list[dict[str, str]]:
+    """The autodiscovery links of one feed scope, for a page's head."""
+    names = {"feed.xml": "RSS", "atom.xml": "Atom", "feed.json": "JSON Feed"}
+    return [
+        {"title": f"{title} ({names[name]})", "path": folder + name, "type": kind}
+        for name, kind in FEED_TYPES.items()
+    ]
+
+
+def _json_feed(config: Config, folder: str, context: dict[str, Any]) -> bytes:
+    """JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/), every required field and more."""
+    absolute: Callable[[Article], str] = context["absolute"]
+    items = []
+    for article in context["items"]:
+        item: dict[str, object] = {
+            "id": article.id,
+            "url": absolute(article),
+            "title": article.title,
+        }
+        if context["full"]:
+            item["content_html"] = str(context["bodies"][article.id])
+        else:
+            item["content_text"] = article.summary or article.title
+        if article.summary:
+            item["summary"] = article.summary
+        item["date_published"] = article.published.isoformat()
+        if article.updated:
+            item["date_modified"] = article.updated.isoformat()
+        if article.authors:
+            item["authors"] = [{"name": name} for name in article.authors]
+        if article.topics:
+            item["tags"] = list(article.topics)
+        if article.url:
+            item["external_url"] = article.url
+        items.append(item)
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": context["title"],
+        "home_page_url": context["link"],
+        "feed_url": urljoin(config.base_url, quote(folder + "feed.json")),
+        "description": config.description,
+        "language": config.language,
+        "authors": [{"name": config.title}],
+        "items": items,
+    }
+    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _gate(
+    config: Config, articles: list[Article], topics: list[Topic], bodies: dict[str, Markup]
+) -> None:
+    """Refuse to publish feeds a reader would choke on; name the article to fix.
+
+    Checked for every article that appears in a feed: an empty title, a date
+    without a zone, an id used twice, a link or image that is not absolute.
+    """
+    chosen = {(a.id, a.path): a for a in articles[: config.feed_items]}
+    for topic in topics:
+        chosen.update(((a.id, a.path), a) for a in topic.articles[: config.feed_items])
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    where = config.articles.relative_to(config.root)
+    for article in chosen.values():
+        file = where / article.path if article.path else Path(article.id)
+        if not article.title.strip():
+            problems.append(Problem(file, "empty title", "give the article a title"))
+        for value in (article.published, article.updated):
+            if value is not None and value.tzinfo is None:
+                problems.append(Problem(file, "date without a timezone", "add one, e.g. +00:00"))
+        for url in re.findall(r'(?:href|src)="([^"]*)"', bodies[article.id]):
+            if not (http_url(html.unescape(url)) or url.startswith("mailto:")):
+                problems.append(
+                    Problem(file, f"link or image '{url}' is not absolute", "use a full URL")
+                )
+    for article in articles:
+        owner = seen.setdefault(article.id, article.path)
+        if owner != article.path:
+            problems.append(
+                Problem(
+                    where / article.path,
+                    f"id {article.id} is also used by {owner}",
+                    "give it its own id",
+                )
+            )
+    if problems:
+        raise ContentError(*problems)
+
+
+def _well_formed(xml: str, path: str) -> None:
+    """A feed must parse as XML; a template override that breaks it fails the build."""
+    try:
+        ElementTree.fromstring(xml.encode("utf-8"))  # noqa: S314 - our own output
+    except ElementTree.ParseError as exc:
+        raise ThemeError(
+            Problem(path, f"feed is not well-formed XML: {exc}", "fix the feed template")
+        ) from None
 
 
 def _neighbours(articles: list[Article], topics: list[Topic]) -> dict[str, list[Neighbours]]:

@@ -126,7 +126,9 @@ def test_feeds_parse_with_absolute_links_guids_and_dates(example: Path, digest: 
     assert "Advertisement" not in seed.description
     page = read_page(site / "index.html")
     alternates = page.find("link", rel="alternate")
-    assert [a[1]["href"] for a in alternates] == [BASE + "feed.xml"]
+    assert [a[1]["href"] for a in alternates] == [
+        BASE + n for n in ("feed.xml", "atom.xml", "feed.json")
+    ]
 
 
 def test_topic_page_lists_the_seed(example: Path, digest: Run) -> None:

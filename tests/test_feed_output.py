@@ -1,0 +1,206 @@
+"""The generated feeds: three formats per scope, stable identity, absolute links, a gate."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import feedparser
+import pytest
+from markupsafe import Markup
+
+from digest import build, config, render
+from digest.errors import ContentError
+from digest.group import Topic
+from digest.model import Article
+from tests.conftest import Run, read_page, write
+
+FEEDS = ("feed.xml", "atom.xml", "feed.json")
+
+
+def check_json_feed(data: dict[str, object]) -> None:
+    """The fields JSON Feed 1.1 requires, with their types."""
+    assert data["version"] == "https://jsonfeed.org/version/1.1"
+    assert isinstance(data["title"], str) and data["title"]
+    items = data["items"]
+    assert isinstance(items, list)
+    for item in items:
+        assert isinstance(item["id"], str) and item["id"]
+        assert isinstance(item.get("content_html") or item.get("content_text"), str)
+        for key in ("url", "external_url"):
+            if key in item:
+                assert item[key].startswith(("http://", "https://"))
+        for key in ("date_published", "date_modified"):
+            if key in item:
+                parsed = datetime.fromisoformat(item[key])
+                assert parsed.tzinfo is not None
+        for author in item.get("authors", []):
+            assert isinstance(author["name"], str)
+
+
+def test_every_scope_has_three_valid_feeds_linked_from_every_page(
+    example: Path, digest: Run
+) -> None:
+    assert digest("build", "-C", example).code == 0
+    site = example / "site"
+    base = "https://example.org/russia-china-watch/"
+    scopes = ["", *(f"topics/{p.name}/" for p in sorted((site / "topics").iterdir()) if p.is_dir())]
+    assert len(scopes) == 3
+    for scope in scopes:
+        for name in ("feed.xml", "atom.xml"):
+            parsed = feedparser.parse((site / scope / name).read_bytes())
+            assert not parsed.bozo, (scope, name, parsed.get("bozo_exception"))
+            assert parsed.entries
+            self_links = [
+                link["href"] for link in parsed.feed.get("links", []) if link.get("rel") == "self"
+            ]
+            assert self_links == [base + scope + name]
+            for entry in parsed.entries:
+                assert entry.link.startswith(base)
+                assert entry.get("published_parsed")
+        data = json.loads((site / scope / "feed.json").read_text("utf-8"))
+        check_json_feed(data)
+        assert data["feed_url"] == base + scope + "feed.json"
+    for page in site.rglob("*.html"):
+        hrefs = {link[1]["href"] for link in read_page(page).find("link", rel="alternate")}
+        assert {base + n for n in FEEDS} <= hrefs, page
+
+
+def test_ids_survive_new_titles_and_a_new_base_url(example: Path, digest: Run) -> None:
+    digest("build", "-C", example)
+    site = example / "site"
+
+    def identities() -> dict[str, set[str]]:
+        rss = feedparser.parse((site / "feed.xml").read_bytes())
+        atom = feedparser.parse((site / "atom.xml").read_bytes())
+        data = json.loads((site / "feed.json").read_text("utf-8"))
+        return {
+            "rss": {e.id for e in rss.entries},
+            "atom": {e.id for e in atom.entries},
+            "json": {i["id"] for i in data["items"]},
+        }
+
+    before = identities()
+    assert before["rss"] == before["json"]
+    assert before["atom"] == {f"urn:uuid:{i}" for i in before["rss"]}
+    toml = example / "digest.toml"
+    toml.write_text(
+        toml.read_text("utf-8").replace("example.org/russia-china-watch", "news.example/rcw"),
+        "utf-8",
+    )
+    for md in (example / "content" / "articles").rglob("*.md"):
+        md.write_text(
+            re.sub(
+                r"^title: (.+)$", r"title: Retitled \1", md.read_text("utf-8"), count=1, flags=re.M
+            ),
+            "utf-8",
+        )
+    digest("build", "-C", example)
+    assert identities() == before
+    assert "Retitled" in (site / "feed.xml").read_text("utf-8")
+
+
+def test_links_and_images_in_items_are_absolute(tmp_path: Path, digest: Run) -> None:
+    root = tmp_path / "p"
+    write(root / "digest.toml", 'base_url = "https://example.org/d/"\n')
+    write(
+        root / "content" / "articles" / "notes" / "n.md",
+        "---\ntitle: Note\ndate: 2024-01-01\n---\n\n[rel](../other/) [root](/about) ![pic](img/p.png)\n",
+    )
+    write(
+        root / "content" / "articles" / "src.md",
+        "---\ntitle: Sourced\ndate: 2024-01-02\nurl: https://news.example/a/b.html\n---\n\n[more](c.html)\n",
+    )
+    assert digest("build", "-C", root).code == 0
+    for name in ("feed.xml", "atom.xml"):
+        parsed = feedparser.parse((root / "site" / name).read_bytes())
+        html = " ".join(e.content[0].value for e in parsed.entries)
+        urls = re.findall(r'(?:href|src)="([^"]+)"', html)
+        # Relative to the article's page (notes/n/), as in Hugo; to the original when there is one.
+        assert sorted(urls) == [
+            "https://example.org/about",
+            "https://example.org/d/notes/n/img/p.png",
+            "https://example.org/d/notes/other/",
+            "https://news.example/a/c.html",
+        ]
+
+
+def test_summary_only_feeds(tmp_path: Path, digest: Run) -> None:
+    root = tmp_path / "p"
+    write(root / "digest.toml", 'base_url = "https://e.org/"\nfeed_content = "summary"\n')
+    write(
+        root / "content" / "articles" / "a.md",
+        "---\ntitle: A\ndate: 2024-01-01\nsummary: Short.\n---\n\nLong body text.\n",
+    )
+    digest("build", "-C", root)
+    assert "Long body text" not in (root / "site" / "feed.xml").read_text("utf-8")
+    assert "Long body text" not in (root / "site" / "atom.xml").read_text("utf-8")
+    data = json.loads((root / "site" / "feed.json").read_text("utf-8"))
+    assert data["items"][0]["content_text"] == "Short."
+
+
+def test_feed_items_newest_first_and_limited(tmp_path: Path, digest: Run) -> None:
+    root = tmp_path / "p"
+    write(root / "digest.toml", 'base_url = "https://e.org/"\nfeed_items = 3\n')
+    for day in range(1, 6):
+        write(
+            root / "content" / "articles" / f"d{day}.md",
+            f"---\ntitle: Day {day}\ndate: 2024-01-0{day}\n---\nx\n",
+        )
+    digest("build", "-C", root)
+    titles = [e.title for e in feedparser.parse((root / "site" / "atom.xml").read_bytes()).entries]
+    assert titles == ["Day 5", "Day 4", "Day 3"]
+
+
+def test_updated_moves_only_when_content_changes(tmp_path: Path) -> None:
+    from tests.feedserver import FeedServer, Route
+    from tests.test_feeds import item, rss  # the same canned feed helpers
+
+    with FeedServer() as server:
+        server.routes["/w.xml"] = Route(rss(item("a")), etag=False)
+        root = tmp_path / "p"
+        write(
+            root / "digest.toml",
+            f'base_url = "https://e.org/"\n[[feeds]]\nname = "W"\nurl = "{server.url("/w.xml")}"\n',
+        )
+        now = datetime(2024, 6, 1, tzinfo=UTC)
+        build.build(root, now=now)
+        first = feedparser.parse((root / "site" / "atom.xml").read_bytes()).entries[0].updated
+        build.build(root, now=datetime(2024, 6, 2, tzinfo=UTC))
+        assert (
+            feedparser.parse((root / "site" / "atom.xml").read_bytes()).entries[0].updated == first
+        )
+        server.routes["/w.xml"] = Route(rss(item("a", body="<p>Changed.</p>")), etag=False)
+        build.build(root, now=datetime(2024, 6, 3, tzinfo=UTC))
+        after = feedparser.parse((root / "site" / "atom.xml").read_bytes()).entries[0].updated
+        assert after == "2024-06-03T00:00:00+00:00" != first
+
+
+def test_gate_names_the_article_to_fix(tmp_path: Path) -> None:
+    write(tmp_path / "digest.toml", 'base_url = "https://e.org/"\n')
+    cfg = config.load(tmp_path)
+    good = datetime(2024, 1, 1, tzinfo=UTC)
+    broken = [
+        Article(id="1", title=" ", published=good, body="x", path="empty.md"),
+        Article(id="2", title="Naive", published=datetime(2024, 1, 1), body="x", path="naive.md"),
+        Article(id="3", title="Rel", published=good, body="x", path="rel.md"),
+        Article(id="3", title="Twin", published=good, body="x", path="twin.md"),
+    ]
+    bodies = {a.id: render.markdown_to_html(a.body, "https://e.org/") for a in broken}
+    bodies["3"] = Markup('<p><a href="/relative">x</a></p>')
+    with pytest.raises(ContentError) as caught:
+        render._gate(cfg, broken, [Topic("T", "t", "", tuple(broken))], bodies)
+    messages = [str(p) for p in caught.value.problems]
+    assert "content/articles/empty.md: empty title — give the article a title" in messages
+    assert any(m.startswith("content/articles/naive.md: date without a timezone") for m in messages)
+    assert any(
+        m.startswith("content/articles/rel.md: link or image '/relative' is not absolute")
+        for m in messages
+    )
+    assert any(
+        m.startswith("content/articles/twin.md: id 3 is also used by rel.md") for m in messages
+    )
+    shutil.rmtree(tmp_path / "content", ignore_errors=True)
