@@ -12,7 +12,7 @@ import traceback
 from dataclasses import replace
 from pathlib import Path
 
-from digest import __version__, archive, build, config, frontmatter, group
+from digest import __version__, archive, build, config, frontmatter, group, serve
 from digest.errors import DigestError, Problem
 from digest.sources import files
 
@@ -39,9 +39,15 @@ def main(argv: list[str] | None = None) -> int:
         "topics", parents=[common], help="list topics, or explain one article's"
     )
     cmd.add_argument("--explain", type=Path, metavar="PATH", help="an article or inbox file")
+    cmd = commands.add_parser(
+        "serve", parents=[common], help="build, serve the site and rebuild it on every save"
+    )
+    cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    cmd.add_argument("--port", type=int, default=8000, help="port (8000; 0 picks a free one)")
     args = parser.parse_args(argv)
+    commands_ = {"build": _build, "clean": _clean, "topics": _topics, "serve": _serve}
     try:
-        return {"build": _build, "clean": _clean, "topics": _topics}[args.command](args)
+        return commands_[args.command](args)
     except DigestError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -62,6 +68,14 @@ def _build(args: argparse.Namespace) -> int:
     inbox = f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged"
     site = f"wrote {report.pages} files" if report.site_changed else "site unchanged"
     print(f"{report.articles} articles in {report.topics} topics ({inbox} from the inbox); {site}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        serve.serve(args.directory, host=args.host, port=args.port)
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
     return 0
 
 
