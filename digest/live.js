@@ -21,7 +21,7 @@
     const style = document.createElement("style");
     style.textContent = `
       .panel { position: fixed; inset: 0; z-index: 2147483647; overflow: auto;
-        background: rgba(20, 20, 20, 0.92); color: #f4f4f4; padding: 2rem;
+        background: #1d1f21; color: #f4f4f4; padding: 2rem; box-sizing: border-box;
         font: 15px/1.5 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
       h2 { margin: 0 0 1rem; font-size: 1.1rem; color: #ff8a80; }
       li { margin: 0 0 1rem; list-style: none; }

@@ -9,8 +9,6 @@ import io
 import re
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -24,7 +22,7 @@ import pytest
 
 from digest import build, config, serve
 from digest.errors import ContentError, Problem
-from tests.conftest import Run, write
+from tests.conftest import Run, start_cli, write
 
 ARTICLE = "content/articles/2022/09/russia-china-strengthen-relations-with-high-level-meetings-amid-war-in-ukraine.md"
 PAGE = "/2022/09/russia-china-strengthen-relations-with-high-level-meetings-amid-war-in-ukraine/"
@@ -372,17 +370,6 @@ def test_a_stylesheet_change_does_not_reload_the_page(built: Path) -> None:
 
 
 # The command
-
-
-def start_cli(root: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "digest", "serve", "-C", str(root), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        # Ctrl-C reaches it even when this test runs with SIGINT ignored (a background job).
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
 
 
 def test_ctrl_c_stops_the_server_cleanly(built: Path) -> None:
