@@ -19,14 +19,12 @@ from digest.sources import files
 
 def main(argv: list[str] | None = None) -> int:
     """Run digest; return the exit code."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--verbose", "-v", action="store_true", help="show tracebacks")
-    common.add_argument(
-        "-C", "--directory", type=Path, default=Path(), help="the project folder (default: here)"
-    )
     parser = argparse.ArgumentParser(
-        prog="digest", description="Build a news digest site from saved articles.", parents=[common]
+        prog="digest",
+        description="Build a news digest site from saved articles.",
+        parents=[_options(defaults=True)],
     )
+    common = _options(defaults=False)
     parser.add_argument("--version", action="version", version=f"digest {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cmd = commands.add_parser("build", parents=[common], help="import the inbox and build the site")
@@ -57,6 +55,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; the site was left as it was", file=sys.stderr)
         return 130
+
+
+def _options(*, defaults: bool) -> argparse.ArgumentParser:
+    """-C and --verbose, accepted before and after the command.
+
+    The commands' copy has no defaults, so it never resets what was given before
+    the command (``digest -C DIR serve``).
+    """
+    options = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    options.add_argument("--verbose", "-v", action="store_true", help="show tracebacks")
+    options.add_argument("-C", "--directory", type=Path, help="the project folder (default: here)")
+    if defaults:
+        options.set_defaults(verbose=False, directory=Path())
+    return options
 
 
 def _build(args: argparse.Namespace) -> int:
