@@ -12,21 +12,19 @@ import traceback
 from dataclasses import replace
 from pathlib import Path
 
-from digest import __version__, archive, build, config, frontmatter, group, opml
+from digest import __version__, archive, build, config, frontmatter, group, opml, serve
 from digest.errors import DigestError, Problem
 from digest.sources import files
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run digest; return the exit code."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--verbose", "-v", action="store_true", help="show tracebacks")
-    common.add_argument(
-        "-C", "--directory", type=Path, default=Path(), help="the project folder (default: here)"
-    )
     parser = argparse.ArgumentParser(
-        prog="digest", description="Build a news digest site from saved articles.", parents=[common]
+        prog="digest",
+        description="Build a news digest site from saved articles.",
+        parents=[_options(defaults=True)],
     )
+    common = _options(defaults=False)
     parser.add_argument("--version", action="version", version=f"digest {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cmd = commands.add_parser(
@@ -51,15 +49,21 @@ def main(argv: list[str] | None = None) -> int:
         "topics", parents=[common], help="list topics, or explain one article's"
     )
     cmd.add_argument("--explain", type=Path, metavar="PATH", help="an article or inbox file")
+    cmd = commands.add_parser(
+        "serve", parents=[common], help="build, serve the site and rebuild it on every save"
+    )
+    cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    cmd.add_argument("--port", type=int, default=8000, help="port (8000; 0 picks a free one)")
     args = parser.parse_args(argv)
+    commands_ = {
+        "build": _build,
+        "fetch": _build,
+        "feeds": _feeds,
+        "clean": _clean,
+        "topics": _topics,
+        "serve": _serve,
+    }
     try:
-        commands_ = {
-            "build": _build,
-            "fetch": _build,
-            "feeds": _feeds,
-            "clean": _clean,
-            "topics": _topics,
-        }
         return commands_[args.command](args)
     except DigestError as exc:
         for problem in exc.problems:
@@ -70,6 +74,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; the site was left as it was", file=sys.stderr)
         return 130
+
+
+def _options(*, defaults: bool) -> argparse.ArgumentParser:
+    """-C and --verbose, accepted before and after the command.
+
+    The commands' copy has no defaults, so it never resets what was given before
+    the command (``digest -C DIR serve``).
+    """
+    options = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    options.add_argument("--verbose", "-v", action="store_true", help="show tracebacks")
+    options.add_argument("-C", "--directory", type=Path, help="the project folder (default: here)")
+    if defaults:
+        options.set_defaults(verbose=False, directory=Path())
+    return options
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -110,6 +128,14 @@ def _feeds(args: argparse.Namespace) -> int:
     added = [(name, url) for name, url in found if url not in known]
     config.add_feeds(args.directory, added)
     print(f"added {len(added)} feeds to digest.toml ({len(found) - len(added)} already there)")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        serve.serve(args.directory, host=args.host, port=args.port)
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
     return 0
 
 

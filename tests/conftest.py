@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -64,6 +67,18 @@ def example(tmp_path: Path) -> Path:
     shutil.copy(REPO / "digest.toml", root)
     shutil.copytree(REPO / "content" / "inbox", root / "content" / "inbox")
     return root
+
+
+def start_cli(root: Path, *args: str) -> subprocess.Popen[str]:
+    """The real ``digest serve -C root ARGS`` in a subprocess; read its first line for the URL."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "digest", "serve", "-C", str(root), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # Ctrl-C reaches it even when the tests run with SIGINT ignored (as a background job).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
 
 def write(path: Path, text: str) -> Path:

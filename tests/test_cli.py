@@ -60,3 +60,12 @@ def test_unknown_command_exits_2_with_usage(digest: Run) -> None:
     result = digest("publish")
     assert result.code == 2
     assert "usage: digest" in result.err
+
+
+def test_options_work_before_and_after_the_command(example: Path, digest: Run) -> None:
+    before = digest("-C", example, "build")
+    assert before.code == 0, before.err
+    assert (example / "site" / "index.html").is_file()
+    after = digest("topics", "-C", example)
+    assert after.code == 0, after.err
+    assert "Russia–China relations" in after.out
