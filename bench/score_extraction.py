@@ -251,6 +251,8 @@ def check_metadata(
         found: dict[str, tuple[bool, bool, bool, str, str]] = {}
 
         titles = {norm(t) for t in (hints.get("title"), hints.get("h1")) if t}
+        if site := hints.get("site_name"):  # "Headline - Site" in a meta tag
+            titles |= {re.sub(rf"\s+[-|–—:]\s+{re.escape(norm(site))}$", "", t) for t in titles}
         found["title"] = (
             bool(titles),
             states_line(dump, titles),
