@@ -283,7 +283,10 @@ _DATELINE = re.compile(
     r"(?:\((?P<agency>[A-Z][\w&.' -]{0,30})\)\s*(?:--|[-—–])|/(?P<slash>[A-Z][A-Za-z]{1,15})/\.?)"
     r"\s*"
 )
-_BYLINE = re.compile(r"^(?:By|BY|by)\s+(?P<names>[^|•\d]{3,120}?)(?:\s*[|•].*|\s+\d.*)?$")
+_BYLINE = re.compile(
+    r"^(?:(?:Analysis|Commentary|Opinion|Review|Story|Text|Words|Written|Posted|Reporting) )?"
+    r"(?:By|BY|by):?\s+(?P<names>[^|•\d]{3,120}?)(?:\s*[|•].*|\s+\d.*)?$"
+)
 _ROLE = re.compile(
     r"\b(?:correspondent|editor|reporter|staff|writer|bureau|columnist|contributor)s?\b",
     re.IGNORECASE,
@@ -298,6 +301,12 @@ _CAPTION_LABEL = re.compile(r"^(?:(?:image|photo|picture|video|media) ?)?caption
 _PAREN_CREDIT = re.compile(r"\((?P<credit>[^()]{2,50}/[^()]{1,40})\)\s*$")
 # "… March 21, 2023. Sputnik/Pool via REUTERS": a short credit after the caption's last sentence.
 _TAIL_CREDIT = re.compile(r"[.!?]\s+(?P<credit>[^.!?]{2,50}(?:/|\bvia\b)[^.!?]{1,50})$")
+# "Alex Wong | Getty Images": a photographer and an agency alone on a short line.
+_AGENCY_CREDIT = re.compile(
+    r"^(?P<credit>[^|/]{2,40}[|/]\s*(?:Getty Images|AP Photo|AFP|Reuters|EPA|Shutterstock"
+    r"|iStock\w*|Alamy)(?:\s*/.{1,30})?)$",
+    re.IGNORECASE,
+)
 _SLIDESHOW = re.compile(r"^\d+\s+(?:of|/)\s+\d+\s*(?:\||$)")
 _LABEL = re.compile(r"^[A-Z][\w]*(?:\s\w+)?:\s+\S")
 _JUNK = re.compile(
@@ -365,6 +374,7 @@ def classify(line: str) -> Kind:
         or _CAPTION_LABEL.match(line)
         or (size < 60 and _PAREN_CREDIT.search(line))
         or (size < 60 and _TAIL_CREDIT.search(line))
+        or (size <= 8 and _AGENCY_CREDIT.match(line))
     ):
         return Kind.CAPTION
     if _BYLINE.match(line) and size <= 20:
@@ -484,6 +494,7 @@ def _languages(text: str) -> list[str]:
 
 
 def _names(text: str, agency: str) -> tuple[str, ...]:
+    text = re.sub(r"\s+(?:on|at|updated|published|posted)\s*$|\s*[-–—|·]\s*$", "", text, flags=re.I)
     text = re.split(r"\s+(?:in|for|at)\s+[A-Z]|,\s*(?:Reuters|AP|AFP|UPI)\b", text)[0]
     parts = (plain(p) for p in re.split(r",|\band\b|&", text))
     return tuple(p for p in parts if p and p.lower() != agency.lower() and not _ROLE.search(p))
@@ -514,7 +525,21 @@ def clean_text(text: str, *, name_date: date | None, saved: date) -> Extract:
     prose = [i for i in range(start, end + 1) if kinds[i] is Kind.PROSE][:2]
     head = prose[-1] if prose else start
     above = kinds[:start] + [k if k is Kind.HEADING else Kind.JUNK for k in kinds[start:head]]
-    title = _title(lines[:head], above, lines[start : start + 6])
+    under = {
+        at
+        for index in range(max(0, head - 60), min(end, start + 12) + 1)
+        if _under_headline(lines[index], kinds[index])
+        and (at := _headline_above(lines, kinds, index)) is not None
+    }
+    lede = [lines[i] for i in range(start, min(end + 1, start + 6)) if kinds[i] is Kind.PROSE]
+    title_at = _title(lines, above + kinds[head:], lede, head, under)
+    title = lines[title_at] if title_at >= 0 else ""
+    # The lines under the headline: byline, date and labels such as "Posted on …".
+    meta = [
+        lines[i]
+        for i in range(title_at + 1, min(len(lines), title_at + 13))
+        if title_at >= 0 and kinds[i] is not Kind.CAPTION and (i != head and _size(lines[i]) <= 20)
+    ]
     caption = next(
         (lines[i] for i in range(start) if kinds[i] is Kind.CAPTION),
         next((lines[i] for i in range(start, end + 1) if kinds[i] is Kind.CAPTION), ""),
@@ -522,11 +547,13 @@ def clean_text(text: str, *, name_date: date | None, saved: date) -> Extract:
     image = _image(caption)
 
     body: list[str] = []
-    authors: tuple[str, ...] = ()
+    authors = _authors_under_headline(meta)
     source = ""
     dateline_date = ""
     for index in range(start, end + 1):
         line, kind = lines[index], kinds[index]
+        if index == title_at:
+            continue  # the headline opens the run of prose
         if kind is Kind.BYLINE and not authors and (match := _BYLINE.match(line)):
             authors = _names(match.group("names"), "")
         if kind is Kind.PROSE:
@@ -543,7 +570,9 @@ def clean_text(text: str, *, name_date: date | None, saved: date) -> Extract:
                 authors = _names(match.group("names"), source)
                 break
 
-    published, said = _published(lines, kinds[: end + 1], dateline_date, name_date, saved)
+    published, said = _published(
+        lines, kinds[: end + 1], dateline_date, meta, name_date=name_date, saved=saved
+    )
     notes.extend(said)
     if not source:
         source = _source_from_furniture(lines)
@@ -560,14 +589,23 @@ def clean_text(text: str, *, name_date: date | None, saved: date) -> Extract:
 
 
 def _published(
-    lines: list[str], kinds: list[Kind], dateline: str, name_date: date | None, saved: date
+    lines: list[str],
+    kinds: list[Kind],
+    dateline: str,
+    meta: list[str],
+    *,
+    name_date: date | None,
+    saved: date,
 ) -> tuple[date, list[str]]:
     """The publication day, and a note when part of it was guessed.
 
-    A dateline without a year (``Sept. 19 (UPI) --``) takes the latest such day
-    not after the file name's date, else a full date in the text, else the
-    file's modification day. Without a dateline: a date line near the headline,
-    then any full date in the text, then the file name, then the file's day.
+    A dateline with a year wins; then a date in the lines under the headline
+    (``Posted on Maret 30, 2015 by Admin``, ``By X On 11/13/19``), which a
+    page's running date in its masthead cannot shadow. A dateline without a
+    year (``Sept. 19 (UPI) --``) takes the latest such day not after the file
+    name's date, else a full date in the text, else the file's modification
+    day. Failing those: a date line, then any full date in the text, then the
+    file name, then the file's day.
     """
     text_date = next(
         (d for line in lines if (m := _FULL_DATE.search(line)) and (d := _parse_date(m.group(0)))),
@@ -576,6 +614,9 @@ def _published(
     parsed = _parse_date(dateline) if dateline else None
     if parsed and _YEAR.search(dateline):
         return parsed.date(), []
+    for line in meta:
+        if found := _date_in(line):
+            return found, []
     if parsed:
         for reference, label in (
             (name_date, "the file name"),
@@ -596,33 +637,145 @@ def _published(
     return saved, ["no date found: using the file's modification day"]
 
 
+# "11/13/19": a short year is a date only in the lines under a headline.
+_SHORT_DATE = re.compile(r"(?<![\d/.])\d{1,2}/\d{1,2}/\d{2}(?![\d/])")
+
+
+def _date_in(line: str) -> date | None:
+    """A day stated in a byline or date line, in any of the forms `_parse_date` reads."""
+    for pattern in (_FULL_DATE, _OTHER_DATE, _SHORT_DATE):
+        if (match := pattern.search(line)) and (found := _parse_date(match.group(0))):
+            return found.date()
+    return None
+
+
+# "Author:" or "Publish date:" alone on a line: the next line is its value.
+_FIELD = re.compile(r"^[^\W\d_][\w ]{0,20}:$")
+# "News > Nation", "Blog » Recipes": where the page sits, not its headline.
+_BREADCRUMB = re.compile(r"\s[>»]\s")
+
+
+def _is_name(line: str) -> bool:
+    """A person's name, perhaps with the outlet after a comma: ``Tanza Loudenback, Business
+    Insider``. Two or three capitalised words: headlines are longer."""
+    name, _, outlet = line.partition(",")
+    words = name.split()
+    return (
+        2 <= len(words) <= 3
+        and len(outlet.split()) <= 3
+        and all(w[0].isupper() and w.isalpha() for w in words)
+    )
+
+
+def _headline_above(lines: list[str], kinds: list[Kind], index: int) -> int | None:
+    """The line a byline or date line stands under: the headline, by where it is.
+
+    Between them may stand share buttons, names, breadcrumbs, labelled fields
+    and one standfirst (a sentence that ends in a full stop) right under the
+    headline; a standfirst with nothing headline-like right above it is the
+    headline itself. A headline may read like prose ("Is this the end?") or
+    a label ("Assange: …").
+    """
+    at = index - 1
+    while at >= max(0, index - 10):
+        line, kind = lines[at], kinds[at]
+        if at > 0 and _FIELD.match(lines[at - 1]):
+            at -= 2
+        elif _BREADCRUMB.search(line) or _is_name(line) or _is_timestamp(line):
+            at -= 1
+        elif _headline_like(line, kind):
+            # A long heading under a shorter one is a standfirst without its full stop.
+            if (
+                at > 0
+                and len(line.split()) >= 14
+                and kinds[at - 1] is kind is Kind.HEADING
+                and len(lines[at - 1].split()) < len(line.split())
+            ):
+                return at - 1
+            return at
+        elif kind is Kind.PROSE:
+            if at > 0 and _headline_like(lines[at - 1], kinds[at - 1]):
+                return at - 1
+            return at if _size(line) <= 25 else None
+        else:
+            at -= 1
+    return None
+
+
+def _headline_like(line: str, kind: Kind) -> bool:
+    return kind in (Kind.HEADING, Kind.LABEL) or (
+        kind is Kind.PROSE and _size(line) <= 25 and not line.endswith(".")
+    )
+
+
+# "Updated Nov 19, 9:41 AM": a date without a year, which dateutil would put in this year.
+_TIMESTAMP = re.compile(rf"\b{_MONTH}\s+\d{{1,2}}\b.{{0,20}}\b\d{{1,2}}:\d{{2}}", re.IGNORECASE)
+
+
+def _is_timestamp(line: str) -> bool:
+    return _size(line) <= 14 and bool(_TIMESTAMP.search(line))
+
+
+def _under_headline(line: str, kind: Kind) -> bool:
+    """A line that stands under a headline: a byline, a date, or "By" alone before a name."""
+    return (
+        kind in (Kind.BYLINE, Kind.DATE)
+        or _is_timestamp(line)
+        or bool(re.fullmatch(r"(?:by|author|written by):?", line, re.IGNORECASE))
+    )
+
+
+# "Posted on March 30, 2015 by Admin": the names after the date.
+_BY_AFTER_DATE = re.compile(r"\d.*?\bby\s+(?P<names>[^\W\d_][^|•\d]{1,80})$", re.IGNORECASE)
+
+
+def _authors_under_headline(meta: list[str]) -> tuple[str, ...]:
+    """Names in the first byline under the headline, after an ``Author:`` field or "By"
+    alone on a line, or after a date (``Posted on March 30, 2015 by Admin``)."""
+    for index, line in enumerate(meta):
+        if match := _BYLINE.match(line):
+            return _names(match.group("names"), "")
+        if index + 1 < len(meta) and re.match(r"(?:author|written by|by)s?:?$", line, re.I):
+            return _names(meta[index + 1], "")
+        if (match := _BY_AFTER_DATE.search(line)) and _date_in(line):
+            return _names(match.group("names"), "")
+    return ()
+
+
 def _unescape(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown).replace("&amp;", "&")
 
 
-def _title(lines: list[str], kinds: list[Kind], lede: list[str]) -> str:
-    """The headline: of the headline-like lines above the body, the one the lede echoes.
+def _title(lines: list[str], kinds: list[Kind], lede: list[str], head: int, under: set[int]) -> int:
+    """The headline's index: of the headline-like lines above the body, the one the lede echoes.
 
     Menus, teasers and promos stand above the article too; the headline is
     the line whose words the first paragraphs use most, and the nearest one
-    when several do equally well.
+    when several do equally well. A line that a byline or date line stands
+    under (``under``) is far likelier the headline than a teaser is.
     """
     lede_words = _words(" ".join(lede))
-    best, best_score = "", 0.0
-    for index in range(len(lines) - 1, max(-1, len(lines) - 60), -1):
+    best, best_score = -1, 0.0
+    candidates = [*range(head - 1, max(-1, head - 60), -1), *sorted(under - set(range(head)))]
+    for index in candidates:
         line, kind = lines[index], kinds[index]
-        if not (kind is Kind.HEADING or (kind is Kind.PROSE and _size(line) <= 25)):
+        if (index > 0 and _FIELD.match(lines[index - 1])) or _is_timestamp(line):
+            continue  # the value of a field such as "Author:", or a date
+        if index not in under and not (
+            kind is Kind.HEADING or (kind is Kind.PROSE and _size(line) <= 25)
+        ):
             continue
         words = _words(line)
         if not words:
             continue
-        score = len(words & lede_words) / (len(words) + 2) - 0.002 * (len(lines) - index)
+        echo = len(words & lede_words) / (len(words) + 2)
+        score = echo - 0.002 * max(0, head - index) + (0.5 if index in under else 0)
         if score > best_score:
-            best, best_score = line, score
-    if best:
+            best, best_score = index, score
+    if best >= 0:
         return best
-    candidates = [ln for ln, k in zip(lines, kinds, strict=True) if k is Kind.HEADING]
-    return max(candidates, key=_size, default="")
+    headings = [i for i in range(head) if kinds[i] is Kind.HEADING]
+    return max(headings, key=lambda i: _size(lines[i]), default=-1)
 
 
 def _words(text: str) -> set[str]:
@@ -638,7 +791,7 @@ def _image(caption: str) -> Image | None:
     caption = re.sub(r"^\d+\s+(?:of|/)\s+\d+\s*\|\s*", "", caption)
     caption = re.sub(r"\s*\|\s*License Photo$", "", caption, flags=re.IGNORECASE)
     caption = _CAPTION_LABEL.sub("", caption).strip()
-    for pattern in (_CAPTION_CREDIT, _PAREN_CREDIT, _TAIL_CREDIT):
+    for pattern in (_CAPTION_CREDIT, _PAREN_CREDIT, _TAIL_CREDIT, _AGENCY_CREDIT):
         if match := pattern.search(caption):
             text = caption[: match.start("credit")]
             text = re.sub(

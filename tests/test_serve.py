@@ -308,7 +308,13 @@ class FakeBuilder:
 
 def report(*, changed: bool = True, problems: tuple[Problem, ...] = ()) -> build.Report:
     return build.Report(
-        articles=1, topics=1, sources=(), pages=10, site_changed=changed, problems=problems, notes=()
+        articles=1,
+        topics=1,
+        sources=(),
+        pages=10,
+        site_changed=changed,
+        problems=problems,
+        notes=(),
     )
 
 
