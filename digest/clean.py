@@ -137,11 +137,20 @@ def summarize(paragraph: str) -> str:
     return cut + "…"
 
 
+# C0 and C1 controls, lone surrogates and non-characters: never text, and not allowed in XML.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
 def plain(text: str) -> str:
-    """Metadata fields are plain text: drop tags and control characters, fold spaces."""
-    text = strip_tags(html.unescape(text))
-    text = "".join(c for c in text if unicodedata.category(c)[0] != "C" or c in "\t\n")
-    return " ".join(text.split())
+    """Metadata fields are plain text: drop tags and control characters, fold spaces.
+
+    Format characters stay: Persian needs its zero-width non-joiner, emoji their joiners.
+    """
+    if "&" in text:
+        text = html.unescape(text)
+    if "<" in text:
+        text = strip_tags(text)
+    return " ".join(_CONTROL.sub("", text).split())
 
 
 # ---------------------------------------------------------------------------
