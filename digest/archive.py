@@ -7,16 +7,20 @@ overwriting one a person has edited.
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
+import pickle
+import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from slugify import slugify
 
-from digest import frontmatter
+from digest import __version__, frontmatter
 from digest.config import Config
 from digest.errors import ContentError, Problem
 from digest.model import Article
@@ -28,9 +32,23 @@ class Stored:
     """An article file as found on disk."""
 
     article: Article
-    text: str
     untouched: bool
     """Written by digest and not edited since: digest may rewrite it."""
+    file: Path
+
+    def text(self) -> str:
+        return self.file.read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """The archive as read: its articles, the files that could not be read, and what they block."""
+
+    stored: list[Stored]
+    problems: list[Problem]
+    blocked: frozenset[str]
+    """Imports (inbox paths, feed item ids) whose article file is broken: importing them
+    again would make a second copy, so they wait until the file is fixed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,31 +65,102 @@ class Persisted:
         return sum(1 for key in keys if self.status.get(key) == status)
 
 
-def load(config: Config) -> tuple[list[Stored], list[Problem]]:
-    """Read every ``.md`` file under the articles folder; bad ones become problems."""
-    stored: list[Stored] = []
-    problems: list[Problem] = []
+_CACHE = "articles.pickle"
+_PARALLEL_FROM = 512
+"""Files to parse before it pays to start worker processes."""
+
+
+def load(config: Config, *, workers: int = 1) -> Loaded:
+    """Read every ``.md`` file under the articles folder; bad ones become problems.
+
+    Parsed files are remembered in ``.digest/articles.pickle`` by size and
+    modification time, so a rebuild reads only what changed; a cold load
+    parses over ``workers`` processes.
+    """
     if not config.articles.is_dir():
-        return stored, problems
-    for path in sorted(config.articles.rglob("*.md")):
-        rel = path.relative_to(config.articles)
-        if is_ignored(rel) or any(part.startswith(".") for part in rel.parts):
-            continue
-        shown = path.relative_to(config.root)
-        try:
-            text = path.read_text(encoding="utf-8")
-            article = frontmatter.parse(text, shown, rel.as_posix(), config.timezone)
-        except UnicodeDecodeError:
-            problems.append(Problem(shown, "not UTF-8 text", "save the file as UTF-8"))
-            continue
-        except OSError as exc:
-            problems.append(Problem(shown, f"cannot read: {exc.strerror}", "check the file"))
-            continue
-        except ContentError as exc:
-            problems.extend(exc.problems)
-            continue
-        stored.append(Stored(article, text, frontmatter.is_untouched(text)))
-    return _unique_ids(stored, problems, config), problems
+        return Loaded([], [], frozenset())
+    cache = _read_cache(config)
+    found: list[tuple[str, os.stat_result]] = []
+    for dirpath, dirnames, filenames in os.walk(config.articles):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        base = Path(dirpath).relative_to(config.articles)
+        for name in filenames:
+            if name.endswith(".md") and not is_ignored(Path(name)):
+                rel = (base / name).as_posix()
+                found.append((rel, (config.articles / rel).stat()))
+    found.sort()
+    fresh: dict[str, tuple[int, int, Stored]] = {}
+    todo = []
+    for rel, stat in found:
+        hit = cache.get(rel)
+        if hit and hit[:2] == (stat.st_mtime_ns, stat.st_size):
+            fresh[rel] = hit
+        else:
+            todo.append((rel, stat))
+    problems: list[Problem] = []
+    blocked: set[str] = set()
+    tasks = [(str(config.articles), str(config.root), rel, str(config.timezone)) for rel, _ in todo]
+    for (rel, stat), result in zip(todo, _parse_all(tasks, workers), strict=True):
+        if isinstance(result, Stored):
+            fresh[rel] = (stat.st_mtime_ns, stat.st_size, result)
+        else:
+            problems.extend(result[0])
+            blocked.update(result[1])
+    if fresh.keys() != cache.keys() or todo:
+        _write_cache(config, fresh)
+    stored = [fresh[rel][2] for rel, _ in found if rel in fresh]
+    return Loaded(_unique_ids(stored, problems, config), problems, frozenset(blocked))
+
+
+_Result = Stored | tuple[list[Problem], list[str]]
+
+
+def _parse_all(tasks: list[tuple[str, str, str, str]], workers: int) -> list[_Result]:
+    if workers > 1 and len(tasks) >= _PARALLEL_FROM and "fork" in mp.get_all_start_methods():
+        with mp.get_context("fork").Pool(workers) as pool:
+            return pool.map(_parse_one, tasks, chunksize=64)
+    return [_parse_one(task) for task in tasks]
+
+
+def _parse_one(task: tuple[str, str, str, str]) -> _Result:
+    """Parse one article file, or say why not and which import it stands for."""
+    articles, root, rel, zone = task
+    path = Path(articles) / rel
+    shown = path.relative_to(root)
+    text = ""
+    try:
+        text = path.read_text(encoding="utf-8")
+        article = frontmatter.parse(text, shown, rel, ZoneInfo(zone))
+    except UnicodeDecodeError:
+        return [Problem(shown, "not UTF-8 text", "save the file as UTF-8")], []
+    except OSError as exc:
+        return [Problem(shown, f"cannot read: {exc.strerror}", "check the file")], []
+    except ContentError as exc:
+        # The file may still say which inbox file or feed item it came from.
+        keys = re.findall(r"^(?:  path: (\S.*)|id: (\S+))$", text, re.MULTILINE)
+        return list(exc.problems), [a or b for a, b in keys]
+    return Stored(article, frontmatter.is_untouched(text), path)
+
+
+def _read_cache(config: Config) -> dict[str, tuple[int, int, Stored]]:
+    try:
+        with (config.state / _CACHE).open("rb") as handle:
+            record = pickle.load(handle)  # noqa: S301 - digest's own file in .digest/
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
+        return {}
+    if not isinstance(record, dict) or record.get("version") != (__version__, str(config.articles)):
+        return {}
+    entries = record.get("entries")
+    return entries if isinstance(entries, dict) else {}
+
+
+def _write_cache(config: Config, entries: dict[str, tuple[int, int, Stored]]) -> None:
+    config.state.mkdir(parents=True, exist_ok=True)
+    temporary = config.state / f"{_CACHE}.tmp"
+    with temporary.open("wb") as handle:
+        record = {"version": (__version__, str(config.articles)), "entries": entries}
+        pickle.dump(record, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    temporary.replace(config.state / _CACHE)
 
 
 def _unique_ids(stored: list[Stored], problems: list[Problem], config: Config) -> list[Stored]:
@@ -99,7 +188,7 @@ def key(article: Article) -> str:
 
 
 def persist(
-    config: Config, imported: Iterable[Article], stored: list[Stored], *, now: datetime
+    config: Config, imported: Iterable[Article], loaded: Loaded, *, now: datetime
 ) -> Persisted:
     """Store imported articles; return every article of the archive afterwards.
 
@@ -109,7 +198,7 @@ def persist(
     its id and publication date and gets ``updated`` bumped (to the feed's
     value, else ``now``). A file a person edited is never rewritten.
     """
-    archive = _Index(config, stored)
+    archive = _Index(config, loaded.stored)
     status: dict[str, str] = {}
     notes: list[Problem] = []
     for article in imported:
@@ -117,6 +206,15 @@ def persist(
         if origin is None:  # only imports come here; they always have one
             continue
         name = key(article)
+        if name in loaded.blocked:
+            notes.append(
+                Problem(
+                    origin.path or article.feed,
+                    "not imported again: its article file is broken",
+                    "fix that file (see above); digest will not make a second copy",
+                )
+            )
+            continue
         old = archive.by_origin.get(origin.path) if origin.path else archive.by_id.get(article.id)
         if old is None:
             twin = archive.by_id.get(article.id) or archive.by_url.get(article.url or "-")
@@ -152,7 +250,7 @@ def persist(
                 also=old.article.also,
             )
         text = frontmatter.dump(article)
-        if text == old.text:
+        if text == old.text():
             status[name] = "unchanged"
             continue
         if not old.untouched:
@@ -192,7 +290,7 @@ class _Index:
 
     def save(self, article: Article, text: str) -> None:
         _write(self.config.articles / article.path, text)
-        item = Stored(article, text, True)
+        item = Stored(article, True, self.config.articles / article.path)
         self.by_path[article.path] = item
         self.by_id[article.id] = item
         if article.origin and article.origin.path:

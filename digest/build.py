@@ -6,13 +6,11 @@ output folder, and that folder is replaced in one step.
 
 from __future__ import annotations
 
-import os
-import shutil
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from digest import archive, config, group, render
+from digest import archive, config, group, output, render
 from digest.errors import ContentError, Problem
 from digest.sources import feeds, files
 
@@ -63,25 +61,29 @@ def build(
     offline: bool = False,
     render_site: bool = True,
     now: datetime | None = None,
+    workers: int | None = None,
 ) -> Report:
     """Import the inbox and the feeds into the archive, then render the site.
 
     With ``strict``, any unreadable file is an error and nothing is written;
     ``offline`` fetches nothing; without ``render_site`` only the archive is
-    updated (``digest fetch``). ``now`` is when new feed items are first seen.
+    updated (``digest fetch``). ``now`` is when new feed items are first seen;
+    ``workers`` is how many processes render (all cores by default: the output
+    is the same whatever the number).
     """
     now = now or datetime.now(UTC)
     cfg = config.load(root)
-    stored, problems = archive.load(cfg)
+    loaded = archive.load(cfg, workers=workers or output.cpu_workers())
+    problems = list(loaded.problems)
     imported, skipped, notes = files.read_inbox(cfg)
     problems += skipped
     if strict and problems:
         raise ContentError(*problems)
     imported = [group.assign(a, cfg.topics) for a in imported]
-    known = frozenset(s.article.id for s in stored)
+    known = frozenset(s.article.id for s in loaded.stored)
     outcomes = [] if offline else feeds.fetch_all(cfg, now=now, known=known)
     fetched = [a for o in outcomes for a in o.articles]
-    persisted = archive.persist(cfg, [*imported, *fetched], stored, now=now)
+    persisted = archive.persist(cfg, [*imported, *fetched], loaded, now=now)
     sources = [_tally("inbox", [archive.key(a) for a in imported], persisted)]
     for o in outcomes:
         tally = _tally(o.feed.name, [a.id for a in o.articles], persisted)
@@ -91,10 +93,16 @@ def build(
     assigned = [group.assign(a, cfg.topics) for a in persisted.articles]
     articles, topics = group.group(assigned, cfg.topics)
     if render_site:
-        health = feeds.health(cfg)
-        output = render.render_site(cfg, articles, topics, health)
-        changed = write_site(cfg.output, output)
-        pages, topic_count = len(output), sum(1 for t in topics if t.articles)
+        jobs = render.plan(cfg, articles, topics, feeds.health(cfg))
+        done = output.publish(
+            cfg.output,
+            jobs,
+            cfg.state,
+            workers=workers or output.cpu_workers(),
+            progress=output.is_terminal(),
+        )
+        changed = bool(done.written or done.removed)
+        pages, topic_count = len(jobs), sum(1 for t in topics if t.articles)
     settled = {k for k, v in persisted.status.items() if v == "unchanged"}
     return Report(
         articles=len(articles),
@@ -114,60 +122,3 @@ def _tally(name: str, keys: list[str], persisted: archive.Persisted) -> Tally:
         persisted.count(keys, "updated"),
         persisted.count(keys, "unchanged"),
     )
-
-
-def write_site(out: Path, output: dict[str, bytes]) -> bool:
-    """Replace ``out`` with exactly ``output``, atomically; return whether anything changed.
-
-    The new tree is built beside the old one (unchanged files hard-linked, so
-    they keep their timestamps), then swapped in by renames: a crash or Ctrl-C
-    leaves the old site or the new one, never a mix. Hidden entries at the top
-    of ``out`` (a ``.git`` used for publishing) are carried over.
-    """
-    new, old = out.with_name(f".{out.name}.new"), out.with_name(f".{out.name}.old")
-    if old.exists() and not out.exists():  # a crash between the two renames
-        old.replace(out)
-    shutil.rmtree(new, ignore_errors=True)
-    shutil.rmtree(old, ignore_errors=True)
-    current = _tree(out)
-    same = [rel for rel, data in output.items() if current.get(rel) == len(data) and
-            (out / rel).read_bytes() == data]  # fmt: skip
-    if len(same) == len(output) == len(current):
-        return False
-    keep = set(same)
-    try:
-        for rel, data in output.items():
-            target = new / rel
-            if new.resolve() not in target.resolve().parents:
-                raise ValueError(f"refusing to write outside the output folder: {rel}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if rel in keep:
-                os.link(out / rel, target)
-            else:
-                target.write_bytes(data)
-        if out.exists():
-            for entry in out.iterdir():
-                if entry.name.startswith("."):
-                    entry.replace(new / entry.name)
-            out.replace(old)
-        new.replace(out)
-    finally:
-        shutil.rmtree(new, ignore_errors=True)
-    shutil.rmtree(old, ignore_errors=True)
-    return True
-
-
-def _tree(folder: Path) -> dict[str, int]:
-    """Visible files under ``folder`` with their sizes."""
-    if not folder.is_dir():
-        return {}
-    found = {}
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        base = Path(dirpath)
-        for name in filenames:
-            if base == folder and name.startswith("."):
-                continue
-            path = base / name
-            found[path.relative_to(folder).as_posix()] = path.stat().st_size
-    return found

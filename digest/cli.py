@@ -159,8 +159,7 @@ def _clean(args: argparse.Namespace) -> int:
 def _topics(args: argparse.Namespace) -> int:
     cfg = config.load(args.directory)
     if args.explain is None:
-        stored, _ = archive.load(cfg)
-        articles = [group.assign(s.article, cfg.topics) for s in stored]
+        articles = [group.assign(s.article, cfg.topics) for s in archive.load(cfg).stored]
         _, topics = group.group(articles, cfg.topics)
         for topic in topics:
             print(f"{topic.title} ({topic.slug}): {len(topic.articles)} articles")

@@ -37,6 +37,10 @@ class DigestError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
 
+    def __reduce__(self) -> tuple[type[DigestError], tuple[Problem, ...]]:
+        # Rendering workers send errors back by pickling them: keep the problems.
+        return (type(self), self.problems)
+
 
 class ConfigError(DigestError):
     """digest.toml is missing, unreadable or holds unknown keys or bad values."""

@@ -12,7 +12,6 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -122,9 +121,9 @@ def parse(
     """
     meta, body, _ = split(text, path)
     meta = {**(defaults or {}), **meta}
-    lines = {m.group(1): n for n, m in _key_matches(text)}
 
     def bad(key: str, what: str, hint: str) -> ContentError:
+        lines = {m.group(1): n for n, m in _key_matches(text)}  # only on the error path
         return ContentError(Problem(path, what, hint, lines.get(key, 1)))
 
     title = meta.get("title")
@@ -199,7 +198,7 @@ def _key_matches(text: str) -> list[tuple[int, re.Match[str]]]:
 
 
 def _extra(meta: Mapping[str, Any]) -> Mapping[str, object]:
-    return MappingProxyType({k: v for k, v in meta.items() if k not in _KNOWN})
+    return {k: v for k, v in meta.items() if k not in _KNOWN}
 
 
 def _strings(value: object) -> tuple[str, ...] | None:

@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import MappingProxyType
 
 # Fixed namespace so the same key always mints the same id, on every machine.
 _ID_NAMESPACE = uuid.UUID("6f1d3c52-5b7e-4c8e-9a57-1f2a3b4c5d6e")
@@ -73,5 +72,5 @@ class Article:
     origin: Origin | None = None
     path: str = ""
     """Place in the articles folder (POSIX, ``2022/09/slug.md``); empty until stored."""
-    extra: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    extra: Mapping[str, object] = field(default_factory=dict)
     """Front matter keys digest does not know, kept for templates."""

@@ -1,13 +1,15 @@
-"""Articles and topics → every page and feed of the site, as bytes in memory.
+"""Articles and topics → a plan of every page and feed of the site.
 
 Templates come from the project's ``templates/`` first, then the default theme,
 so a user overrides one by placing a file with the same name. Autoescape is on
-and undefined variables are errors; article bodies are rendered by markdown-it
-with raw HTML off, so nothing from an input reaches a page as markup.
+and undefined variables are errors; article bodies are rendered by cmark-gfm
+in its safe mode, so nothing from an input reaches a page as markup.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import html
 import json
 import re
@@ -61,11 +63,16 @@ def markdown_to_html(markdown: str, base: str) -> Markup:
     # Control characters are not allowed in XML: one in a body would break every feed.
     html_text = cmarkgfm.github_flavored_markdown_to_html(_XML_ILLEGAL.sub("", markdown))
     html_text = _EMPTY_LINK.sub(r"\1", html_text)
-    html_text = _URL_ATTR.sub(
-        lambda m: f'{m[1]}="{html.escape(urljoin(base, html.unescape(m[2])))}"', html_text
-    )
+    html_text = _URL_ATTR.sub(lambda m: _absolute_attr(m, base), html_text)
     html_text = html_text.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
     return Markup(html_text)  # noqa: S704 - cmark-gfm escapes text and omits raw HTML
+
+
+def _absolute_attr(match: re.Match[str], base: str) -> str:
+    value = match[2]
+    if value.startswith(("https://", "http://")):  # most links: nothing to do
+        return match[0]
+    return f'{match[1]}="{html.escape(urljoin(base, html.unescape(value)))}"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,105 +159,171 @@ def environment(config: Config) -> jinja2.Environment:
     return env
 
 
-def render_site(
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One output file: where it goes, a key for everything it depends on, how to make it.
+
+    Two builds that give a file the same key give it the same bytes, so a file
+    whose key is unchanged need not be rendered again.
+    """
+
+    path: str
+    key: str
+    make: Callable[[], bytes]
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=16).hexdigest()
+
+
+def listing_key(article: Article, path: str) -> str:
+    """What a listing shows of an article: its title, dates, source, summary, place."""
+    updated = article.updated.isoformat() if article.updated else ""
+    return _digest(
+        article.id, article.title, article.published.isoformat(), updated, article.source,
+        article.authors, article.summary, article.topics, article.url, path,
+    )  # fmt: skip
+
+
+def plan(
     config: Config,
     articles: list[Article],
     topics: list[Topic],
     health: list[tuple[Feed, FeedState]] | None = None,
-) -> dict[str, bytes]:
-    """Every output file, by its path inside the output folder.
+) -> list[Job]:
+    """Every output file of the site as a `Job`, nothing rendered yet.
 
     ``articles`` are newest first; topics come from `digest.group.group`;
     ``health`` is each feed's last success and error, for the Sources page.
+    Keys follow what the default theme shows: an article's page depends on the
+    article, its neighbours and the list of topics, not on every other article.
     """
     env = environment(config)
-    paths = article_paths(articles)
+    paths = {k: quote(v) for k, v in article_paths(articles).items()}  # URL-ready
     topic_by_title = {t.title: t for t in topics}
-    bodies = {
-        a.id: markdown_to_html(a.body, a.url or urljoin(config.base_url, quote(paths[a.id])))
-        for a in articles
-    }
-    files: dict[str, bytes] = {}
-    _gate(config, articles, topics, bodies)
+    shown = {a.id: listing_key(a, paths[a.id]) for a in articles}
+    theme = _theme_key(config)
+    common = _digest(theme, [(t.title, t.slug) for t in topics], bool(health))
+    _check_ids(config, articles)
+    by_id = {a.id: a for a in articles}
 
-    def url(root: str) -> Callable[[object], str]:
+    @functools.lru_cache(maxsize=4 * config.feed_items)  # feed items recur across scopes
+    def html_of(article_id: str) -> Markup:
+        article = by_id[article_id]
+        base = article.url or urljoin(config.base_url, paths[article.id])
+        return markdown_to_html(article.body, base)
+
+    def body(article: Article) -> Markup:
+        return html_of(article.id)
+
+    def url(root: str) -> Callable[..., str]:
         def url_for(target: object, page: int = 1) -> str:
             if isinstance(target, Article):
                 path = paths[target.id]
             elif isinstance(target, Topic):
                 path = f"topics/{target.slug}/" + (f"page/{page}/" if page > 1 else "")
             else:
-                path = str(target)
-            return quote(root + path, safe="/:#?=&%") or "./"
+                path = quote(str(target), safe="/:#?=&%")
+            return root + path or "./"
 
         return url_for
 
-    def page(template: str, path: str, feeds: list[dict[str, str]], **context: Any) -> None:
-        # Relative links work on any host and under any base path; the 404 page is
-        # served at arbitrary depths, so it links absolutely.
-        root = config.base_url if template == "404.html" else "../" * path.count("/")
-        try:
-            html = env.get_template(template).render(
-                site=config,
-                root=root or "./",
-                url_for=url(root),
-                canonical=urljoin(config.base_url, quote(path.removesuffix("index.html"))),
-                feeds=[*_alternates(config.title, ""), *feeds],
-                topics=topics,
-                topic_by_title=topic_by_title,
-                has_sources=bool(health),
-                bodies=bodies,
-                version=__version__,
-                **context,
-            )
-        except jinja2.TemplateError as exc:
-            raise _theme_error(exc, template) from None
-        files[path] = html.encode("utf-8")
+    jobs: list[Job] = []
+
+    def page(
+        template: str, path: str, key: object, feeds: list[dict[str, str]], **context: Any
+    ) -> None:
+        def make() -> bytes:
+            # Relative links work on any host and under any base path; the 404 page is
+            # served at arbitrary depths, so it links absolutely.
+            root = config.base_url if template == "404.html" else "../" * path.count("/")
+            try:
+                text = env.get_template(template).render(
+                    site=config,
+                    root=root or "./",
+                    url_for=url(root),
+                    canonical=urljoin(config.base_url, quote(path.removesuffix("index.html"))),
+                    feeds=[*_alternates(config.title, ""), *feeds],
+                    topics=topics,
+                    topic_by_title=topic_by_title,
+                    has_sources=bool(health),
+                    body=body,
+                    version=__version__,
+                    **context,
+                )
+            except jinja2.TemplateError as exc:
+                raise _theme_error(exc, template) from None
+            return text.encode("utf-8")
+
+        jobs.append(Job(path, _digest(common, template, path, key), make))
 
     def feeds(folder: str, title: str, link: str, items: Sequence[Article]) -> None:
         """RSS 2.0, Atom 1.0 and JSON Feed 1.1 of the newest items, checked before writing."""
         chosen = list(items[: config.feed_items])
-        context = {
-            "site": config,
-            "title": title,
-            "link": urljoin(config.base_url, quote(link)),
-            "items": chosen,
-            "absolute": lambda a: urljoin(config.base_url, quote(paths[a.id])),
-            "atom_id": atom_id,
-            "feed_id": atom_id(mint_id(f"feed:{folder}")),
-            "updated": max((a.updated or a.published for a in chosen), default=EPOCH),
-            "full": config.feed_content == "full",
-            "bodies": bodies,
-            "version": __version__,
-        }
+        key = _digest(
+            theme, folder, title, [(shown[a.id], _digest(a.body.strip())) for a in chosen]
+        )
+
+        def context() -> dict[str, Any]:
+            _gate(config, chosen, body)
+            return {
+                "site": config,
+                "title": title,
+                "link": urljoin(config.base_url, quote(link)),
+                "items": chosen,
+                "absolute": lambda a: urljoin(config.base_url, paths[a.id]),
+                "atom_id": atom_id,
+                "feed_id": atom_id(mint_id(f"feed:{folder}")),
+                "updated": max((a.updated or a.published for a in chosen), default=EPOCH),
+                "full": config.feed_content == "full",
+                "body": body,
+                "version": __version__,
+            }
+
         for name in ("feed.xml", "atom.xml"):
-            try:
-                xml = env.get_template(name).render(
-                    self_url=urljoin(config.base_url, quote(folder + name)), **context
-                )
-            except jinja2.TemplateError as exc:
-                raise _theme_error(exc, name) from None
-            _well_formed(xml, folder + name)
-            files[folder + name] = xml.encode("utf-8")
-        files[folder + "feed.json"] = _json_feed(config, folder, context)
+
+            def make(name: str = name) -> bytes:
+                try:
+                    xml = env.get_template(name).render(
+                        self_url=urljoin(config.base_url, quote(folder + name)), **context()
+                    )
+                except jinja2.TemplateError as exc:
+                    raise _theme_error(exc, name) from None
+                _well_formed(xml, folder + name)
+                return xml.encode("utf-8")
+
+            jobs.append(Job(folder + name, _digest(key, name), make))
+        jobs.append(
+            Job(
+                folder + "feed.json",
+                _digest(key, "json"),
+                lambda: _json_feed(config, folder, context()),
+            )
+        )
 
     untopiced = tuple(a for a in articles if not a.topics)
+    sections = [(t, t.articles[:HOME_ITEMS]) for t in topics if t.articles]
     page(
         "index.html",
         "index.html",
+        ([(t.slug, len(t.articles), [shown[a.id] for a in s]) for t, s in sections],
+         [shown[a.id] for a in untopiced[:HOME_ITEMS]], len(articles)),
         [],
-        sections=[(t, t.articles[:HOME_ITEMS]) for t in topics if t.articles],
+        sections=sections,
         other=untopiced[:HOME_ITEMS],
         latest=articles[: config.per_page],
-    )
-    page("topics.html", "topics/index.html", [])
+    )  # fmt: skip
+    page("topics.html", "topics/index.html", [len(t.articles) for t in topics], [])
     for topic in topics:
         base = f"topics/{topic.slug}/"
         title = f"{config.title}: {topic.title}"
         for path, pager in _paginate(topic.articles, config.per_page, base):
+            key = (topic.description, len(topic.articles), pager.number, pager.count,
+                   [shown[a.id] for a in pager.items])  # fmt: skip
             page(
                 "topic.html",
                 f"{path}index.html",
+                key,
                 _alternates(title, base),
                 topic=topic,
                 pager=pager,
@@ -263,27 +336,54 @@ def render_site(
             articles, key=lambda a: a.published.astimezone(config.timezone).strftime("%Y/%m")
         )
     ]
-    page("archive.html", "archive/index.html", [], months=months)
-    for key, items in months:
+    page("archive.html", "archive/index.html", [(k, len(m)) for k, m in months], [], months=months)
+    for month_key, items in months:
         month = items[0].published.astimezone(config.timezone)
-        page("month.html", f"archive/{key}/index.html", [], month=month, items=items)
+        page(
+            "month.html",
+            f"archive/{month_key}/index.html",
+            [shown[a.id] for a in items],
+            [],
+            month=month,
+            items=items,
+        )
 
     neighbours = _neighbours(articles, topics)
     for article in articles:
+        near = neighbours[article.id]
+        depends = (
+            shown[article.id],
+            _digest(article.body.strip(), article.image, dict(article.extra)),
+            [(n.label, n.listing, n.newer and shown[n.newer.id], n.older and shown[n.older.id])
+             for n in near],
+        )  # fmt: skip
         page(
             "article.html",
             f"{paths[article.id]}index.html",
+            depends,
             [],
             article=article,
-            neighbours=neighbours[article.id],
+            neighbours=near,
             month=article.published.astimezone(config.timezone).strftime("%Y/%m"),
         )
     if health:
-        page("sources.html", "sources/index.html", [], health=health)
-    page("404.html", "404.html", [])
+        page("sources.html", "sources/index.html", repr(health), [], health=health)
+    page("404.html", "404.html", (), [])
     feeds("", config.title, "", articles)
-    files.update(_static(config))
-    return files
+    for path, data in _static(config).items():
+        jobs.append(Job(path, _digest(data), functools.partial(bytes, data)))
+    return jobs
+
+
+def _theme_key(config: Config) -> str:
+    """Everything every page depends on: the templates, the settings, digest's version."""
+    parts: list[object] = [__version__, repr(config)]
+    for theme in (DEFAULT_THEME, config.templates):
+        if theme.is_dir():
+            for path in sorted(theme.rglob("*")):
+                if path.is_file():
+                    parts.append((str(path.relative_to(theme)), path.read_bytes()))
+    return _digest(*parts)
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -323,7 +423,7 @@ def _json_feed(config: Config, folder: str, context: dict[str, Any]) -> bytes:
             "title": article.title,
         }
         if context["full"]:
-            item["content_html"] = str(context["bodies"][article.id])
+            item["content_html"] = str(context["body"](article))
         else:
             item["content_text"] = article.summary or article.title
         if article.summary:
@@ -351,32 +451,34 @@ def _json_feed(config: Config, folder: str, context: dict[str, Any]) -> bytes:
     return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def _gate(
-    config: Config, articles: list[Article], topics: list[Topic], bodies: dict[str, Markup]
-) -> None:
-    """Refuse to publish feeds a reader would choke on; name the article to fix.
+def _gate(config: Config, items: list[Article], body: Callable[[Article], Markup]) -> None:
+    """Refuse to publish a feed a reader would choke on; name the article to fix.
 
-    Checked for every article that appears in a feed: an empty title, a date
-    without a zone, an id used twice, a link or image that is not absolute.
+    An empty title, a date without a zone, a link or image that is not absolute.
     """
-    chosen = {(a.id, a.path): a for a in articles[: config.feed_items]}
-    for topic in topics:
-        chosen.update(((a.id, a.path), a) for a in topic.articles[: config.feed_items])
     problems: list[Problem] = []
-    seen: dict[str, str] = {}
     where = config.articles.relative_to(config.root)
-    for article in chosen.values():
+    for article in items:
         file = where / article.path if article.path else Path(article.id)
         if not article.title.strip():
             problems.append(Problem(file, "empty title", "give the article a title"))
         for value in (article.published, article.updated):
             if value is not None and value.tzinfo is None:
                 problems.append(Problem(file, "date without a timezone", "add one, e.g. +00:00"))
-        for url in re.findall(r'(?:href|src)="([^"]*)"', bodies[article.id]):
+        for url in re.findall(r'(?:href|src)="([^"]*)"', body(article)):
             if not (http_url(html.unescape(url)) or url.startswith("mailto:")):
                 problems.append(
                     Problem(file, f"link or image '{url}' is not absolute", "use a full URL")
                 )
+    if problems:
+        raise ContentError(*problems)
+
+
+def _check_ids(config: Config, articles: list[Article]) -> None:
+    """Two articles with one id would be one item in every feed reader."""
+    seen: dict[str, str] = {}
+    where = config.articles.relative_to(config.root)
+    problems = []
     for article in articles:
         owner = seen.setdefault(article.id, article.path)
         if owner != article.path:

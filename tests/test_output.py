@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-from digest import build
+from digest import build, output
+from digest.render import Job
 from tests.conftest import Run, project, snapshot, write
 
 
@@ -33,7 +35,12 @@ def test_a_crash_while_writing_leaves_the_old_site(
     assert result.code == 130
     assert "interrupted" in result.err
     assert snapshot(example / "site") == before
-    assert sorted(p.name for p in example.iterdir()) == ["content", "digest.toml", "site"]
+    assert sorted(p.name for p in example.iterdir()) == [
+        ".digest",
+        "content",
+        "digest.toml",
+        "site",
+    ]
 
     monkeypatch.undo()
     assert digest("build", "-C", example).code == 0
@@ -62,9 +69,10 @@ def test_unchanged_files_keep_their_timestamps(example: Path, digest: Run) -> No
     assert after["index.html"][1] != before["index.html"][1]
 
 
-def test_write_site_refuses_paths_outside(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="outside the output folder"):
-        build.write_site(tmp_path / "site", {"../escape.html": b"x"})
+def test_publish_refuses_paths_outside(tmp_path: Path) -> None:
+    for path in ("../escape.html", "/etc/x", "a/../../b", "a\\b"):
+        with pytest.raises(ValueError, match="outside the output folder"):
+            output.publish(tmp_path / "site", [Job(path, "k", lambda: b"x")], tmp_path / ".digest")
     assert not (tmp_path / "escape.html").exists()
 
 
@@ -97,3 +105,45 @@ def test_same_titles_get_unique_urls(tmp_path: Path, digest: Run) -> None:
     assert len(pages) == 3
     assert "same-title" in pages
     assert all(p and p != "-" for p in pages)
+
+
+def test_a_crash_while_moving_files_in_is_finished_by_the_next_run(
+    example: Path, digest: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    digest("build", "-C", example)
+    note = next((example / "content" / "articles").rglob("editor-s-note*.md"))
+    note.write_text(
+        note.read_text("utf-8").replace("What to watch next", "What to watch now"), "utf-8"
+    )
+    moved: list[Path] = []
+    real = Path.replace
+
+    def crash_after_one(self: Path, target: str | Path) -> Path:
+        if ".site.stage" in str(self) and ".journal" not in str(self):
+            if moved:
+                raise SystemExit("power cut")  # the process dies between two moves
+            moved.append(self)
+        return real(self, target)
+
+    monkeypatch.setattr(Path, "replace", crash_after_one)
+    with pytest.raises(SystemExit):
+        build.build(example, workers=1)
+    monkeypatch.undo()
+    assert (example / ".site.stage" / ".journal.json").is_file()
+    digest("build", "-C", example)
+    assert not (example / ".site.stage").exists()
+    twin = example.parent / "twin"
+    shutil.copytree(example, twin, ignore=shutil.ignore_patterns("site", ".digest"))
+    digest("build", "-C", twin)
+    assert {k: v[1] for k, v in snapshot(example / "site").items()} == {
+        k: v[1] for k, v in snapshot(twin / "site").items()
+    }
+
+
+def test_output_is_the_same_whatever_the_workers_and_the_cache(example: Path) -> None:
+    build.build(example, workers=2)
+    first = {k: v[1] for k, v in snapshot(example / "site").items()}
+    shutil.rmtree(example / ".digest")
+    shutil.rmtree(example / "site")
+    build.build(example, workers=1)
+    assert {k: v[1] for k, v in snapshot(example / "site").items()} == first

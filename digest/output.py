@@ -1,0 +1,290 @@
+"""The output folder: render what changed, write it atomically, in parallel.
+
+A first build (or one whose record of the last build is gone) renders every
+file into a folder beside the output and swaps the two with renames. Later
+builds render only the files whose `Job.key` changed, stage them beside the
+output, write a journal of the moves, and move them in: a crash while moving
+is finished by the next run, and Ctrl-C waits the milliseconds the moves
+take. Either way no reader of ``site/`` ever sees half a build, and a file
+whose bytes did not change keeps its timestamp.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import multiprocessing
+import os
+import pickle
+import shutil
+import signal
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from tqdm import tqdm
+
+from digest.render import Job
+
+_MANIFEST = "pages.pickle"
+_JOURNAL = ".journal.json"
+_CHUNK = 128
+"""Pages a worker renders per task: large enough to amortise, small enough to balance."""
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """What a build did to the output folder."""
+
+    rendered: int
+    written: int
+    removed: int
+
+
+def publish(
+    out: Path, jobs: list[Job], state: Path, *, workers: int = 1, progress: bool = False
+) -> Published:
+    """Make ``out`` hold exactly the files of ``jobs``, doing as little as possible."""
+    for job in jobs:
+        _check(job.path)
+    recover(out)
+    previous = _load(state, out)
+    if previous is None or not out.is_dir():
+        rendered, written = _full(out, jobs, workers, progress)
+        removed = 0
+    else:
+        rendered, written, removed = _incremental(out, jobs, previous, workers, progress)
+    keys = {job.path: job.key for job in jobs}
+    if keys != previous:
+        _save(state, out, keys)
+    return Published(rendered, written, removed)
+
+
+def _check(path: str) -> None:
+    """Paths come from slugs; this is the last guard that none leaves the output folder."""
+    parts = path.split("/")
+    if not path or path.startswith("/") or "\\" in path or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"refusing to write outside the output folder: {path}")
+
+
+def _full(out: Path, jobs: list[Job], workers: int, progress: bool) -> tuple[int, int]:
+    new, old = out.with_name(f".{out.name}.new"), out.with_name(f".{out.name}.old")
+    shutil.rmtree(new, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+    new.mkdir(parents=True)
+    try:
+        written = _render(jobs, new, out, workers, progress, link_same=True)
+        current = _visible(out)
+        if not written and current == {job.path for job in jobs}:
+            return len(jobs), 0  # an identical site: leave it, timestamps and all
+        if out.exists():
+            for entry in out.iterdir():
+                if entry.name.startswith("."):  # a .git used for publishing, say
+                    entry.replace(new / entry.name)
+            out.replace(old)
+        new.replace(out)
+    finally:
+        shutil.rmtree(new, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+    return len(jobs), max(written, 1)
+
+
+def _incremental(
+    out: Path, jobs: list[Job], previous: dict[str, str], workers: int, progress: bool
+) -> tuple[int, int, int]:
+    todo = [j for j in jobs if previous.get(j.path) != j.key or not (out / j.path).is_file()]
+    paths = {job.path for job in jobs}
+    deletes = sorted(p for p in previous if p not in paths and (out / p).exists())
+    if not todo and not deletes:
+        return 0, 0, 0
+    stage = _stage(out)
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
+    try:
+        written = _render(todo, stage, out, workers, progress, link_same=False)
+        moves = sorted(str(p.relative_to(stage).as_posix()) for p in _files(stage))
+        journal = stage / _JOURNAL
+        temporary = journal.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"moves": moves, "deletes": deletes}), encoding="utf-8")
+        temporary.replace(journal)  # from here on, the next run finishes what this one started
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    _apply(out, stage)
+    return len(todo), written, len(deletes)
+
+
+def recover(out: Path) -> None:
+    """Finish or undo what an interrupted build left beside the output folder."""
+    old = out.with_name(f".{out.name}.old")
+    if old.exists() and not out.exists():  # stopped between the two renames of a swap
+        old.replace(out)
+    stage = _stage(out)
+    if (stage / _JOURNAL).is_file():
+        _apply(out, stage)
+    shutil.rmtree(stage, ignore_errors=True)
+
+
+def _stage(out: Path) -> Path:
+    return out.with_name(f".{out.name}.stage")
+
+
+def _apply(out: Path, stage: Path) -> None:
+    """Carry out a journal: move staged files in, delete stale ones. Ctrl-C waits for it."""
+    plan = json.loads((stage / _JOURNAL).read_text(encoding="utf-8"))
+    with _deferred_interrupt():
+        for path in plan["moves"]:
+            source = stage / path
+            if source.is_file():
+                (out / path).parent.mkdir(parents=True, exist_ok=True)
+                source.replace(out / path)
+        for path in plan["deletes"]:
+            target = out / path
+            target.unlink(missing_ok=True)
+            for parent in target.parents:
+                if parent == out or any(parent.iterdir()):
+                    break
+                parent.rmdir()
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _deferred_interrupt() -> Iterator[None]:
+    """Hold Ctrl-C until the block is done, then raise it."""
+    caught: list[int] = []
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        caught.append(signum)
+
+    try:
+        previous = signal.signal(signal.SIGINT, hold)
+    except ValueError:  # not the main thread (digest serve): nothing to defer
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
+# ---------------------------------------------------------------------------
+# Rendering, over processes when there is much to do
+# ---------------------------------------------------------------------------
+
+_PENDING: tuple[list[Job], Path, Path, bool] | None = None
+"""The work of a parallel render, set before the workers fork so they inherit it."""
+
+
+def _render(
+    jobs: list[Job], target: Path, current: Path, workers: int, progress: bool, *, link_same: bool
+) -> int:
+    """Render ``jobs`` into ``target``; return how many differ from ``current``.
+
+    A file whose bytes are those in ``current`` is hard-linked (``link_same``)
+    or left out of ``target``.
+    """
+    bar = tqdm(total=len(jobs), desc="rendering", unit="file", disable=not progress, leave=False)
+    global _PENDING
+    chunks = [(start, min(start + _CHUNK, len(jobs))) for start in range(0, len(jobs), _CHUNK)]
+    try:
+        if workers > 1 and len(chunks) > 1 and "fork" in multiprocessing.get_all_start_methods():
+            _PENDING = (jobs, target, current, link_same)
+            with multiprocessing.get_context("fork").Pool(min(workers, len(chunks))) as pool:
+                written = 0
+                for (start, stop), count in zip(
+                    chunks, pool.imap(_render_chunk, chunks), strict=True
+                ):
+                    written += count
+                    bar.update(stop - start)
+                return written
+        _PENDING = (jobs, target, current, link_same)
+        written = 0
+        for chunk in chunks:
+            written += _render_chunk(chunk)
+            bar.update(chunk[1] - chunk[0])
+        return written
+    finally:
+        _PENDING = None
+        bar.close()
+
+
+def _render_chunk(chunk: tuple[int, int]) -> int:
+    assert _PENDING is not None, "set by _render"  # noqa: S101 - a programming error
+    jobs, target, current, link_same = _PENDING
+    written = 0
+    for job in jobs[chunk[0] : chunk[1]]:
+        data = job.make()
+        existing = current / job.path
+        destination = target / job.path
+        same = False
+        with contextlib.suppress(OSError):
+            same = existing.stat().st_size == len(data) and existing.read_bytes() == data
+        if same and not link_same:
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if same:
+            os.link(existing, destination)
+        else:
+            destination.write_bytes(data)
+            written += 1
+    return written
+
+
+# ---------------------------------------------------------------------------
+# The record of the last build
+# ---------------------------------------------------------------------------
+
+
+def _load(state: Path, out: Path) -> dict[str, str] | None:
+    """The keys of the files the last build wrote to ``out``; None when unknown."""
+    try:
+        with (state / _MANIFEST).open("rb") as handle:
+            record = pickle.load(handle)  # noqa: S301 - digest's own file in .digest/
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("out") != str(out):
+        return None
+    keys = record.get("keys")
+    return keys if isinstance(keys, dict) else None
+
+
+def _save(state: Path, out: Path, keys: dict[str, str]) -> None:
+    state.mkdir(parents=True, exist_ok=True)
+    temporary = state / f"{_MANIFEST}.tmp"
+    with temporary.open("wb") as handle:
+        pickle.dump({"out": str(out), "keys": keys}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    temporary.replace(state / _MANIFEST)
+
+
+def _files(folder: Path) -> Iterator[Path]:
+    for dirpath, _, filenames in os.walk(folder):
+        for name in filenames:
+            if name != _JOURNAL:
+                yield Path(dirpath) / name
+
+
+def _visible(folder: Path) -> set[str]:
+    """Files under ``folder``, hidden top-level entries left out."""
+    if not folder.is_dir():
+        return set()
+    found = set()
+    for path in _files(folder):
+        rel = path.relative_to(folder)
+        if not rel.parts[0].startswith("."):
+            found.add(rel.as_posix())
+    return found
+
+
+def cpu_workers() -> int:
+    """Processes to render with: the cores this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def is_terminal() -> bool:
+    return sys.stderr.isatty()
