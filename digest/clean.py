@@ -813,17 +813,70 @@ def _image(caption: str) -> Image | None:
     return Image(caption=caption)
 
 
+# "Follow CNN", "About my6sense", "BBC News Navigation", "VG247 newsletter!": furniture that
+# names the site ("Subscribe to X" may name a newsletter or a magazine instead).
+_NAMING = re.compile(
+    r"^(?:(?:follow|search|browse|contact|about|why you can trust|work for|welcome to"
+    r"|advertise (?:on|with))\s+(?:the\s+)?@?(?P<after>.+?)"
+    r"(?:\s+(?:on\s+\w+|newsletters?|app))?"
+    r"|(?P<before>.+?)\s+(?:navigation|newsletters?|store|blog|feedback))\W*$",
+    re.IGNORECASE,
+)
+_FUNCTION_WORD = re.compile(r"\b(?:to|for|on|in|at|with|by|from|our|us|me|my|your|you)\b", re.I)
+
+
+def _name_like(name: str) -> bool:
+    """A brand's name, not a menu's words: ``BBC News``, ``AppleInsider``, ``my6sense``.
+
+    Several capitalised words, or one word cased or spelled like a brand; "Email
+    Newsletters", "Skip To Navigation" and "About Us" name no site.
+    """
+    words = name.split()
+    return (
+        1 <= len(words) <= 4
+        and not _FUNCTION_WORD.search(name)
+        and all(w[0].isupper() or w[0].isdigit() or w in ("of", "the", "and") for w in words[1:])
+        and (len(words) > 1 or bool(re.search(r".[A-Z\d.]", name)))
+    )
+
+
+_COPYRIGHT = re.compile(
+    r"(?:(?:©|\(c\)|copyright)\s*)+(?:\d{4}\s*(?:[-–]\s*\d{4})?[\s,]*)?(?:by\s+)?"
+    r"(?P<name>[^\W\d_][^|/]{1,40}?)\s*"
+    r"(?:[.,](?:\s|$)|[|/]|\s+all rights|\s+unless\b|\s+\d{4}|[.,]?\s*$)",
+    re.IGNORECASE,
+)
+_COMPANY = re.compile(r",?\s+(?:Pty\.?\s+)?(?:Ltd|LLC|Inc|GmbH|Limited|Corp|Corporation)\.?$")
+
+
 def _source_from_furniture(lines: list[str]) -> str:
-    """An outlet named in a copyright line (``© 2022 Reuters``), the last resort."""
+    """The site's name, by votes of the page's furniture.
+
+    Menus and footers name the site ("Follow X", "X Newsletters", a masthead
+    repeated in the footer); the copyright line often names a parent company
+    instead, so it is one vote among those and the last resort.
+    """
+    votes: dict[str, list[str]] = {}
+
+    def vote(name: str) -> None:
+        name = name.strip(" .,:;!-–|'\"")
+        if name:
+            votes.setdefault(name.casefold(), []).append(name)
+
+    if lines and _name_like(lines[0]) and lines.count(lines[0]) > 1:
+        vote(lines[0])  # a masthead, repeated in the footer or over teasers
+    for line in lines:
+        if len(line.split()) > 8:
+            continue
+        if (match := _NAMING.match(line)) and _name_like(name := match["after"] or match["before"]):
+            vote(name)
     for line in reversed(lines):
         if re.match(_CREDIT_WORDS, line, re.IGNORECASE):  # "Image copyright …" credits a photo
             continue
-        match = re.search(
-            r"(?:©|\(c\)|copyright)\s*(?:©\s*)?(?:\d{4}\s*[-–]?\s*(?:\d{4})?\s*)?"
-            r"(?P<name>[A-Z][\w&.' -]{1,40}?)(?:[.,]|\s+all rights|\s*$)",
-            line,
-            re.IGNORECASE,
-        )
-        if match:
-            return match.group("name").strip()
-    return ""
+        if match := _COPYRIGHT.search(line):
+            vote(_COMPANY.sub("", match.group("name").strip()))
+            break
+    if not votes:
+        return ""
+    best = max(votes.values(), key=len)  # the first of equals: dicts keep their order
+    return max(best, key=best.count)  # the spelling used most, the first of equals
