@@ -294,7 +294,7 @@ _DATELINE = re.compile(
 )
 _BYLINE = re.compile(
     r"^(?:(?:Analysis|Commentary|Opinion|Review|Story|Text|Words|Written|Posted|Reporting) )?"
-    r"(?:By|BY|by):?\s+(?P<names>[^|•\d]{3,120}?)(?:\s*[|•].*|\s+\d.*)?$"
+    r"(?:By|BY|by):?\s+(?P<names>[^|•\d]{3,120}?)(?:\s*[|•].*|[\s(]+\d.*)?$"
 )
 _ROLE = re.compile(
     r"\b(?:correspondent|editor|reporter|staff|writer|bureau|columnist|contributor)s?\b",
@@ -307,7 +307,10 @@ _CAPTION_CREDIT = re.compile(
     re.IGNORECASE,
 )
 _CAPTION_LABEL = re.compile(r"^(?:(?:image|photo|picture|video|media) ?)?caption", re.IGNORECASE)
-_PAREN_CREDIT = re.compile(r"\((?P<credit>[^()]{2,50}/[^()]{1,40})\)\s*$")
+# "(AP Photo/Olena Koval)", "(onmeth.com)": a credit in parentheses ends a caption.
+_PAREN_CREDIT = re.compile(
+    r"\((?P<credit>[^()]{2,50}/[^()]{1,40}|[\w-]+(?:\.[\w-]+)*\.[a-z]{2,6})\)\s*$"
+)
 # "… March 21, 2023. Sputnik/Pool via REUTERS": a short credit after the caption's last sentence.
 _TAIL_CREDIT = re.compile(r"[.!?]\s+(?P<credit>[^.!?]{2,50}(?:/|\bvia\b)[^.!?]{1,50})$")
 # "Alex Wong | Getty Images": a photographer and an agency alone on a short line.
@@ -502,11 +505,26 @@ def _languages(text: str) -> list[str]:
     return ["en", "de", "fr", "es", "pt", "it", "nl", "id", "pl", "tr"]
 
 
+# "MS, RDN", "PhD", "Jr.": letters after a name, not another author.
+_CREDENTIAL = re.compile(r"[A-Z]{1,4}|Ph\.?D\.?|Jr\.?|Sr\.?")
+
+
 def _names(text: str, agency: str) -> tuple[str, ...]:
-    text = re.sub(r"\s+(?:on|at|updated|published|posted)\s*$|\s*[-–—|·]\s*$", "", text, flags=re.I)
+    """The people a byline names: no role ("Staff Writer"), outlet, agency, e-mail or date."""
+    text = re.split(r"\s+[-–—|/]\s+", re.sub(r"\S+@\S+", " ", text))[0]
+    text = re.sub(
+        rf"\s+(?:on|at|updated|published|posted|{_MONTH})\s*$|\s*[-–—|·(]\s*$", "", text, flags=re.I
+    )
     text = re.split(r"\s+(?:in|for|at)\s+[A-Z]|,\s*(?:Reuters|AP|AFP|UPI)\b", text)[0]
     parts = (plain(p) for p in re.split(r",|\band\b|&", text))
-    return tuple(p for p in parts if p and p.lower() != agency.lower() and not _ROLE.search(p))
+    return tuple(
+        p
+        for p in parts
+        if p
+        and p.lower() != agency.lower()
+        and not _ROLE.search(p)
+        and not _CREDENTIAL.fullmatch(p)
+    )
 
 
 def clean_text(text: str, *, name_date: date | None, saved: date) -> Extract:
@@ -735,12 +753,13 @@ def _under_headline(line: str, kind: Kind) -> bool:
 
 
 # "Posted on March 30, 2015 by Admin": the names after the date.
-_BY_AFTER_DATE = re.compile(r"\d.*?\bby\s+(?P<names>[^\W\d_][^|•\d]{1,80})$", re.IGNORECASE)
+_BY_AFTER_DATE = re.compile(r"\d.*?\bby:?\s+(?P<names>[^\W\d_][^|•\d]{1,80})$", re.IGNORECASE)
 
 
 def _authors_under_headline(meta: list[str]) -> tuple[str, ...]:
     """Names in the first byline under the headline, after an ``Author:`` field or "By"
-    alone on a line, or after a date (``Posted on March 30, 2015 by Admin``)."""
+    alone on a line, or after a date (``Posted on March 30, 2015 by Admin``); else a
+    name alone on one of the two lines under it (``Chris Davies - Nov 19, 2019``)."""
     for index, line in enumerate(meta):
         if match := _BYLINE.match(line):
             return _names(match.group("names"), "")
@@ -748,6 +767,11 @@ def _authors_under_headline(meta: list[str]) -> tuple[str, ...]:
             return _names(meta[index + 1], "")
         if (match := _BY_AFTER_DATE.search(line)) and _date_in(line):
             return _names(match.group("names"), "")
+    for line in meta[:2]:
+        # A name alone right under the headline, perhaps with a date, handle or outlet after it.
+        name = re.split(r"\s+[-–—|/]\s+|\s+@", line)[0]
+        if _is_name(name) and not _ROLE.search(name) and not _FUNCTION_WORD.search(name):
+            return _names(name.partition(",")[0], "")
     return ()
 
 
@@ -822,7 +846,9 @@ _NAMING = re.compile(
     r"|(?P<before>.+?)\s+(?:navigation|newsletters?|store|blog|feedback))\W*$",
     re.IGNORECASE,
 )
-_FUNCTION_WORD = re.compile(r"\b(?:to|for|on|in|at|with|by|from|our|us|me|my|your|you)\b", re.I)
+_FUNCTION_WORD = re.compile(
+    r"\b(?:to|for|on|in|at|of|with|by|from|our|us|me|my|your|you|the|and)\b", re.IGNORECASE
+)
 
 
 def _name_like(name: str) -> bool:
@@ -835,7 +861,7 @@ def _name_like(name: str) -> bool:
     return (
         1 <= len(words) <= 4
         and not _FUNCTION_WORD.search(name)
-        and all(w[0].isupper() or w[0].isdigit() or w in ("of", "the", "and") for w in words[1:])
+        and all(w[0].isupper() or w[0].isdigit() for w in words[1:])
         and (len(words) > 1 or bool(re.search(r".[A-Z\d.]", name)))
     )
 
