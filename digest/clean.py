@@ -175,12 +175,13 @@ def clean_html(page: str, url: str = "") -> Extract:
     body = re.sub(r"\A---\n.*?\n---\n", "", doc.text or "", flags=re.DOTALL)
     page_url = url or (doc.url or "")
     body = _drop_furniture(safe_markdown(body, page_url).strip(), plain(doc.title or ""))
-    published: date | None = None
+    published: date | datetime | None = None
     if doc.date:
         try:
             published = date.fromisoformat(doc.date)
         except ValueError:
             published = None
+    published = _published_time(page, published) or published
     authors = tuple(a for a in (plain(a) for a in re.split(r";|\band\b", doc.author or "")) if a)
     first = next((p for p in body.split("\n\n") if len(p.split()) > 8), body)
     return Extract(
@@ -192,6 +193,37 @@ def clean_html(page: str, url: str = "") -> Extract:
         authors=authors,
         summary=plain(doc.description or "") or summarize(plain(_MD_LINK.sub(r"\2", first))),
     )
+
+
+# <meta property="article:published_time" content="…">, JSON-LD "datePublished": "…".
+_PUBLISHED_META = re.compile(
+    r"""<meta\b[^>]*?\b(?:property|name|itemprop)=["']?(?:article:published_time|og:pubdate"""
+    r"""|pubdate|datePublished)["'\s][^>]*>"""
+    r'|"datePublished"\s*:\s*"(?P<ld>[^"]+)"',
+    re.IGNORECASE,
+)
+
+
+def _published_time(page: str, day: date | None) -> datetime | None:
+    """The publication moment a page's metadata states, with its time zone.
+
+    trafilatura gives a day, sometimes the local day of a human-readable date;
+    the machine-readable timestamp is more precise, and the day it states (in
+    its own zone) is the one the page's metadata means. Only a moment within
+    a day of trafilatura's day is taken, so a stray related item's date cannot
+    displace it.
+    """
+    for match in _PUBLISHED_META.finditer(page):
+        value = match["ld"] or next(
+            iter(re.findall(r"""\bcontent=["']([^"']+)""", match.group(0))), ""
+        )
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            continue
+        if moment.tzinfo is not None and (day is None or abs((moment.date() - day).days) <= 1):
+            return moment
+    return None
 
 
 def _drop_furniture(markdown: str, title: str) -> str:
