@@ -175,12 +175,13 @@ def clean_html(page: str, url: str = "") -> Extract:
     body = re.sub(r"\A---\n.*?\n---\n", "", doc.text or "", flags=re.DOTALL)
     page_url = url or (doc.url or "")
     body = _drop_furniture(safe_markdown(body, page_url).strip(), plain(doc.title or ""))
-    published: date | None = None
+    published: date | datetime | None = None
     if doc.date:
         try:
             published = date.fromisoformat(doc.date)
         except ValueError:
             published = None
+    published = _published_time(page, published) or published
     authors = tuple(a for a in (plain(a) for a in re.split(r";|\band\b", doc.author or "")) if a)
     first = next((p for p in body.split("\n\n") if len(p.split()) > 8), body)
     return Extract(
@@ -192,6 +193,37 @@ def clean_html(page: str, url: str = "") -> Extract:
         authors=authors,
         summary=plain(doc.description or "") or summarize(plain(_MD_LINK.sub(r"\2", first))),
     )
+
+
+# <meta property="article:published_time" content="…">, JSON-LD "datePublished": "…".
+_PUBLISHED_META = re.compile(
+    r"""<meta\b[^>]*?\b(?:property|name|itemprop)=["']?(?:article:published_time|og:pubdate"""
+    r"""|pubdate|datePublished)["'\s][^>]*>"""
+    r'|"datePublished"\s*:\s*"(?P<ld>[^"]+)"',
+    re.IGNORECASE,
+)
+
+
+def _published_time(page: str, day: date | None) -> datetime | None:
+    """The publication moment a page's metadata states, with its time zone.
+
+    trafilatura gives a day, sometimes the local day of a human-readable date;
+    the machine-readable timestamp is more precise, and the day it states (in
+    its own zone) is the one the page's metadata means. Only a moment within
+    a day of trafilatura's day is taken, so a stray related item's date cannot
+    displace it.
+    """
+    for match in _PUBLISHED_META.finditer(page):
+        value = match["ld"] or next(
+            iter(re.findall(r"""\bcontent=["']([^"']+)""", match.group(0))), ""
+        )
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            continue
+        if moment.tzinfo is not None and (day is None or abs((moment.date() - day).days) <= 1):
+            return moment
+    return None
 
 
 def _drop_furniture(markdown: str, title: str) -> str:
@@ -294,7 +326,7 @@ _DATELINE = re.compile(
 )
 _BYLINE = re.compile(
     r"^(?:(?:Analysis|Commentary|Opinion|Review|Story|Text|Words|Written|Posted|Reporting) )?"
-    r"(?:By|BY|by):?\s+(?P<names>[^|•\d]{3,120}?)(?:\s*[|•].*|\s+\d.*)?$"
+    r"(?:By|BY|by):?\s+(?P<names>[^|•\d]{3,120}?)(?:\s*[|•].*|[\s(]+\d.*)?$"
 )
 _ROLE = re.compile(
     r"\b(?:correspondent|editor|reporter|staff|writer|bureau|columnist|contributor)s?\b",
@@ -307,7 +339,10 @@ _CAPTION_CREDIT = re.compile(
     re.IGNORECASE,
 )
 _CAPTION_LABEL = re.compile(r"^(?:(?:image|photo|picture|video|media) ?)?caption", re.IGNORECASE)
-_PAREN_CREDIT = re.compile(r"\((?P<credit>[^()]{2,50}/[^()]{1,40})\)\s*$")
+# "(AP Photo/Olena Koval)", "(onmeth.com)": a credit in parentheses ends a caption.
+_PAREN_CREDIT = re.compile(
+    r"\((?P<credit>[^()]{2,50}/[^()]{1,40}|[\w-]+(?:\.[\w-]+)*\.[a-z]{2,6})\)\s*$"
+)
 # "… March 21, 2023. Sputnik/Pool via REUTERS": a short credit after the caption's last sentence.
 _TAIL_CREDIT = re.compile(r"[.!?]\s+(?P<credit>[^.!?]{2,50}(?:/|\bvia\b)[^.!?]{1,50})$")
 # "Alex Wong | Getty Images": a photographer and an agency alone on a short line.
@@ -502,11 +537,26 @@ def _languages(text: str) -> list[str]:
     return ["en", "de", "fr", "es", "pt", "it", "nl", "id", "pl", "tr"]
 
 
+# "MS, RDN", "PhD", "Jr.": letters after a name, not another author.
+_CREDENTIAL = re.compile(r"[A-Z]{1,4}|Ph\.?D\.?|Jr\.?|Sr\.?")
+
+
 def _names(text: str, agency: str) -> tuple[str, ...]:
-    text = re.sub(r"\s+(?:on|at|updated|published|posted)\s*$|\s*[-–—|·]\s*$", "", text, flags=re.I)
+    """The people a byline names: no role ("Staff Writer"), outlet, agency, e-mail or date."""
+    text = re.split(r"\s+[-–—|/]\s+", re.sub(r"\S+@\S+", " ", text))[0]
+    text = re.sub(
+        rf"\s+(?:on|at|updated|published|posted|{_MONTH})\s*$|\s*[-–—|·(]\s*$", "", text, flags=re.I
+    )
     text = re.split(r"\s+(?:in|for|at)\s+[A-Z]|,\s*(?:Reuters|AP|AFP|UPI)\b", text)[0]
     parts = (plain(p) for p in re.split(r",|\band\b|&", text))
-    return tuple(p for p in parts if p and p.lower() != agency.lower() and not _ROLE.search(p))
+    return tuple(
+        p
+        for p in parts
+        if p
+        and p.lower() != agency.lower()
+        and not _ROLE.search(p)
+        and not _CREDENTIAL.fullmatch(p)
+    )
 
 
 def clean_text(text: str, *, name_date: date | None, saved: date) -> Extract:
@@ -735,12 +785,13 @@ def _under_headline(line: str, kind: Kind) -> bool:
 
 
 # "Posted on March 30, 2015 by Admin": the names after the date.
-_BY_AFTER_DATE = re.compile(r"\d.*?\bby\s+(?P<names>[^\W\d_][^|•\d]{1,80})$", re.IGNORECASE)
+_BY_AFTER_DATE = re.compile(r"\d.*?\bby:?\s+(?P<names>[^\W\d_][^|•\d]{1,80})$", re.IGNORECASE)
 
 
 def _authors_under_headline(meta: list[str]) -> tuple[str, ...]:
     """Names in the first byline under the headline, after an ``Author:`` field or "By"
-    alone on a line, or after a date (``Posted on March 30, 2015 by Admin``)."""
+    alone on a line, or after a date (``Posted on March 30, 2015 by Admin``); else a
+    name alone on one of the two lines under it (``Chris Davies - Nov 19, 2019``)."""
     for index, line in enumerate(meta):
         if match := _BYLINE.match(line):
             return _names(match.group("names"), "")
@@ -748,6 +799,11 @@ def _authors_under_headline(meta: list[str]) -> tuple[str, ...]:
             return _names(meta[index + 1], "")
         if (match := _BY_AFTER_DATE.search(line)) and _date_in(line):
             return _names(match.group("names"), "")
+    for line in meta[:2]:
+        # A name alone right under the headline, perhaps with a date, handle or outlet after it.
+        name = re.split(r"\s+[-–—|/]\s+|\s+@", line)[0]
+        if _is_name(name) and not _ROLE.search(name) and not _FUNCTION_WORD.search(name):
+            return _names(name.partition(",")[0], "")
     return ()
 
 
@@ -813,17 +869,72 @@ def _image(caption: str) -> Image | None:
     return Image(caption=caption)
 
 
+# "Follow CNN", "About my6sense", "BBC News Navigation", "VG247 newsletter!": furniture that
+# names the site ("Subscribe to X" may name a newsletter or a magazine instead).
+_NAMING = re.compile(
+    r"^(?:(?:follow|search|browse|contact|about|why you can trust|work for|welcome to"
+    r"|advertise (?:on|with))\s+(?:the\s+)?@?(?P<after>.+?)"
+    r"(?:\s+(?:on\s+\w+|newsletters?|app))?"
+    r"|(?P<before>.+?)\s+(?:navigation|newsletters?|store|blog|feedback))\W*$",
+    re.IGNORECASE,
+)
+_FUNCTION_WORD = re.compile(
+    r"\b(?:to|for|on|in|at|of|with|by|from|our|us|me|my|your|you|the|and)\b", re.IGNORECASE
+)
+
+
+def _name_like(name: str) -> bool:
+    """A brand's name, not a menu's words: ``BBC News``, ``AppleInsider``, ``my6sense``.
+
+    Several capitalised words, or one word cased or spelled like a brand; "Email
+    Newsletters", "Skip To Navigation" and "About Us" name no site.
+    """
+    words = name.split()
+    return (
+        1 <= len(words) <= 4
+        and not _FUNCTION_WORD.search(name)
+        and all(w[0].isupper() or w[0].isdigit() for w in words[1:])
+        and (len(words) > 1 or bool(re.search(r".[A-Z\d.]", name)))
+    )
+
+
+_COPYRIGHT = re.compile(
+    r"(?:(?:©|\(c\)|copyright)\s*)+(?:\d{4}\s*(?:[-–]\s*\d{4})?[\s,]*)?(?:by\s+)?"
+    r"(?P<name>[^\W\d_][^|/]{1,40}?)\s*"
+    r"(?:[.,](?:\s|$)|[|/]|\s+all rights|\s+unless\b|\s+\d{4}|[.,]?\s*$)",
+    re.IGNORECASE,
+)
+_COMPANY = re.compile(r",?\s+(?:Pty\.?\s+)?(?:Ltd|LLC|Inc|GmbH|Limited|Corp|Corporation)\.?$")
+
+
 def _source_from_furniture(lines: list[str]) -> str:
-    """An outlet named in a copyright line (``© 2022 Reuters``), the last resort."""
+    """The site's name, by votes of the page's furniture.
+
+    Menus and footers name the site ("Follow X", "X Newsletters", a masthead
+    repeated in the footer); the copyright line often names a parent company
+    instead, so it is one vote among those and the last resort.
+    """
+    votes: dict[str, list[str]] = {}
+
+    def vote(name: str) -> None:
+        name = name.strip(" .,:;!-–|'\"")
+        if name:
+            votes.setdefault(name.casefold(), []).append(name)
+
+    if lines and _name_like(lines[0]) and lines.count(lines[0]) > 1:
+        vote(lines[0])  # a masthead, repeated in the footer or over teasers
+    for line in lines:
+        if len(line.split()) > 8:
+            continue
+        if (match := _NAMING.match(line)) and _name_like(name := match["after"] or match["before"]):
+            vote(name)
     for line in reversed(lines):
         if re.match(_CREDIT_WORDS, line, re.IGNORECASE):  # "Image copyright …" credits a photo
             continue
-        match = re.search(
-            r"(?:©|\(c\)|copyright)\s*(?:©\s*)?(?:\d{4}\s*[-–]?\s*(?:\d{4})?\s*)?"
-            r"(?P<name>[A-Z][\w&.' -]{1,40}?)(?:[.,]|\s+all rights|\s*$)",
-            line,
-            re.IGNORECASE,
-        )
-        if match:
-            return match.group("name").strip()
-    return ""
+        if match := _COPYRIGHT.search(line):
+            vote(_COMPANY.sub("", match.group("name").strip()))
+            break
+    if not votes:
+        return ""
+    best = max(votes.values(), key=len)  # the first of equals: dicts keep their order
+    return max(best, key=best.count)  # the spelling used most, the first of equals

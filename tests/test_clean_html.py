@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from digest.clean import clean_html
 
 PARAGRAPHS = [
@@ -44,3 +46,31 @@ def test_furniture_around_the_article_is_dropped() -> None:
         assert paragraph in result.body
     for junk in [*FURNITURE, "Council extends tram line north", "Bridge repairs", "Parking fees"]:
         assert junk not in result.body, junk
+
+
+def dated_page(meta: str) -> str:
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    return (
+        f"<html><head><title>Council extends tram line north</title>{meta}</head><body>"
+        "<article><h1>Council extends tram line north</h1>"
+        f"<p>Monday, November 18, 2019, 08:19 PM</p>{body}</article></body></html>"
+    )
+
+
+def test_published_is_the_moment_the_metadata_states() -> None:
+    """An evening page in New York is published the next day in UTC: the timestamp wins."""
+    meta = (
+        '<meta name="article_date_original" content="Monday, November 18, 2019, 08:19 PM">'
+        '<meta content="2019-11-19T01:19:34Z" property="article:published_time">'
+    )
+    result = clean_html(dated_page(meta))
+    assert result.published == datetime(2019, 11, 19, 1, 19, 34, tzinfo=UTC)
+
+
+def test_a_distant_timestamp_does_not_replace_the_day() -> None:
+    """A JSON-LD date of some other item (a year off) is not the article's."""
+    meta = (
+        '<meta name="date" content="2019-11-18">'
+        '<script type="application/ld+json">{"datePublished": "2018-01-02T10:00:00Z"}</script>'
+    )
+    assert clean_html(dated_page(meta)).published == date(2019, 11, 18)
