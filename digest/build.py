@@ -9,10 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digest import archive, config, group, output, render
 from digest.errors import ContentError, Problem
-from digest.sources import feeds, files
+from digest.sources import files
+
+if TYPE_CHECKING:
+    from digest.sources import feeds
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +51,9 @@ class Report:
     sources: tuple[Tally, ...]
     """The inbox first, then each feed."""
     pages: int
-    site_changed: bool
+    """Files the site has."""
+    written: int
+    """Files this build wrote or removed: 0 when the site was already up to date."""
     problems: tuple[Problem, ...]
     """Files that could not be read or parsed, and were skipped."""
     notes: tuple[Problem, ...]
@@ -73,27 +79,34 @@ def build(
     """
     now = now or datetime.now(UTC)
     cfg = config.load(root)
-    loaded = archive.load(cfg, workers=workers or output.cpu_workers())
+    loaded = archive.load(cfg)
     problems = list(loaded.problems)
     imported, skipped, notes = files.read_inbox(cfg)
     problems += skipped
     if strict and problems:
         raise ContentError(*problems)
     imported = [group.assign(a, cfg.topics) for a in imported]
-    known = frozenset(s.article.id for s in loaded.stored)
-    outcomes = [] if offline else feeds.fetch_all(cfg, now=now, known=known)
+    outcomes: list[feeds.Outcome] = []
+    if cfg.feeds:
+        # httpx, feedparser and friends load only for projects that have feeds.
+        from digest.sources import feeds
+
+        if not offline:
+            known = frozenset(s.article.id for s in loaded.stored)
+            outcomes = feeds.fetch_all(cfg, now=now, known=known)
     fetched = [a for o in outcomes for a in o.articles]
     persisted = archive.persist(cfg, [*imported, *fetched], loaded, now=now)
     sources = [_tally("inbox", [archive.key(a) for a in imported], persisted)]
     for o in outcomes:
         tally = _tally(o.feed.name, [a.id for a in o.articles], persisted)
         sources.append(replace(tally, status=o.status, reason=o.reason))
-    pages, changed, topic_count = 0, False, 0
+    pages, written, topic_count = 0, 0, 0
     # Articles placed by hand without a topics line get theirs now, in memory only.
     assigned = [group.assign(a, cfg.topics) for a in persisted.articles]
     articles, topics = group.group(assigned, cfg.topics)
     if render_site:
-        jobs = render.plan(cfg, articles, topics, feeds.health(cfg))
+        health = feeds.health(cfg) if cfg.feeds else []
+        jobs = render.plan(cfg, articles, topics, health)
         done = output.publish(
             cfg.output,
             jobs,
@@ -101,7 +114,7 @@ def build(
             workers=workers or output.cpu_workers(),
             progress=output.is_terminal(),
         )
-        changed = bool(done.written or done.removed)
+        written = done.written + done.removed
         pages, topic_count = len(jobs), sum(1 for t in topics if t.articles)
     settled = {k for k, v in persisted.status.items() if v == "unchanged"}
     return Report(
@@ -109,7 +122,7 @@ def build(
         topics=topic_count,
         sources=tuple(sources),
         pages=pages,
-        site_changed=changed,
+        written=written,
         problems=tuple(problems),
         notes=(*(n for n in notes if str(n.path) not in settled), *persisted.notes),
     )

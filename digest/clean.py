@@ -18,11 +18,7 @@ from datetime import date, datetime
 from enum import Enum
 from urllib.parse import urljoin, urlsplit
 
-import dateparser
-import trafilatura
-from bs4 import BeautifulSoup
 from dateutil import parser as dateutil_parser
-from markdownify import MarkdownConverter
 
 from digest.model import Image
 
@@ -109,6 +105,9 @@ def html_to_markdown(fragment: str, base_url: str = "") -> str:
     Scripts, styles, frames, forms and tracking pixels (images of 1×1 or less)
     are dropped first; links and images end absolute against ``base_url``.
     """
+    from bs4 import BeautifulSoup
+    from markdownify import MarkdownConverter
+
     soup = BeautifulSoup(fragment, "html.parser")
     for element in soup(_NOT_CONTENT):
         element.decompose()
@@ -160,6 +159,8 @@ def plain(text: str) -> str:
 
 def clean_html(page: str, url: str = "") -> Extract:
     """Extract the main text and metadata of a saved HTML page with trafilatura."""
+    import trafilatura
+
     doc = trafilatura.extract_with_metadata(
         page,
         url=url or None,
@@ -516,6 +517,8 @@ def _parse_date(text: str) -> datetime | None:
         pass
     if not (shape := _OTHER_DATE.search(text)):
         return None
+    import dateparser
+
     found: datetime | None = dateparser.parse(
         shape.group(0),
         languages=_languages(shape.group(0)),

@@ -105,7 +105,11 @@ def _build(args: argparse.Namespace) -> int:
     for tally in report.sources:
         print(tally)
     if rendering:
-        site = f"wrote {report.pages} files" if report.site_changed else "site unchanged"
+        site = (
+            f"wrote {report.written} of {report.pages} files"
+            if report.written
+            else "site unchanged"
+        )
         print(f"{report.articles} articles in {report.topics} topics; {site}")
     else:
         print(f"{report.articles} articles in the archive")

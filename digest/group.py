@@ -104,7 +104,8 @@ def group(
             or by_name.setdefault(n.casefold(), n)
             for n in article.topics or ()
         )
-        article = replace(article, topics=tuple(names))
+        if tuple(names) != article.topics:
+            article = replace(article, topics=tuple(names))
         canonical.append(article)
         for name in names:
             members.setdefault(name, []).append(article)

@@ -44,6 +44,7 @@ HOME_ITEMS = 5
 _PACKAGED = Path(__file__).with_name("templates")
 DEFAULT_THEME = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).parent.parent / "templates"
 
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _RESERVED = {"topics", "archive", "sources", "static", "feed.xml", "index.html", "404.html"}
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _EMPTY_LINK = re.compile(r'<a href=""(?: title="[^"]*")?>(.*?)</a>', re.DOTALL)
@@ -108,7 +109,9 @@ def article_paths(articles: list[Article]) -> dict[str, str]:
     taken: set[str] = set()
     for article in sorted(articles, key=lambda a: (a.path, a.id)):
         stem = article.path.removesuffix(".md") or article.id
-        parts = [slugify(part) or "-" for part in stem.split("/")]
+        parts = [
+            part if _SLUG.fullmatch(part) else slugify(part) or "-" for part in stem.split("/")
+        ]
         if parts[0] in _RESERVED:
             parts.insert(0, "articles")
         path = "/".join(parts) + "/"
@@ -154,7 +157,15 @@ def environment(config: Config) -> jinja2.Environment:
     )
     env.filters["rfc822"] = format_datetime
     env.filters["isodate"] = lambda d: d.isoformat()
-    env.filters["day"] = lambda d: f"{d.day} {d:%B %Y}"
+    zone = config.timezone
+
+    def day(moment: datetime) -> str:
+        """The day in the site's timezone, as '19 September 2022' (not locale-dependent)."""
+        local = moment.astimezone(zone)
+        return f"{local.day} {local:%B %Y}"
+
+    env.filters["day"] = day
+    env.filters["month"] = lambda moment: f"{moment.astimezone(zone):%B %Y}"
     env.filters["http_url"] = http_url
     return env
 
@@ -173,7 +184,13 @@ class Job:
 
 
 def _digest(*parts: object) -> str:
-    return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=16).hexdigest()
+    """A short hash of the parts; text is hashed as it is (repr of a long body is slow)."""
+    hasher = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        data = part if isinstance(part, str) else repr(part)
+        hasher.update(data.encode("utf-8"))
+        hasher.update(b"\x1f")
+    return hasher.hexdigest()
 
 
 def listing_key(article: Article, path: str) -> str:
@@ -229,6 +246,7 @@ def plan(
         return url_for
 
     jobs: list[Job] = []
+    site_feeds = _alternates(config.title, "")
 
     def page(
         template: str, path: str, key: object, feeds: list[dict[str, str]], **context: Any
@@ -243,7 +261,7 @@ def plan(
                     root=root or "./",
                     url_for=url(root),
                     canonical=urljoin(config.base_url, quote(path.removesuffix("index.html"))),
-                    feeds=[*_alternates(config.title, ""), *feeds],
+                    feeds=[*site_feeds, *feeds],
                     topics=topics,
                     topic_by_title=topic_by_title,
                     has_sources=bool(health),

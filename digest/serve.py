@@ -233,11 +233,11 @@ class Live:
             )
             summary = "the site was left as it was"
         else:
-            problems, site_changed = report.problems, report.site_changed
+            problems, site_changed = report.problems, report.written > 0
             for note in report.notes:
                 print(f"note: {note}", file=self.log)
             summary = f"{report.articles} articles, " + (
-                f"wrote {report.pages} files" if site_changed else "site unchanged"
+                f"wrote {report.written} files" if site_changed else "site unchanged"
             )
         with contextlib.suppress(DigestError):  # the output or a watched folder may have moved
             self.cfg = config.load(self.cfg.root)

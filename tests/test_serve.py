@@ -312,7 +312,7 @@ def report(*, changed: bool = True, problems: tuple[Problem, ...] = ()) -> build
         topics=1,
         sources=(),
         pages=10,
-        site_changed=changed,
+        written=10 if changed else 0,
         problems=problems,
         notes=(),
     )

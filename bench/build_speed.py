@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""Build speed and memory of digest against Hugo, on the shared synthetic corpus.
+
+For each size: generate the corpus (../shared/bench/gen_corpus.py), build it
+with digest and with Hugo (Debian package ``hugo``, installed here with apt
+when missing; templates in bench/hugo/), then time
+
+* a cold build (no output, no caches), median of --runs;
+* a rebuild with nothing changed;
+* a rebuild after one article's body changed, checked against a cold build
+  of the same input (every page and feed must be byte-identical);
+
+and record each process's peak memory. --big adds one cold digest build of a
+large corpus (100,000 by default). Results go to stdout and docs/performance.md.
+
+    .venv/bin/python bench/build_speed.py --sizes 1000 10000 --big 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+GENERATOR = REPO.parent / "shared" / "bench" / "gen_corpus.py"
+DIGEST = Path(sys.executable).with_name("digest")
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_mib: float
+
+
+def timed(command: list[str], cwd: Path) -> Run:
+    """Run a command; its wall time and the peak resident memory of its process tree's largest."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    if status != 0:
+        error = process.stderr.read().decode() if process.stderr else ""
+        raise SystemExit(f"{' '.join(command)} failed in {cwd}:\n{error}")
+    if process.stderr:
+        process.stderr.close()
+    return Run(seconds, usage.ru_maxrss / 1024)
+
+
+def generate(size: int, folder: Path, url_key: str) -> None:
+    if (folder / "content").is_dir():
+        return
+    subprocess.run(
+        [sys.executable, str(GENERATOR), "-n", str(size), "-o", str(folder), "--url-key", url_key],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def digest_site(size: int, work: Path) -> Path:
+    root = work / f"digest-{size}"
+    generate(size, root, "url")
+    (root / "digest.toml").write_text(
+        'title = "Bench"\nbase_url = "https://bench.example/"\nper_page = 20\nfeed_items = 20\n',
+        encoding="utf-8",
+    )
+    return root
+
+
+def hugo_site(size: int, work: Path) -> Path:
+    root = work / f"hugo-{size}"
+    generate(size, root, "source_url")
+    shutil.copytree(HERE / "hugo", root, dirs_exist_ok=True)
+    sections = [root / "content" / "articles"]
+    sections += [p for p in sections[0].glob("*") if p.is_dir()]
+    sections += [p for p in sections[0].glob("*/*") if p.is_dir()]
+    for folder in sections:  # each year and month becomes a section: the monthly archives
+        (folder / "_index.md").write_text(f'---\ntitle: "{folder.name}"\n---\n', encoding="utf-8")
+    return root
+
+
+def clear(root: Path, *names: str) -> None:
+    for name in names:
+        shutil.rmtree(root / name, ignore_errors=True)
+
+
+def count(folder: Path) -> int:
+    return sum(
+        1 for p in folder.rglob("*") if p.is_file() and p.suffix in (".html", ".xml", ".json")
+    )
+
+
+def same_tree(one: Path, two: Path) -> bool:
+    """Byte-identical trees: every file in both, with the same bytes."""
+    first = {p.relative_to(one) for p in one.rglob("*") if p.is_file()}
+    second = {p.relative_to(two) for p in two.rglob("*") if p.is_file()}
+    return first == second and all(filecmp.cmp(one / p, two / p, shallow=False) for p in first)
+
+
+def ensure_hugo() -> str:
+    found = shutil.which("hugo")
+    if found:
+        return found
+    subprocess.run(["apt-get", "update", "-qq"], check=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "hugo"], check=True)
+    return shutil.which("hugo") or "hugo"
+
+
+def measure(size: int, work: Path, runs: int, hugo: str) -> dict[str, object]:
+    site = digest_site(size, work)
+    other = hugo_site(size, work)
+    cold, hugo_cold = [], []
+    for _ in range(runs):  # interleaved, so both meet the same machine
+        clear(other, "public", "resources")
+        hugo_cold.append(timed([hugo, "--quiet"], other))
+        clear(site, "site", ".digest", ".site.new", ".site.stage")
+        cold.append(timed([str(DIGEST), "build"], site))
+    unchanged = [timed([str(DIGEST), "build"], site) for _ in range(runs)]
+    one = sorted((site / "content" / "articles").rglob("*.md"))[size // 2]
+    edits = []
+    for attempt in range(runs):
+        with one.open("a", encoding="utf-8") as handle:
+            handle.write(f"\nA sentence added by the benchmark, edit {attempt}.\n")
+        edits.append(timed([str(DIGEST), "build"], site))
+    check = work / f"check-{size}"
+    clear(check, ".")
+    shutil.copytree(site, check, ignore=shutil.ignore_patterns("site", ".digest"))
+    timed([str(DIGEST), "build"], check)
+    identical = same_tree(site / "site", check / "site")
+    shutil.rmtree(check)
+    hugo_seconds = statistics.median(r.seconds for r in hugo_cold)
+    return {
+        "size": size,
+        "digest_cold": statistics.median(r.seconds for r in cold),
+        "digest_cold_mib": max(r.peak_mib for r in cold),
+        "hugo_cold": hugo_seconds,
+        "hugo_cold_mib": max(r.peak_mib for r in hugo_cold),
+        "unchanged": statistics.median(r.seconds for r in unchanged),
+        "one_change": statistics.median(r.seconds for r in edits),
+        "identical": identical,
+        "digest_files": count(site / "site"),
+        "hugo_files": count(other / "public"),
+    }
+
+
+def big(size: int, work: Path) -> dict[str, object]:
+    site = digest_site(size, work)
+    clear(site, "site", ".digest")
+    run = timed([str(DIGEST), "build"], site)
+    return {
+        "size": size,
+        "seconds": run.seconds,
+        "mib": run.peak_mib,
+        "files": count(site / "site"),
+    }
+
+
+def report(rows: list[dict[str, object]], large: dict[str, object] | None, runs: int) -> str:
+    lines = [
+        "# Build performance",
+        "",
+        f"Measured {date.today().isoformat()} on {platform.machine()} Linux,"
+        f" {os.cpu_count()} cores, Python {platform.python_version()}, Hugo from Debian."
+        " Regenerate with `.venv/bin/python bench/build_speed.py` next to `../shared`.",
+        "",
+        f"Medians of {runs} runs; cold builds of digest and Hugo interleaved. Ratios are digest"
+        ' over Hugo\'s cold build in the same run. "One changed" appends a sentence to one'
+        " article; its output is then compared byte for byte with a cold build of the same input.",
+        "",
+        "| articles | digest cold | Hugo cold | ratio | digest peak | Hugo peak | memory ratio"
+        " | unchanged rebuild (× Hugo cold) | one changed | same as cold | files digest / Hugo |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        hugo = float(r["hugo_cold"])  # type: ignore[arg-type]
+        lines.append(
+            f"| {r['size']:,} | {r['digest_cold']:.2f} s | {hugo:.2f} s"
+            f" | {float(r['digest_cold']) / hugo:.2f}"  # type: ignore[arg-type]
+            f" | {r['digest_cold_mib']:.0f} MiB | {r['hugo_cold_mib']:.0f} MiB"
+            f" | {float(r['digest_cold_mib']) / float(r['hugo_cold_mib']):.2f}"  # type: ignore[arg-type]
+            f" | {r['unchanged']:.2f} s ({float(r['unchanged']) / hugo:.2f})"  # type: ignore[arg-type]
+            f" | {r['one_change']:.2f} s | {'yes' if r['identical'] else 'NO'}"
+            f" | {r['digest_files']:,} / {r['hugo_files']:,} |"
+        )
+    if large:
+        lines += [
+            "",
+            f"{large['size']:,} articles, cold, digest alone: {large['seconds']:.0f} s,"
+            f" peak {large['mib']:.0f} MiB, {large['files']:,} files.",
+        ]
+    lines += [
+        "",
+        "The page sets differ in shape, not in kind: digest writes one page per article, topic"
+        " pages by 20, a home page of sections, monthly archives, and RSS, Atom and JSON feeds for"
+        " the site and each topic; Hugo (bench/hugo/) writes one page per article, topic pages"
+        " and the home page by 20, a page per year and month, and an RSS feed for the site and"
+        " each topic. Times include starting the process.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--big", type=int, default=100000, help="0 to skip")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=REPO.parent / "digest-bench")
+    parser.add_argument("--docs", type=Path, default=REPO / "docs" / "performance.md")
+    args = parser.parse_args()
+    if not GENERATOR.exists():
+        raise SystemExit(f"{GENERATOR} is missing: run next to ../shared")
+    hugo = ensure_hugo()
+    args.work.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for size in args.sizes:
+        rows.append(measure(size, args.work, args.runs, hugo))
+        print(rows[-1], flush=True)
+    large = big(args.big, args.work) if args.big else None
+    if large:
+        print(large, flush=True)
+    text = report(rows, large, args.runs)
+    args.docs.write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
