@@ -270,7 +270,7 @@ def persist(
         archive.save(article, text)
         status[name] = "updated"
     articles = [s.article for s in archive.by_path.values()]
-    articles.sort(key=lambda a: (a.published, a.id), reverse=True)
+    articles.sort(key=lambda a: (a.published.timestamp(), a.id), reverse=True)
     return Persisted(articles, status, notes)
 
 

@@ -6,12 +6,15 @@ output folder, and that folder is replaced in one step.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from digest import archive, config, group, output, render
+from digest import __version__, archive, config, group, output, render
 from digest.errors import ContentError, Problem
 from digest.sources import files
 
@@ -79,6 +82,9 @@ def build(
     """
     now = now or datetime.now(UTC)
     cfg = config.load(root)
+    inputs = _inputs(cfg) if offline or not cfg.feeds else ""
+    if render_site and inputs and (last := _last_build(cfg, inputs)):
+        return last  # not one input file changed since a build that had nothing to report
     loaded = archive.load(cfg)
     problems = list(loaded.problems)
     imported, skipped, notes = files.read_inbox(cfg)
@@ -117,7 +123,7 @@ def build(
         written = done.written + done.removed
         pages, topic_count = len(jobs), sum(1 for t in topics if t.articles)
     settled = {k for k, v in persisted.status.items() if v == "unchanged"}
-    return Report(
+    report = Report(
         articles=len(articles),
         topics=topic_count,
         sources=tuple(sources),
@@ -126,6 +132,73 @@ def build(
         problems=tuple(problems),
         notes=(*(n for n in notes if str(n.path) not in settled), *persisted.notes),
     )
+    if render_site and inputs and not report.problems:
+        _remember(cfg, _inputs(cfg), report)  # taken again: the import may have written files
+    return report
+
+
+_LAST = "last-build.json"
+
+
+def _inputs(cfg: config.Config) -> str:
+    """A key of everything a build reads: settings, templates, inbox and articles (by stat).
+
+    Cheap (a walk and a stat per file), so a build with nothing to do costs little more
+    than starting Python.
+    """
+    hasher = hashlib.blake2b(digest_size=16)
+    hasher.update(f"{__version__}\x1f{cfg.root}\x1f{cfg.output}".encode())
+    for folder in (cfg.root / config.FILENAME, cfg.templates, render.DEFAULT_THEME, cfg.inbox,
+                   cfg.articles):  # fmt: skip
+        for path, stat in _stats(folder):
+            hasher.update(f"{path}\x1f{stat.st_mtime_ns}\x1f{stat.st_size}\x1e".encode())
+    return hasher.hexdigest()
+
+
+def _stats(top: Path) -> list[tuple[str, os.stat_result]]:
+    if top.is_file():
+        return [(str(top), top.stat())]
+    found = []
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)  # noqa: PTH118 - thousands of files: str is faster
+            found.append((path, os.stat(path)))  # noqa: PTH116
+    return found
+
+
+def _last_build(cfg: config.Config, inputs: str) -> Report | None:
+    """The last build's report, when its inputs were these and its output is still there."""
+    try:
+        record = json.loads((cfg.state / _LAST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("inputs") != inputs or not cfg.output.is_dir():
+        return None
+    unchanged = Tally("inbox", 0, 0, int(record.get("inbox", 0)))
+    return Report(
+        articles=int(record["articles"]),
+        topics=int(record["topics"]),
+        sources=(unchanged,),
+        pages=int(record["pages"]),
+        written=0,
+        problems=(),
+        notes=(),
+    )
+
+
+def _remember(cfg: config.Config, inputs: str, report: Report) -> None:
+    record = {
+        "inputs": inputs,
+        "articles": report.articles,
+        "topics": report.topics,
+        "pages": report.pages,
+        "inbox": sum(t.new + t.updated + t.unchanged for t in report.sources if t.name == "inbox"),
+    }
+    cfg.state.mkdir(parents=True, exist_ok=True)
+    temporary = cfg.state / f"{_LAST}.tmp"
+    temporary.write_text(json.dumps(record), encoding="utf-8")
+    temporary.replace(cfg.state / _LAST)
 
 
 def _tally(name: str, keys: list[str], persisted: archive.Persisted) -> Tally:

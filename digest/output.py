@@ -94,7 +94,12 @@ def _full(out: Path, jobs: list[Job], workers: int, progress: bool) -> tuple[int
 def _incremental(
     out: Path, jobs: list[Job], previous: dict[str, str], workers: int, progress: bool
 ) -> tuple[int, int, int]:
-    todo = [j for j in jobs if previous.get(j.path) != j.key or not (out / j.path).is_file()]
+    top = str(out)
+    todo = [
+        job
+        for job in jobs
+        if previous.get(job.path) != job.key or not os.path.isfile(f"{top}/{job.path}")  # noqa: PTH113
+    ]
     paths = {job.path for job in jobs}
     deletes = sorted(p for p in previous if p not in paths and (out / p).exists())
     if not todo and not deletes:

@@ -154,6 +154,7 @@ def environment(config: Config) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # one environment per build: no need to stat templates per page
     )
     env.filters["rfc822"] = format_datetime
     env.filters["isodate"] = lambda d: d.isoformat()

@@ -147,3 +147,23 @@ def test_output_is_the_same_whatever_the_workers_and_the_cache(example: Path) ->
     shutil.rmtree(example / "site")
     build.build(example, workers=1)
     assert {k: v[1] for k, v in snapshot(example / "site").items()} == first
+
+
+def test_a_build_with_no_changed_input_reads_nothing_else(
+    example: Path, digest: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = digest("build", "-C", example)
+    assert first.code == 0
+    with monkeypatch.context() as patch:
+        patch.setattr(build.archive, "load", lambda *a, **k: pytest.fail("archive read"))
+        result = digest("build", "-C", example)
+    assert result.code == 0
+    assert "2 articles in 2 topics; site unchanged" in result.out
+    note = next((example / "content" / "articles").rglob("editor-s-note*.md"))
+    note.write_text(
+        note.read_text("utf-8").replace("What to watch next", "What to watch now"), "utf-8"
+    )
+    result = digest("build", "-C", example)
+    assert "wrote" in result.out
+    page = next((example / "site").rglob("editor-s-note*/index.html"))
+    assert "What to watch now" in page.read_text("utf-8")
