@@ -70,16 +70,22 @@ _SCHEMA = 2
 """Bumped when the cached records change shape."""
 
 
-def load(config: Config) -> Loaded:
+Memory = dict[str, tuple[int, int, "Stored"]]
+"""Parsed files by path, with the size and modification time they were parsed at."""
+
+
+def load(config: Config, memory: Memory | None = None) -> Loaded:
     """Read every ``.md`` file under the articles folder; bad ones become problems.
 
     Parsed files are remembered in ``.digest/articles.pickle`` by size and
     modification time, so a rebuild reads only what changed. (Parsing over
     processes was tried: sending 10,000 parsed articles back cost what it saved.)
+    A long-running caller (``digest serve``) passes ``memory`` instead, kept
+    between calls, and the file is neither read nor written.
     """
     if not config.articles.is_dir():
         return Loaded([], [], frozenset())
-    cache = _read_cache(config)
+    cache = memory if memory is not None else _read_cache(config)
     found: list[tuple[str, os.stat_result]] = []
     top = str(config.articles)
     for dirpath, dirnames, filenames in os.walk(top):
@@ -107,7 +113,10 @@ def load(config: Config) -> Loaded:
         else:
             problems.extend(result[0])
             blocked.update(result[1])
-    if fresh.keys() != cache.keys() or todo:
+    if memory is not None:
+        memory.clear()
+        memory.update(fresh)
+    elif fresh.keys() != cache.keys() or todo:
         _write_cache(config, fresh)
     stored = [fresh[rel][2] for rel, _ in found if rel in fresh]
     return Loaded(_unique_ids(stored, problems, config), problems, frozenset(blocked))

@@ -71,6 +71,7 @@ def build(
     render_site: bool = True,
     now: datetime | None = None,
     workers: int | None = None,
+    memory: archive.Memory | None = None,
 ) -> Report:
     """Import the inbox and the feeds into the archive, then render the site.
 
@@ -78,14 +79,15 @@ def build(
     ``offline`` fetches nothing; without ``render_site`` only the archive is
     updated (``digest fetch``). ``now`` is when new feed items are first seen;
     ``workers`` is how many processes render (all cores by default: the output
-    is the same whatever the number).
+    is the same whatever the number); ``memory`` keeps parsed articles between
+    calls of a long-running caller (``digest serve``).
     """
     now = now or datetime.now(UTC)
     cfg = config.load(root)
-    inputs = _inputs(cfg) if offline or not cfg.feeds else ""
+    inputs = _inputs(cfg) if (offline or not cfg.feeds) and memory is None else ""
     if render_site and inputs and (last := _last_build(cfg, inputs)):
         return last  # not one input file changed since a build that had nothing to report
-    loaded = archive.load(cfg)
+    loaded = archive.load(cfg, memory)
     problems = list(loaded.problems)
     imported, skipped, notes = files.read_inbox(cfg)
     problems += skipped

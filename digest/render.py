@@ -203,6 +203,30 @@ def listing_key(article: Article, path: str) -> str:
     )  # fmt: skip
 
 
+_MEMO: dict[int, tuple[Article, str, tuple[str, str]]] = {}
+"""Keys of the articles of the last plan, by identity: a long-running process (digest
+serve) keeps its unchanged Article records, so it need not hash 10,000 bodies again."""
+
+
+def _article_keys(articles: list[Article], paths: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """Each article's listing key and content key."""
+    global _MEMO
+    keys: dict[str, tuple[str, str]] = {}
+    memo: dict[int, tuple[Article, str, tuple[str, str]]] = {}
+    for article in articles:
+        path = paths[article.id]
+        hit = _MEMO.get(id(article))
+        if hit and hit[0] is article and hit[1] == path:
+            pair = hit[2]
+        else:
+            content = _digest(article.body.strip(), article.image, dict(article.extra))
+            pair = (listing_key(article, path), content)
+        keys[article.id] = pair
+        memo[id(article)] = (article, path, pair)
+    _MEMO = memo
+    return keys
+
+
 def plan(
     config: Config,
     articles: list[Article],
@@ -219,7 +243,8 @@ def plan(
     env = environment(config)
     paths = {k: quote(v) for k, v in article_paths(articles).items()}  # URL-ready
     topic_by_title = {t.title: t for t in topics}
-    shown = {a.id: listing_key(a, paths[a.id]) for a in articles}
+    keys = _article_keys(articles, paths)
+    shown = {a.id: keys[a.id][0] for a in articles}
     theme = _theme_key(config)
     common = _digest(theme, [(t.title, t.slug) for t in topics], bool(health))
     _check_ids(config, articles)
@@ -279,9 +304,7 @@ def plan(
     def feeds(folder: str, title: str, link: str, items: Sequence[Article]) -> None:
         """RSS 2.0, Atom 1.0 and JSON Feed 1.1 of the newest items, checked before writing."""
         chosen = list(items[: config.feed_items])
-        key = _digest(
-            theme, folder, title, [(shown[a.id], _digest(a.body.strip())) for a in chosen]
-        )
+        key = _digest(theme, folder, title, [keys[a.id] for a in chosen])
 
         def context() -> dict[str, Any]:
             _gate(config, chosen, body)
@@ -372,7 +395,7 @@ def plan(
         near = neighbours[article.id]
         depends = (
             shown[article.id],
-            _digest(article.body.strip(), article.image, dict(article.extra)),
+            keys[article.id][1],
             [(n.label, n.listing, n.newer and shown[n.newer.id], n.older and shown[n.older.id])
              for n in near],
         )  # fmt: skip

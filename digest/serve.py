@@ -46,7 +46,7 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 
-from digest import build, config
+from digest import archive, build, config
 from digest.config import Config
 from digest.errors import DigestError, Problem
 from digest.sources import files
@@ -497,7 +497,15 @@ def preview(
 
     The port is taken before the first build, so a busy one fails at once.
     """
-    live = Live(config.load(root.resolve()), log=log, debounce=debounce)
+    memory: archive.Memory = {}  # parsed articles, kept between rebuilds
+    threads_started = threading.Event()
+
+    def builder(project: Path) -> build.Report:
+        # Rendering over forked processes is safe only before the server's threads run.
+        workers = 1 if threads_started.is_set() else None
+        return build.build(project, memory=memory, workers=workers)
+
+    live = Live(config.load(root.resolve()), builder=builder, log=log, debounce=debounce)
     try:
         server = Server((host, port), live)
     except OSError as exc:
@@ -511,6 +519,7 @@ def preview(
     loop = threading.Thread(target=live.run, args=(watch.update,), name="rebuild", daemon=True)
     try:
         live.rebuild()
+        threads_started.set()
         watch.start()
         loop.start()
         yield server

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from digest import build, output
+from digest import archive, build, output
 from digest.render import Job
 from tests.conftest import Run, project, snapshot, write
 
@@ -155,7 +155,7 @@ def test_a_build_with_no_changed_input_reads_nothing_else(
     first = digest("build", "-C", example)
     assert first.code == 0
     with monkeypatch.context() as patch:
-        patch.setattr(build.archive, "load", lambda *a, **k: pytest.fail("archive read"))
+        patch.setattr(archive, "load", lambda *a, **k: pytest.fail("archive read"))
         result = digest("build", "-C", example)
     assert result.code == 0
     assert "2 articles in 2 topics; site unchanged" in result.out
