@@ -321,3 +321,36 @@ def test_opml_import_and_export(tmp_path: Path, digest: Run) -> None:
         "https://a.example/rss",
         "https://c.example/feed",
     ]
+
+
+def test_full_text_fetches_the_page_and_falls_back_to_the_summary(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    page = (
+        "<html><head><title>Long read</title></head><body><nav>Menu Home</nav><article>"
+        "<h1>Long read</h1>"
+        + "".join(
+            f"<p>Paragraph {n} of the full article about Moscow and Beijing, long enough"
+            " to be taken for the main text of the page by the extractor.</p>"
+            for n in range(6)
+        )
+        + "</article><footer>Copyright</footer></body></html>"
+    )
+    server.routes["/a/long.html"] = Route(page.encode(), content_type="text/html; charset=utf-8")
+    server.routes["/wire.xml"] = Route(
+        rss(
+            item("long", body="<p>Teaser only.</p>", link=server.url("/a/long.html")),
+            item("gone", body="<p>Summary kept.</p>", link=server.url("/a/missing.html")),
+        )
+    )
+    root = site(tmp_path, server, {"Wire": "/wire.xml"}, "full_text = true\n")
+    build.build(root, now=NOW)
+    texts = {re.search(r"^url: (.+)$", t, re.M).group(1): t for t in stored(root).values()}  # type: ignore[union-attr]
+    long_body = texts[server.url("/a/long.html")].split("\n---\n\n", 1)[1]
+    assert "Paragraph 5 of the full article" in long_body
+    assert "Teaser only." not in long_body
+    assert "Menu Home" not in long_body
+    assert "Summary kept." in texts[server.url("/a/missing.html")].split("\n---\n\n", 1)[1]
+    requests = len(server.requests("/a/long.html"))
+    build.build(root, now=NOW)
+    assert len(server.requests("/a/long.html")) == requests  # stored articles are not fetched again
