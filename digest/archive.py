@@ -92,7 +92,7 @@ def load(config: Config, memory: Memory | None = None) -> Loaded:
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         base = os.path.relpath(dirpath, top).replace(os.sep, "/")
         for name in filenames:
-            if name.endswith(".md") and not is_ignored(Path(name)):
+            if name.endswith(".md") and not is_ignored(name):
                 rel = name if base == "." else f"{base}/{name}"
                 found.append((rel, os.stat(os.path.join(dirpath, name))))  # noqa: PTH116, PTH118 - fast
     found.sort()

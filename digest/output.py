@@ -16,6 +16,7 @@ import json
 import multiprocessing
 import os
 import pickle
+import re
 import shutil
 import signal
 import sys
@@ -62,10 +63,13 @@ def publish(
     return Published(rendered, written, removed)
 
 
+_UNSAFE = re.compile(r"^/|\\|(?:^|/)\.{0,2}(?:/|$)")
+"""A path that is absolute, has a backslash, or an empty, ``.`` or ``..`` segment."""
+
+
 def _check(path: str) -> None:
     """Paths come from slugs; this is the last guard that none leaves the output folder."""
-    parts = path.split("/")
-    if not path or path.startswith("/") or "\\" in path or any(p in ("", ".", "..") for p in parts):
+    if not path or _UNSAFE.search(path):
         raise ValueError(f"refusing to write outside the output folder: {path}")
 
 

@@ -208,6 +208,26 @@ _MEMO: dict[int, tuple[Article, str, tuple[str, str]]] = {}
 serve) keeps its unchanged Article records, so it need not hash 10,000 bodies again."""
 
 
+_ENVIRONMENTS: dict[str, jinja2.Environment] = {}
+"""Compiled templates by theme key: a rebuild in digest serve need not compile them again."""
+_PAGE_KEYS: dict[tuple[str, str, str, object], str] = {}
+_PAGE_KEYS_LIMIT = 200_000
+
+
+def _page_key(common: str, template: str, path: str, depends: object) -> str:
+    """A page's key, remembered by its inputs: most pages' inputs do not change."""
+    try:
+        memo = (common, template, path, depends)
+        found = _PAGE_KEYS.get(memo)
+    except TypeError:  # unhashable inputs: just compute
+        return _digest(common, template, path, depends)
+    if found is None:
+        if len(_PAGE_KEYS) > _PAGE_KEYS_LIMIT:
+            _PAGE_KEYS.clear()
+        found = _PAGE_KEYS[memo] = _digest(common, template, path, depends)
+    return found
+
+
 def _article_keys(articles: list[Article], paths: dict[str, str]) -> dict[str, tuple[str, str]]:
     """Each article's listing key and content key."""
     global _MEMO
@@ -240,12 +260,12 @@ def plan(
     Keys follow what the default theme shows: an article's page depends on the
     article, its neighbours and the list of topics, not on every other article.
     """
-    env = environment(config)
-    paths = {k: quote(v) for k, v in article_paths(articles).items()}  # URL-ready
+    theme = _theme_key(config)
+    env = _ENVIRONMENTS.get(theme) or _ENVIRONMENTS.setdefault(theme, environment(config))
+    paths = {k: v if v.isascii() else quote(v) for k, v in article_paths(articles).items()}
     topic_by_title = {t.title: t for t in topics}
     keys = _article_keys(articles, paths)
     shown = {a.id: keys[a.id][0] for a in articles}
-    theme = _theme_key(config)
     common = _digest(theme, [(t.title, t.slug) for t in topics], bool(health))
     _check_ids(config, articles)
     by_id = {a.id: a for a in articles}
@@ -299,7 +319,7 @@ def plan(
                 raise _theme_error(exc, template) from None
             return text.encode("utf-8")
 
-        jobs.append(Job(path, _digest(common, template, path, key), make))
+        jobs.append(Job(path, _page_key(common, template, path, key), make))
 
     def feeds(folder: str, title: str, link: str, items: Sequence[Article]) -> None:
         """RSS 2.0, Atom 1.0 and JSON Feed 1.1 of the newest items, checked before writing."""
@@ -348,20 +368,20 @@ def plan(
     page(
         "index.html",
         "index.html",
-        ([(t.slug, len(t.articles), [shown[a.id] for a in s]) for t, s in sections],
-         [shown[a.id] for a in untopiced[:HOME_ITEMS]], len(articles)),
+        (tuple((t.slug, len(t.articles), tuple(shown[a.id] for a in s)) for t, s in sections),
+         tuple(shown[a.id] for a in untopiced[:HOME_ITEMS]), len(articles)),
         [],
         sections=sections,
         other=untopiced[:HOME_ITEMS],
         latest=articles[: config.per_page],
     )  # fmt: skip
-    page("topics.html", "topics/index.html", [len(t.articles) for t in topics], [])
+    page("topics.html", "topics/index.html", tuple(len(t.articles) for t in topics), [])
     for topic in topics:
         base = f"topics/{topic.slug}/"
         title = f"{config.title}: {topic.title}"
         for path, pager in _paginate(topic.articles, config.per_page, base):
             key = (topic.description, len(topic.articles), pager.number, pager.count,
-                   [shown[a.id] for a in pager.items])  # fmt: skip
+                   tuple(shown[a.id] for a in pager.items))  # fmt: skip
             page(
                 "topic.html",
                 f"{path}index.html",
@@ -374,17 +394,16 @@ def plan(
 
     months = [
         (key, tuple(group))
-        for key, group in groupby(
-            articles, key=lambda a: a.published.astimezone(config.timezone).strftime("%Y/%m")
-        )
+        for key, group in groupby(articles, key=lambda a: _month(a.published, config))
     ]
-    page("archive.html", "archive/index.html", [(k, len(m)) for k, m in months], [], months=months)
+    counts = tuple((k, len(m)) for k, m in months)
+    page("archive.html", "archive/index.html", counts, [], months=months)
     for month_key, items in months:
         month = items[0].published.astimezone(config.timezone)
         page(
             "month.html",
             f"archive/{month_key}/index.html",
-            [shown[a.id] for a in items],
+            tuple(shown[a.id] for a in items),
             [],
             month=month,
             items=items,
@@ -396,8 +415,8 @@ def plan(
         depends = (
             shown[article.id],
             keys[article.id][1],
-            [(n.label, n.listing, n.newer and shown[n.newer.id], n.older and shown[n.older.id])
-             for n in near],
+            tuple((n.label, n.listing, n.newer and shown[n.newer.id],
+                   n.older and shown[n.older.id]) for n in near),
         )  # fmt: skip
         page(
             "article.html",
@@ -406,7 +425,7 @@ def plan(
             [],
             article=article,
             neighbours=near,
-            month=article.published.astimezone(config.timezone).strftime("%Y/%m"),
+            month=_month(article.published, config),
         )
     if health:
         page("sources.html", "sources/index.html", repr(health), [], health=health)
@@ -543,6 +562,12 @@ def _well_formed(xml: str, path: str) -> None:
         raise ThemeError(
             Problem(path, f"feed is not well-formed XML: {exc}", "fix the feed template")
         ) from None
+
+
+def _month(moment: datetime, config: Config) -> str:
+    """``2022/09``: the archive page of the month, in the site's timezone."""
+    local = moment.astimezone(config.timezone)
+    return f"{local.year:04d}/{local.month:02d}"
 
 
 def _neighbours(articles: list[Article], topics: list[Topic]) -> dict[str, list[Neighbours]]:

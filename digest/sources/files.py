@@ -27,9 +27,9 @@ KINDS = {
 }
 
 
-def is_ignored(path: Path) -> bool:
+def is_ignored(path: Path | str) -> bool:
     """Hidden files and editors' swap, backup and temporary files."""
-    name = path.name
+    name = path if isinstance(path, str) else path.name
     return name.startswith((".", "~", "#")) or name.endswith(("~", ".swp", ".tmp", ".part"))
 
 
