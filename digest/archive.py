@@ -166,7 +166,9 @@ def _write_cache(config: Config, entries: dict[str, tuple[int, int, Stored]]) ->
     temporary = config.state / f"{_CACHE}.tmp"
     with temporary.open("wb") as handle:
         record = {"version": _cache_version(config), "entries": entries}
-        pickle.dump(record, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.fast = True  # no memo of every object pickled: the records share nothing
+        pickler.dump(record)
     temporary.replace(config.state / _CACHE)
 
 
