@@ -230,6 +230,9 @@ def main() -> None:
     if large:
         print(large, flush=True)
     text = report(rows, large, args.runs)
+    marker = "<!-- notes: kept when this file is regenerated -->"
+    if args.docs.exists() and marker in (old := args.docs.read_text(encoding="utf-8")):
+        text += "\n" + old[old.index(marker) :]
     args.docs.write_text(text, encoding="utf-8")
     print(text)
 
