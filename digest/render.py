@@ -261,7 +261,10 @@ def plan(
     article, its neighbours and the list of topics, not on every other article.
     """
     theme = _theme_key(config)
-    env = _ENVIRONMENTS.get(theme) or _ENVIRONMENTS.setdefault(theme, environment(config))
+    env = _ENVIRONMENTS.get(theme)
+    if env is None:  # keep only the current theme's: a template edit makes a new one
+        _ENVIRONMENTS.clear()
+        env = _ENVIRONMENTS[theme] = environment(config)
     paths = {k: v if v.isascii() else quote(v) for k, v in article_paths(articles).items()}
     topic_by_title = {t.title: t for t in topics}
     keys = _article_keys(articles, paths)
