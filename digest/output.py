@@ -12,6 +12,7 @@ whose bytes did not change keeps its timestamp.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import multiprocessing
 import os
@@ -202,6 +203,9 @@ def _render(
     try:
         if workers > 1 and len(chunks) > 1 and "fork" in multiprocessing.get_all_start_methods():
             _PENDING = (jobs, target, current, link_same)
+            # Move every object to a generation the collector leaves alone, so the
+            # workers do not touch (and so copy) the whole inherited heap.
+            gc.freeze()
             with multiprocessing.get_context("fork").Pool(min(workers, len(chunks))) as pool:
                 written = 0
                 for (start, stop), count in zip(
@@ -209,7 +213,7 @@ def _render(
                 ):
                     written += count
                     bar.update(stop - start)
-                return written
+            return written
         _PENDING = (jobs, target, current, link_same)
         written = 0
         for chunk in chunks:
@@ -218,6 +222,7 @@ def _render(
         return written
     finally:
         _PENDING = None
+        gc.unfreeze()
         bar.close()
 
 

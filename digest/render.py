@@ -24,8 +24,9 @@ from typing import Any
 from urllib.parse import quote, urljoin
 from xml.etree import ElementTree
 
-import cmarkgfm
+import cffi
 import jinja2
+from cmarkgfm import cmark
 from markupsafe import Markup
 from slugify import slugify
 
@@ -62,11 +63,46 @@ def markdown_to_html(markdown: str, base: str) -> Markup:
     twelve times slower: see docs/performance.md.)
     """
     # Control characters are not allowed in XML: one in a body would break every feed.
-    html_text = cmarkgfm.github_flavored_markdown_to_html(_XML_ILLEGAL.sub("", markdown))
+    html_text = _gfm(_XML_ILLEGAL.sub("", markdown))
     html_text = _EMPTY_LINK.sub(r"\1", html_text)
     html_text = _URL_ATTR.sub(lambda m: _absolute_attr(m, base), html_text)
     html_text = html_text.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
     return Markup(html_text)  # noqa: S704 - cmark-gfm escapes text and omits raw HTML
+
+
+_GFM_EXTENSIONS = ("table", "autolink", "tagfilter", "strikethrough", "tasklist")
+_GFM_OPTIONS = cmark.Options.CMARK_OPT_GITHUB_PRE_LANG
+_FFI = cffi.FFI()
+_FFI.cdef("void cmark_node_free(void *node); void free(void *ptr);")
+_CMARK = _FFI.dlopen(cmark._cmark.__file__)
+_LIBC = _FFI.dlopen(None)
+
+
+def _gfm(text: str) -> str:
+    """cmarkgfm's github_flavored_markdown_to_html, without its leak.
+
+    cmarkgfm 2025.10 frees neither the document tree nor the rendered string:
+    about 26 kB per article, 2.6 GB over a 100,000-article build. Same parser,
+    same extensions and options, same HTML; the two are freed here.
+    """
+    cmark.core_extensions_ensure_registered()
+    parser = cmark.parser_new(_GFM_OPTIONS)
+    try:
+        for name in _GFM_EXTENSIONS:
+            cmark.parser_attach_syntax_extension(parser, cmark.find_syntax_extension(name))
+        cmark.parser_feed(parser, text)
+        root = cmark.parser_finish(parser)
+        try:
+            extensions = cmark.parser_get_syntax_extensions(parser)
+            rendered = cmark._cmark.lib.cmark_render_html(root, _GFM_OPTIONS, extensions)
+            try:
+                return str(cmark._cmark.ffi.string(rendered).decode("utf-8"))
+            finally:
+                _LIBC.free(rendered)
+        finally:
+            _CMARK.cmark_node_free(root)
+    finally:
+        cmark.parser_free(parser)
 
 
 def _absolute_attr(match: re.Match[str], base: str) -> str:
