@@ -6,9 +6,12 @@ output folder, and that folder is replaced in one step.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,7 +90,8 @@ def build(
     inputs = _inputs(cfg) if (offline or not cfg.feeds) and memory is None else ""
     if render_site and inputs and (last := _last_build(cfg, inputs)):
         return last  # not one input file changed since a build that had nothing to report
-    loaded = archive.load(cfg, memory)
+    with _collector_paused():
+        loaded = archive.load(cfg, memory)
     problems = list(loaded.problems)
     imported, skipped, notes = files.read_inbox(cfg)
     problems += skipped
@@ -114,7 +118,8 @@ def build(
     articles, topics = group.group(assigned, cfg.topics)
     if render_site:
         health = feeds.health(cfg) if cfg.feeds else []
-        jobs = render.plan(cfg, articles, topics, health)
+        with _collector_paused():
+            jobs = render.plan(cfg, articles, topics, health)
         done = output.publish(
             cfg.output,
             jobs,
@@ -137,6 +142,22 @@ def build(
     if render_site and inputs and not report.problems:
         _remember(cfg, _inputs(cfg), report)  # taken again: the import may have written files
     return report
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while thousands of long-lived records are made.
+
+    Each collection would walk every record made so far, to free nothing: 20-30 %
+    of loading a 10,000-article archive went to it.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 _LAST = "last-build.json"
