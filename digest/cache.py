@@ -1,4 +1,4 @@
-"""What digest remembers between builds, in ``.digest/state.sqlite``.
+"""What digest remembers about feeds between builds, in ``.digest/state.sqlite``.
 
 For each feed: the HTTP validators (ETag, Last-Modified) so an unchanged feed
 costs a 304, where a permanent redirect leads, whether it is gone or asked us
