@@ -87,14 +87,17 @@ def load(config: Config, memory: Memory | None = None) -> Loaded:
         return Loaded([], [], frozenset())
     cache = memory if memory is not None else _read_cache(config)
     found: list[tuple[str, os.stat_result]] = []
-    top = str(config.articles)
-    for dirpath, dirnames, filenames in os.walk(top):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        base = os.path.relpath(dirpath, top).replace(os.sep, "/")
-        for name in filenames:
-            if name.endswith(".md") and not is_ignored(name):
-                rel = name if base == "." else f"{base}/{name}"
-                found.append((rel, os.stat(os.path.join(dirpath, name))))  # noqa: PTH116, PTH118 - fast
+    folders = [(str(config.articles), "")]
+    while folders:  # os.scandir: the stat of each entry without building paths
+        folder, prefix = folders.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append((entry.path, f"{prefix}{entry.name}/"))
+                elif entry.name.endswith(".md") and not is_ignored(entry.name):
+                    found.append((prefix + entry.name, entry.stat()))
     found.sort()
     fresh: dict[str, tuple[int, int, Stored]] = {}
     todo = []

@@ -49,10 +49,11 @@ def publish(
     out: Path, jobs: list[Job], state: Path, *, workers: int = 1, progress: bool = False
 ) -> Published:
     """Make ``out`` hold exactly the files of ``jobs``, doing as little as possible."""
-    for job in jobs:
-        _check(job.path)
     recover(out)
     previous = _load(state, out)
+    for job in jobs:
+        if previous is None or job.path not in previous:  # the others passed before
+            _check(job.path)
     if previous is None or not out.is_dir():
         rendered, written = _full(out, jobs, workers, progress)
         removed = 0
@@ -253,11 +254,22 @@ def _render_chunk(chunk: tuple[int, int]) -> int:
 # ---------------------------------------------------------------------------
 
 
+_READ: dict[str, tuple[int, object]] = {}
+"""The manifest as last read or written by this process, by path, with its mtime."""
+
+
 def _load(state: Path, out: Path) -> dict[str, str] | None:
     """The keys of the files the last build wrote to ``out``; None when unknown."""
+    path = state / _MANIFEST
     try:
-        with (state / _MANIFEST).open("rb") as handle:
-            record = pickle.load(handle)  # noqa: S301 - digest's own file in .digest/
+        stamp = path.stat().st_mtime_ns
+        known = _READ.get(str(path))
+        if known and known[0] == stamp:  # digest serve: no need to read it again
+            record = known[1]
+        else:
+            with path.open("rb") as handle:
+                record = pickle.load(handle)  # noqa: S301 - digest's own file in .digest/
+            _READ[str(path)] = (stamp, record)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
         return None
     if not isinstance(record, dict) or record.get("out") != str(out):
@@ -270,8 +282,10 @@ def _save(state: Path, out: Path, keys: dict[str, str]) -> None:
     state.mkdir(parents=True, exist_ok=True)
     temporary = state / f"{_MANIFEST}.tmp"
     with temporary.open("wb") as handle:
-        pickle.dump({"out": str(out), "keys": keys}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        record = {"out": str(out), "keys": keys}
+        pickle.dump(record, handle, protocol=pickle.HIGHEST_PROTOCOL)
     temporary.replace(state / _MANIFEST)
+    _READ[str(state / _MANIFEST)] = ((state / _MANIFEST).stat().st_mtime_ns, record)
 
 
 def _files(folder: Path) -> Iterator[Path]:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from itertools import groupby
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, urljoin
 from xml.etree import ElementTree
 
@@ -124,9 +124,11 @@ class Pager:
     older: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Neighbours:
-    """Previous and next article in one listing (a topic, or all articles)."""
+class Neighbours(NamedTuple):
+    """Previous and next article in one listing (a topic, or all articles).
+
+    A named tuple, like `Job`: a site has tens of thousands, made on every build.
+    """
 
     label: str
     listing: str
@@ -135,7 +137,21 @@ class Neighbours:
     older: Article | None
 
 
+_PATHS: list[tuple[tuple[tuple[str, str], ...], dict[str, str]]] = []
+"""The last result of `article_paths`, with the (id, file) pairs it came from."""
+
+
 def article_paths(articles: list[Article]) -> dict[str, str]:
+    """Each article's page folder; remembered while the articles' files stay the same."""
+    files = tuple((a.id, a.path) for a in articles)
+    if _PATHS and _PATHS[0][0] == files:
+        return _PATHS[0][1]
+    paths = _article_paths(articles)
+    _PATHS[:] = [(files, paths)]
+    return paths
+
+
+def _article_paths(articles: list[Article]) -> dict[str, str]:
     """Each article's page folder (``2022/09/slug/``), from its file's place in the archive.
 
     Every segment is slugified, so no title or file name can leave ``site/``;
@@ -207,8 +223,7 @@ def environment(config: Config) -> jinja2.Environment:
     return env
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
+class Job(NamedTuple):
     """One output file: where it goes, a key for everything it depends on, how to make it.
 
     Two builds that give a file the same key give it the same bytes, so a file
