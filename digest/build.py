@@ -1,7 +1,8 @@
 """The build: load config → collect → clean → persist → group → render → write.
 
-Everything is gathered and rendered in memory before anything is written to the
-output folder, and that folder is replaced in one step.
+Articles are gathered in memory; pages are rendered into a folder beside the
+output and moved in only once all of them are written (digest.output), so the
+output folder never holds half a build.
 """
 
 from __future__ import annotations
@@ -140,7 +141,8 @@ def build(
         notes=(*(n for n in notes if str(n.path) not in settled), *persisted.notes),
     )
     if render_site and inputs and not report.problems:
-        _remember(cfg, _inputs(cfg), report)  # taken again: the import may have written files
+        wrote = any(v != "unchanged" for v in persisted.status.values())
+        _remember(cfg, _inputs(cfg) if wrote else inputs, report)  # an import adds files
     return report
 
 

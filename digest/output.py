@@ -40,7 +40,6 @@ _CHUNK = 128
 class Published:
     """What a build did to the output folder."""
 
-    rendered: int
     written: int
     removed: int
 
@@ -55,14 +54,14 @@ def publish(
         if previous is None or job.path not in previous:  # the others passed before
             _check(job.path)
     if previous is None or not out.is_dir():
-        rendered, written = _full(out, jobs, workers, progress)
+        written = _full(out, jobs, workers, progress)
         removed = 0
     else:
-        rendered, written, removed = _incremental(out, jobs, previous, workers, progress)
+        written, removed = _incremental(out, jobs, previous, workers, progress)
     keys = {job.path: job.key for job in jobs}
     if keys != previous:
         _save(state, out, keys)
-    return Published(rendered, written, removed)
+    return Published(written, removed)
 
 
 _UNSAFE = re.compile(r"^/|\\|(?:^|/)\.{0,2}(?:/|$)")
@@ -75,7 +74,7 @@ def _check(path: str) -> None:
         raise ValueError(f"refusing to write outside the output folder: {path}")
 
 
-def _full(out: Path, jobs: list[Job], workers: int, progress: bool) -> tuple[int, int]:
+def _full(out: Path, jobs: list[Job], workers: int, progress: bool) -> int:
     new, old = out.with_name(f".{out.name}.new"), out.with_name(f".{out.name}.old")
     shutil.rmtree(new, ignore_errors=True)
     shutil.rmtree(old, ignore_errors=True)
@@ -84,7 +83,7 @@ def _full(out: Path, jobs: list[Job], workers: int, progress: bool) -> tuple[int
         written = _render(jobs, new, out, workers, progress, link_same=True)
         current = _visible(out)
         if not written and current == {job.path for job in jobs}:
-            return len(jobs), 0  # an identical site: leave it, timestamps and all
+            return 0  # an identical site: leave it, timestamps and all
         if out.exists():
             for entry in out.iterdir():
                 if entry.name.startswith("."):  # a .git used for publishing, say
@@ -94,12 +93,12 @@ def _full(out: Path, jobs: list[Job], workers: int, progress: bool) -> tuple[int
     finally:
         shutil.rmtree(new, ignore_errors=True)
     shutil.rmtree(old, ignore_errors=True)
-    return len(jobs), max(written, 1)
+    return max(written, 1)  # at least the swap: files may have gone
 
 
 def _incremental(
     out: Path, jobs: list[Job], previous: dict[str, str], workers: int, progress: bool
-) -> tuple[int, int, int]:
+) -> tuple[int, int]:
     top = str(out)
     todo = [
         job
@@ -109,7 +108,7 @@ def _incremental(
     paths = {job.path for job in jobs}
     deletes = sorted(p for p in previous if p not in paths and (out / p).exists())
     if not todo and not deletes:
-        return 0, 0, 0
+        return 0, 0
     stage = _stage(out)
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
@@ -124,7 +123,7 @@ def _incremental(
         shutil.rmtree(stage, ignore_errors=True)
         raise
     _apply(out, stage)
-    return len(todo), written, len(deletes)
+    return written, len(deletes)
 
 
 def recover(out: Path) -> None:

@@ -267,11 +267,8 @@ _PAGE_KEYS_LIMIT = 200_000
 
 def _page_key(common: str, template: str, path: str, depends: object) -> str:
     """A page's key, remembered by its inputs: most pages' inputs do not change."""
-    try:
-        memo = (common, template, path, depends)
-        found = _PAGE_KEYS.get(memo)
-    except TypeError:  # unhashable inputs: just compute
-        return _digest(common, template, path, depends)
+    memo = (common, template, path, depends)
+    found = _PAGE_KEYS.get(memo)
     if found is None:
         if len(_PAGE_KEYS) > _PAGE_KEYS_LIMIT:
             _PAGE_KEYS.clear()

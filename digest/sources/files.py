@@ -89,16 +89,12 @@ def import_file(path: Path, config: Config) -> tuple[Article, tuple[str, ...]]:
         url = clean.http_url(article.url)
         key = f"url:{url}" if url else f"sha256:{digest}"
         meta, _, _ = frontmatter.split(text, Path(shown))
-        article = replace(
+        article = replace(  # frontmatter.parse made the metadata plain text already
             article,
             url=url,
-            source=clean.plain(article.source),
-            authors=tuple(clean.plain(a) for a in article.authors),
             id=str(meta["id"]) if meta.get("id") else mint_id(key),
-            title=clean.plain(article.title),
             body=clean.safe_markdown(body, url).strip(),
-            summary=clean.plain(article.summary)
-            or clean.summarize(clean.plain(body.strip().split("\n\n")[0])),
+            summary=article.summary or clean.summarize(clean.plain(body.strip().split("\n\n")[0])),
             origin=origin,
         )
         return article, ()
