@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from digest import __version__, archive, config, group, output, render
+from digest import __version__, config
 from digest.errors import ContentError, Problem
-from digest.sources import files
 
 if TYPE_CHECKING:
+    from digest import archive
     from digest.sources import feeds
 
 
@@ -91,6 +91,10 @@ def build(
     inputs = _inputs(cfg) if (offline or not cfg.feeds) and memory is None else ""
     if render_site and inputs and (last := _last_build(cfg, inputs)):
         return last  # not one input file changed since a build that had nothing to report
+    # Imported here, so that a build with nothing to do costs little more than Python's start.
+    from digest import archive, group, output, render
+    from digest.sources import files
+
     with _collector_paused():
         loaded = archive.load(cfg, memory)
     problems = list(loaded.problems)
@@ -173,7 +177,7 @@ def _inputs(cfg: config.Config) -> str:
     """
     hasher = hashlib.blake2b(digest_size=16)
     hasher.update(f"{__version__}\x1f{cfg.root}\x1f{cfg.output}".encode())
-    for folder in (cfg.root / config.FILENAME, cfg.templates, render.DEFAULT_THEME, cfg.inbox,
+    for folder in (cfg.root / config.FILENAME, cfg.templates, config.DEFAULT_THEME, cfg.inbox,
                    cfg.articles):  # fmt: skip
         for path, stat in _stats(folder):
             hasher.update(f"{path}\x1f{stat.st_mtime_ns}\x1f{stat.st_size}\x1e".encode())

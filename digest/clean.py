@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 from dateutil import parser as dateutil_parser
 
-from digest.model import Image
+from digest.model import Image, http_url, plain, strip_tags
 
 SUMMARY_CHARS = 280
 
@@ -45,18 +45,6 @@ class Extract:
 # ---------------------------------------------------------------------------
 # Markdown hygiene shared by both inputs
 # ---------------------------------------------------------------------------
-
-_DANGEROUS_BLOCK = re.compile(
-    r"<(script|style|iframe|object|embed|noscript|template)\b.*?(?:</\1\s*>|$)",
-    re.IGNORECASE | re.DOTALL,
-)
-_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]*>", re.DOTALL)
-
-
-def strip_tags(text: str) -> str:
-    """Remove HTML from text that should have none: scripts and styles with their content."""
-    return _TAG.sub("", _DANGEROUS_BLOCK.sub("", text))
-
 
 # [text](target "title"); a target may hold one level of parentheses: (javascript:alert(1)).
 _MD_LINK = re.compile(
@@ -88,12 +76,6 @@ def safe_markdown(markdown: str, base_url: str = "", *, images: bool = False) ->
         return text
 
     return _TAG_START.sub("&lt;", strip_tags(_MD_LINK.sub(link, markdown)))
-
-
-def http_url(value: str) -> str:
-    """The URL if it is absolute http(s), else empty: input may hold ``javascript:``."""
-    parts = urlsplit(value.strip())
-    return value.strip() if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
 _NOT_CONTENT = ["script", "style", "iframe", "object", "embed", "noscript", "form", "template"]
@@ -134,22 +116,6 @@ def summarize(paragraph: str) -> str:
         return text
     cut = text[:SUMMARY_CHARS].rsplit(" ", 1)[0].rstrip(",;:—–-")
     return cut + "…"
-
-
-# C0 and C1 controls, lone surrogates and non-characters: never text, and not allowed in XML.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-
-
-def plain(text: str) -> str:
-    """Metadata fields are plain text: drop tags and control characters, fold spaces.
-
-    Format characters stay: Persian needs its zero-width non-joiner, emoji their joiners.
-    """
-    if "&" in text:
-        text = html.unescape(text)
-    if "<" in text:
-        text = strip_tags(text)
-    return " ".join(_CONTROL.sub("", text).split())
 
 
 # ---------------------------------------------------------------------------

@@ -12,9 +12,10 @@ import traceback
 from dataclasses import replace
 from pathlib import Path
 
-from digest import __version__, archive, build, config, frontmatter, group, opml, serve
+from digest import __version__
 from digest.errors import DigestError, Problem
-from digest.sources import files
+
+# Each command imports what it uses: a build with nothing to do is then mostly Python's start.
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,6 +92,8 @@ def _options(*, defaults: bool) -> argparse.ArgumentParser:
 
 
 def _build(args: argparse.Namespace) -> int:
+    from digest import build
+
     rendering = args.command == "build"
     report = build.build(
         args.directory,
@@ -117,6 +120,8 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _feeds(args: argparse.Namespace) -> int:
+    from digest import config, opml
+
     cfg = config.load(args.directory)
     if args.verb == "export":
         sys.stdout.write(opml.write(cfg.title, cfg.feeds))
@@ -136,6 +141,8 @@ def _feeds(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from digest import serve
+
     try:
         serve.serve(args.directory, host=args.host, port=args.port)
     except KeyboardInterrupt:
@@ -144,6 +151,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _clean(args: argparse.Namespace) -> int:
+    from digest import config, frontmatter, group
+    from digest.sources import files
+
     cfg = config.load(args.directory, required=False)
     path = args.path if args.path.is_absolute() else Path.cwd() / args.path
     if not path.is_file():
@@ -161,6 +171,9 @@ def _clean(args: argparse.Namespace) -> int:
 
 
 def _topics(args: argparse.Namespace) -> int:
+    from digest import archive, config, frontmatter, group
+    from digest.sources import files
+
     cfg = config.load(args.directory)
     if args.explain is None:
         articles = [group.assign(s.article, cfg.topics) for s in archive.load(cfg).stored]

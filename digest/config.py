@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 import tomllib
@@ -18,6 +17,9 @@ from slugify import slugify
 from digest.errors import ConfigError, Problem
 
 FILENAME = "digest.toml"
+# An installed wheel carries the theme inside the package; a checkout has it at the top.
+_PACKAGED = Path(__file__).with_name("templates")
+DEFAULT_THEME = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).parent.parent / "templates"
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +218,8 @@ class _Reader:
         values: dict[str, Any] = {}
         for key, value in data.items():
             if key not in schema:
+                import difflib
+
                 close = difflib.get_close_matches(key, list(schema), n=1)
                 hint = (
                     f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(schema)}"

@@ -16,11 +16,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from dateutil import parser as dateparser
 
-from digest.clean import plain
 from digest.errors import ContentError, Problem
-from digest.model import Article, Image, Origin, mint_id
+from digest.model import Article, Image, Origin, mint_id, plain
 
 _KNOWN = {
     "id", "title", "date", "updated", "source", "feed", "also", "url", "authors", "author",
@@ -218,8 +216,10 @@ def _datetime(value: object, timezone: ZoneInfo) -> datetime | None:
     elif isinstance(value, date):
         result = datetime.combine(value, time())
     elif isinstance(value, str):
+        from dateutil import parser  # rare: YAML reads most dates itself
+
         try:
-            result = dateparser.parse(value)
+            result = parser.parse(value)
         except (ValueError, OverflowError):
             return None
     else:

@@ -6,10 +6,13 @@ to rendering; stages return new records with `dataclasses.replace`.
 
 from __future__ import annotations
 
+import html
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 
 # Fixed namespace so the same key always mints the same id, on every machine.
 _ID_NAMESPACE = uuid.UUID("6f1d3c52-5b7e-4c8e-9a57-1f2a3b4c5d6e")
@@ -74,3 +77,41 @@ class Article:
     """Place in the articles folder (POSIX, ``2022/09/slug.md``); empty until stored."""
     extra: Mapping[str, object] = field(default_factory=dict)
     """Front matter keys digest does not know, kept for templates."""
+
+
+# ---------------------------------------------------------------------------
+# What a field may hold, whoever fills it: a cleaner, a feed or a person's edit
+# ---------------------------------------------------------------------------
+
+_DANGEROUS_BLOCK = re.compile(
+    r"<(script|style|iframe|object|embed|noscript|template)\b.*?(?:</\1\s*>|$)",
+    re.IGNORECASE | re.DOTALL,
+)
+_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]*>", re.DOTALL)
+
+
+def strip_tags(text: str) -> str:
+    """Remove HTML from text that should have none: scripts and styles with their content."""
+    return _TAG.sub("", _DANGEROUS_BLOCK.sub("", text))
+
+
+# C0 and C1 controls, lone surrogates and non-characters: never text, and not allowed in XML.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def plain(text: str) -> str:
+    """Metadata fields are plain text: drop tags and control characters, fold spaces.
+
+    Format characters stay: Persian needs its zero-width non-joiner, emoji their joiners.
+    """
+    if "&" in text:
+        text = html.unescape(text)
+    if "<" in text:
+        text = strip_tags(text)
+    return " ".join(_CONTROL.sub("", text).split())
+
+
+def http_url(value: str) -> str:
+    """The URL if it is absolute http(s), else empty: input may hold ``javascript:``."""
+    parts = urlsplit(value.strip())
+    return value.strip() if parts.scheme in ("http", "https") and parts.netloc else ""

@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from tqdm import tqdm
-
 from digest.render import Job
 
 _MANIFEST = "pages.pickle"
@@ -197,6 +195,8 @@ def _render(
     A file whose bytes are those in ``current`` is hard-linked (``link_same``)
     or left out of ``target``.
     """
+    from tqdm import tqdm  # 0.05 s to import: only builds that render pay it
+
     bar = tqdm(total=len(jobs), desc="rendering", unit="file", disable=not progress, leave=False)
     global _PENDING
     chunks = [(start, min(start + _CHUNK, len(jobs))) for start in range(0, len(jobs), _CHUNK)]

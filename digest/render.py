@@ -32,18 +32,13 @@ from slugify import slugify
 
 from digest import __version__
 from digest.cache import FeedState
-from digest.clean import http_url
-from digest.config import Config, Feed
+from digest.config import DEFAULT_THEME, Config, Feed
 from digest.errors import ContentError, Problem, ThemeError
 from digest.group import Topic
-from digest.model import Article, mint_id
+from digest.model import Article, http_url, mint_id
 
 HOME_ITEMS = 5
 """Articles per topic on the home page."""
-
-# An installed wheel carries the theme inside the package; a checkout has it at the top.
-_PACKAGED = Path(__file__).with_name("templates")
-DEFAULT_THEME = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).parent.parent / "templates"
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _RESERVED = {"topics", "archive", "sources", "static", "feed.xml", "index.html", "404.html"}

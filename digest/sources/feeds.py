@@ -35,7 +35,7 @@ from tqdm import tqdm
 from digest import __version__, clean, group
 from digest.cache import FeedState, Store
 from digest.config import Config, Feed, Fetching
-from digest.model import Article, Origin, mint_id
+from digest.model import Article, Origin, http_url, mint_id, plain
 
 USER_AGENT = f"digest/{__version__} (news digest generator; +https://pypi.org/project/digest/)"
 _ACCEPT = (
@@ -441,7 +441,7 @@ def _json_date(value: object) -> datetime | None:
 
 def canonical_url(url: str) -> str:
     """The URL without tracking parameters (utm_*, fbclid…) or fragment, for identity."""
-    link = clean.http_url(url)
+    link = http_url(url)
     if not link:
         return ""
     # Not strict mode: it also drops parameters that name the article (?story=…).
@@ -454,12 +454,12 @@ def to_article(entry: Entry, feed: Feed, config: Config, now: datetime) -> Artic
     """One entry as an article, or None when the feed's include/exclude terms drop it."""
     url = canonical_url(entry.link)
     body = clean.html_to_markdown(entry.html, url or feed.url) if entry.html else ""
-    title = clean.plain(entry.title)
-    summary = clean.summarize(clean.plain(entry.summary)) if entry.summary else ""
+    title = plain(entry.title)
+    summary = clean.summarize(plain(entry.summary)) if entry.summary else ""
     if not summary and body:
-        summary = clean.summarize(clean.plain(body.split("\n\n")[0]))
+        summary = clean.summarize(plain(body.split("\n\n")[0]))
     if not title:
-        title = clean.summarize(clean.plain(entry.summary or body))[:80].rstrip("…") or "Untitled"
+        title = clean.summarize(plain(entry.summary or body))[:80].rstrip("…") or "Untitled"
     probe = Article(id="", title=title, published=now, body=body)
     if feed.include and not group.mentions(probe, feed.include):
         return None
@@ -485,7 +485,7 @@ def to_article(entry: Entry, feed: Feed, config: Config, now: datetime) -> Artic
         source=feed.name,
         feed=feed.url,
         url=url,
-        authors=tuple(a for a in (clean.plain(a) for a in entry.authors) if a),
+        authors=tuple(a for a in (plain(a) for a in entry.authors) if a),
         summary=summary,
         origin=Origin(path="", sha256=content, guid=entry.guid),
     )

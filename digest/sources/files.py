@@ -11,12 +11,10 @@ from dataclasses import replace
 from datetime import date, datetime, time
 from pathlib import Path
 
-from charset_normalizer import from_bytes
-
-from digest import clean, frontmatter
+from digest import frontmatter
 from digest.config import Config
 from digest.errors import ContentError, Problem
-from digest.model import Article, Origin, mint_id
+from digest.model import Article, Origin, http_url, mint_id, plain
 
 KINDS = {
     ".txt": "text",
@@ -62,6 +60,8 @@ def _show(path: Path, config: Config) -> str:
 
 def import_file(path: Path, config: Config) -> tuple[Article, tuple[str, ...]]:
     """Clean one file into an article (not yet stored), with notes for the user."""
+    from digest import clean  # its rules take a while to compile; a build without imports skips it
+
     shown = _show(path, config)
     try:
         data = path.read_bytes()
@@ -86,7 +86,7 @@ def import_file(path: Path, config: Config) -> tuple[Article, tuple[str, ...]]:
         first, _, rest = body.partition("\n")
         if first.startswith("# ") and first[2:].strip() == article.title.strip():
             body = rest
-        url = clean.http_url(article.url)
+        url = http_url(article.url)
         key = f"url:{url}" if url else f"sha256:{digest}"
         meta, _, _ = frontmatter.split(text, Path(shown))
         article = replace(  # frontmatter.parse made the metadata plain text already
@@ -94,7 +94,7 @@ def import_file(path: Path, config: Config) -> tuple[Article, tuple[str, ...]]:
             url=url,
             id=str(meta["id"]) if meta.get("id") else mint_id(key),
             body=clean.safe_markdown(body, url).strip(),
-            summary=article.summary or clean.summarize(clean.plain(body.strip().split("\n\n")[0])),
+            summary=article.summary or clean.summarize(plain(body.strip().split("\n\n")[0])),
             origin=origin,
         )
         return article, ()
@@ -132,6 +132,8 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
+
         best = from_bytes(data).best()
         return str(best) if best is not None else data.decode("utf-8", errors="replace")
 
