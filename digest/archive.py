@@ -7,11 +7,14 @@ overwriting one a person has edited.
 
 from __future__ import annotations
 
+import io
+import multiprocessing
 import os
 import pickle
 import re
 import tempfile
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -66,29 +69,73 @@ class Persisted:
 
 
 _CACHE = "articles.pickle"
-_SCHEMA = 2
+_SCHEMA = 3
 """Bumped when the cached records change shape."""
 
 
-Memory = dict[str, tuple[int, int, "Stored"]]
-"""Parsed files by path, with the size and modification time they were parsed at."""
+Entry = tuple[int, int, "Stored"]
+"""A parsed file with the modification time and size it was parsed at."""
+Memory = dict[str, Entry]
+"""Parsed files by path inside the articles folder."""
+_Chunk = tuple[bytes, dict[str, Entry]]
+"""One folder's entries, pickled and as read: an unchanged folder is written back as is."""
+_PARALLEL = 400
+"""Files to parse from which parsing is spread over processes."""
 
 
-def load(config: Config, memory: Memory | None = None) -> Loaded:
+def load(config: Config, memory: Memory | None = None, *, workers: int = 1) -> Loaded:
     """Read every ``.md`` file under the articles folder; bad ones become problems.
 
     Parsed files are remembered in ``.digest/articles.pickle`` by size and
-    modification time, so a rebuild reads only what changed. (Parsing over
-    processes was tried: sending 10,000 parsed articles back cost what it saved.)
-    A long-running caller (``digest serve``) passes ``memory`` instead, kept
-    between calls, and the file is neither read nor written.
+    modification time, one pickled chunk per folder (``2022/09/``), so a rebuild
+    parses only the files that changed and writes back the other folders' bytes
+    as they were. A long-running caller (``digest serve``) passes ``memory``
+    instead, kept between calls, and the file is neither read nor written.
+    Many files are parsed over ``workers`` processes, a folder each; each sends
+    back its folder pickled, which is also what the cache stores.
     """
     if not config.articles.is_dir():
         return Loaded([], [], frozenset())
-    cache = memory if memory is not None else _read_cache(config)
+    chunks: dict[str, _Chunk] = {} if memory is not None else _read_cache(config)
+    known = (
+        memory if memory is not None else {r: e for _, c in chunks.values() for r, e in c.items()}
+    )
+    found = _walk(config.articles)
+    fresh: Memory = {}
+    todo: dict[str, list[tuple[str, int, int]]] = {}
+    for rel, stat in found:
+        hit = known.get(rel)
+        if hit and hit[:2] == (stat.st_mtime_ns, stat.st_size):
+            fresh[rel] = hit
+        else:
+            todo.setdefault(_folder(rel), []).append((rel, stat.st_mtime_ns, stat.st_size))
+    problems: list[Problem] = []
+    blocked: set[str] = set()
+    whole: dict[str, bytes] = {}  # folders parsed entire and without a fault: their chunk
+    sizes = Counter(_folder(rel) for rel, _ in found) if todo else Counter()
+    base = (str(config.articles), str(config.root), str(config.timezone))
+    results = _parse_folders(base, list(todo.values()), workers)
+    for folder, (data, failed) in zip(todo, results, strict=True):
+        fresh.update(pickle.loads(data))  # noqa: S301 - made by our own worker
+        for problem_list, keys in failed:
+            problems.extend(problem_list)
+            blocked.update(keys)
+        if not failed and len(todo[folder]) == sizes[folder]:
+            whole[folder] = data
+    if memory is not None:
+        memory.clear()
+        memory.update(fresh)
+    else:
+        _write_cache(config, found, fresh, chunks, set(todo), whole)
+    stored = [fresh[rel][2] for rel, _ in found if rel in fresh]
+    return Loaded(_unique_ids(stored, problems, config), problems, frozenset(blocked))
+
+
+def _walk(top: Path) -> list[tuple[str, os.stat_result]]:
+    """Every article file under ``top``, sorted, with its stat (os.scandir: no extra stat)."""
     found: list[tuple[str, os.stat_result]] = []
-    folders = [(str(config.articles), "")]
-    while folders:  # os.scandir: the stat of each entry without building paths
+    folders = [(str(top), "")]
+    while folders:
         folder, prefix = folders.pop()
         with os.scandir(folder) as entries:
             for entry in entries:
@@ -99,44 +146,55 @@ def load(config: Config, memory: Memory | None = None) -> Loaded:
                 elif entry.name.endswith(".md") and not is_ignored(entry.name):
                     found.append((prefix + entry.name, entry.stat()))
     found.sort()
-    fresh: dict[str, tuple[int, int, Stored]] = {}
-    todo = []
-    for rel, stat in found:
-        hit = cache.get(rel)
-        if hit and hit[:2] == (stat.st_mtime_ns, stat.st_size):
-            fresh[rel] = hit
-        else:
-            todo.append((rel, stat))
-    problems: list[Problem] = []
-    blocked: set[str] = set()
-    tasks = [(str(config.articles), str(config.root), rel, str(config.timezone)) for rel, _ in todo]
-    for (rel, stat), result in zip(todo, map(_parse_one, tasks), strict=True):
+    return found
+
+
+def _folder(rel: str) -> str:
+    return rel.rpartition("/")[0]
+
+
+_Failure = tuple[list[Problem], list[str]]
+"""A file that could not be parsed: the problems, and the imports it stands for."""
+_BASE: tuple[str, str, str] = ("", "", "")
+"""The articles folder, the project folder and the timezone, for the parsing workers."""
+
+
+def _parse_folders(
+    base: tuple[str, str, str], folders: list[list[tuple[str, int, int]]], workers: int
+) -> Iterator[tuple[bytes, list[_Failure]]]:
+    """Parse each folder's files: the good ones pickled, and the failures."""
+    global _BASE
+    _BASE = base
+    if workers < 2 or len(folders) < 2 or sum(map(len, folders)) < _PARALLEL:
+        yield from map(_parse_folder, folders)
+        return
+    context = multiprocessing.get_context("fork")
+    with context.Pool(min(workers, len(folders))) as pool:
+        yield from pool.imap(_parse_folder, folders)
+
+
+def _parse_folder(files: list[tuple[str, int, int]]) -> tuple[bytes, list[_Failure]]:
+    articles, root, zone = _BASE
+    timezone = ZoneInfo(zone)
+    entries: dict[str, Entry] = {}
+    failed: list[_Failure] = []
+    for rel, mtime, size in files:
+        result = _parse_one(articles, root, rel, timezone)
         if isinstance(result, Stored):
-            fresh[rel] = (stat.st_mtime_ns, stat.st_size, result)
+            entries[rel] = (mtime, size, result)
         else:
-            problems.extend(result[0])
-            blocked.update(result[1])
-    if memory is not None:
-        memory.clear()
-        memory.update(fresh)
-    elif fresh.keys() != cache.keys() or todo:
-        _write_cache(config, fresh)
-    stored = [fresh[rel][2] for rel, _ in found if rel in fresh]
-    return Loaded(_unique_ids(stored, problems, config), problems, frozenset(blocked))
+            failed.append(result)
+    return _pickle(entries), failed
 
 
-_Result = Stored | tuple[list[Problem], list[str]]
-
-
-def _parse_one(task: tuple[str, str, str, str]) -> _Result:
+def _parse_one(articles: str, root: str, rel: str, timezone: ZoneInfo) -> Stored | _Failure:
     """Parse one article file, or say why not and which import it stands for."""
-    articles, root, rel, zone = task
     path = Path(articles) / rel
     shown = path.relative_to(root)
     text = ""
     try:
         text = path.read_text(encoding="utf-8")
-        article = frontmatter.parse(text, shown, rel, ZoneInfo(zone))
+        article = frontmatter.parse(text, shown, rel, timezone)
     except UnicodeDecodeError:
         return [Problem(shown, "not UTF-8 text", "save the file as UTF-8")], []
     except OSError as exc:
@@ -148,30 +206,66 @@ def _parse_one(task: tuple[str, str, str, str]) -> _Result:
     return Stored(article, frontmatter.is_untouched(text), str(path))
 
 
+def _pickle(entries: dict[str, Entry]) -> bytes:
+    # No memo of every object pickled: the records share nothing worth it, and it is faster.
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True
+    pickler.dump(entries)
+    return buffer.getvalue()
+
+
 def _cache_version(config: Config) -> tuple[str, int, str, str]:
     return (__version__, _SCHEMA, str(config.articles), str(config.timezone))
 
 
-def _read_cache(config: Config) -> dict[str, tuple[int, int, Stored]]:
+def _read_cache(config: Config) -> dict[str, _Chunk]:
     try:
         with (config.state / _CACHE).open("rb") as handle:
             record = pickle.load(handle)  # noqa: S301 - digest's own file in .digest/
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
+        if not isinstance(record, dict) or record.get("version") != _cache_version(config):
+            return {}
+        return {
+            folder: (data, pickle.loads(data))  # noqa: S301 - as above
+            for folder, data in record["folders"].items()
+        }
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError,
+            KeyError):  # fmt: skip
         return {}
-    if not isinstance(record, dict) or record.get("version") != _cache_version(config):
-        return {}
-    entries = record.get("entries")
-    return entries if isinstance(entries, dict) else {}
 
 
-def _write_cache(config: Config, entries: dict[str, tuple[int, int, Stored]]) -> None:
+def _write_cache(
+    config: Config,
+    found: list[tuple[str, os.stat_result]],
+    fresh: Memory,
+    chunks: dict[str, _Chunk],
+    reparsed: set[str],
+    whole: dict[str, bytes],
+) -> None:
+    """Store each folder's entries; a folder whose entries are as read keeps its bytes."""
+    current: dict[str, dict[str, Entry]] = {}
+    for rel, _ in found:
+        if rel in fresh:
+            current.setdefault(_folder(rel), {})[rel] = fresh[rel]
+    folders: dict[str, bytes] = {}
+    for folder, entries in current.items():
+        old = chunks.get(folder)
+        if old is not None and folder not in reparsed and old[1].keys() == entries.keys():
+            folders[folder] = old[0]  # the same files, none parsed again: the same entries
+        elif folder in whole:
+            folders[folder] = whole[folder]
+        else:
+            folders[folder] = _pickle(entries)
+    if folders == {f: c[0] for f, c in chunks.items()}:
+        return
     config.state.mkdir(parents=True, exist_ok=True)
     temporary = config.state / f"{_CACHE}.tmp"
     with temporary.open("wb") as handle:
-        record = {"version": _cache_version(config), "entries": entries}
-        pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
-        pickler.fast = True  # no memo of every object pickled: the records share nothing
-        pickler.dump(record)
+        pickle.dump(
+            {"version": _cache_version(config), "folders": folders},
+            handle,
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
     temporary.replace(config.state / _CACHE)
 
 

@@ -96,7 +96,7 @@ def build(
     from digest.sources import files
 
     with _collector_paused():
-        loaded = archive.load(cfg, memory)
+        loaded = archive.load(cfg, memory, workers=workers or output.cpu_workers())
     problems = list(loaded.problems)
     imported, skipped, notes = files.read_inbox(cfg)
     problems += skipped

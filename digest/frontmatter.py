@@ -70,7 +70,8 @@ def split(text: str, path: Path) -> tuple[dict[str, Any], str, int]:
 
 def is_untouched(text: str) -> bool:
     """True when digest wrote this text and nobody has edited it since."""
-    match = _CHECKSUM.search(text)
+    head = text.find("\n---", 3)  # the line is in the front matter: no need to scan the body
+    match = _CHECKSUM.search(text, 0, head + 1 if head >= 0 else len(text))
     if not match:
         return False
     rest = text[: match.start()] + text[match.end() :]
