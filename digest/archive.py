@@ -14,10 +14,11 @@ import pickle
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from stat import S_ISREG
 from zoneinfo import ZoneInfo
 
 from slugify import slugify
@@ -75,22 +76,42 @@ _SCHEMA = 3
 
 Entry = tuple[int, int, "Stored"]
 """A parsed file with the modification time and size it was parsed at."""
-Memory = dict[str, Entry]
-"""Parsed files by path inside the articles folder."""
+_Found = list[tuple[str, os.stat_result]]
+"""Article files by path inside the articles folder, sorted, with their stat."""
+
+
+@dataclass
+class Memory:
+    """What a long-running caller (``digest serve``) keeps between loads."""
+
+    entries: dict[str, Entry] = field(default_factory=dict)
+    """Parsed files by path inside the articles folder."""
+    found: _Found | None = None
+    """The last walk of the articles folder."""
+
+
 _Chunk = tuple[bytes, dict[str, Entry]]
 """One folder's entries, pickled and as read: an unchanged folder is written back as is."""
 _PARALLEL = 400
 """Files to parse from which parsing is spread over processes."""
 
 
-def load(config: Config, memory: Memory | None = None, *, workers: int = 1) -> Loaded:
+def load(
+    config: Config,
+    memory: Memory | None = None,
+    *,
+    workers: int = 1,
+    changed: Collection[Path] | None = None,
+) -> Loaded:
     """Read every ``.md`` file under the articles folder; bad ones become problems.
 
     Parsed files are remembered in ``.digest/articles.pickle`` by size and
     modification time, one pickled chunk per folder (``2022/09/``), so a rebuild
     parses only the files that changed and writes back the other folders' bytes
     as they were. A long-running caller (``digest serve``) passes ``memory``
-    instead, kept between calls, and the file is neither read nor written.
+    instead, kept between calls, and the file is neither read nor written; when
+    it also says which paths ``changed`` since its last call, only those are
+    looked at again instead of walking the whole folder.
     Many files are parsed over ``workers`` processes, a folder each; each sends
     back its folder pickled, which is also what the cache stores.
     """
@@ -98,10 +119,16 @@ def load(config: Config, memory: Memory | None = None, *, workers: int = 1) -> L
         return Loaded([], [], frozenset())
     chunks: dict[str, _Chunk] = {} if memory is not None else _read_cache(config)
     known = (
-        memory if memory is not None else {r: e for _, c in chunks.values() for r, e in c.items()}
+        memory.entries
+        if memory is not None
+        else {r: e for _, c in chunks.values() for r, e in c.items()}
     )
-    found = _walk(config.articles)
-    fresh: Memory = {}
+    found = None
+    if memory is not None and memory.found is not None and changed is not None:
+        found = _rewalk(config.articles, memory.found, changed)
+    if found is None:
+        found = _walk(config.articles)
+    fresh: dict[str, Entry] = {}
     todo: dict[str, list[tuple[str, int, int]]] = {}
     for rel, stat in found:
         hit = known.get(rel)
@@ -112,7 +139,7 @@ def load(config: Config, memory: Memory | None = None, *, workers: int = 1) -> L
     problems: list[Problem] = []
     blocked: set[str] = set()
     whole: dict[str, bytes] = {}  # folders parsed entire and without a fault: their chunk
-    sizes = Counter(_folder(rel) for rel, _ in found) if todo else Counter()
+    sizes = Counter(_folder(rel) for rel, _ in found) if todo and memory is None else Counter()
     base = (str(config.articles), str(config.root), str(config.timezone))
     results = _parse_folders(base, list(todo.values()), workers)
     for folder, (data, failed) in zip(todo, results, strict=True):
@@ -123,8 +150,7 @@ def load(config: Config, memory: Memory | None = None, *, workers: int = 1) -> L
         if not failed and len(todo[folder]) == sizes[folder]:
             whole[folder] = data
     if memory is not None:
-        memory.clear()
-        memory.update(fresh)
+        memory.entries, memory.found = fresh, found
     else:
         _write_cache(config, found, fresh, chunks, set(todo), whole)
     stored = [fresh[rel][2] for rel, _ in found if rel in fresh]
@@ -147,6 +173,27 @@ def _walk(top: Path) -> list[tuple[str, os.stat_result]]:
                     found.append((prefix + entry.name, entry.stat()))
     found.sort()
     return found
+
+
+def _rewalk(top: Path, found: _Found, changed: Collection[Path]) -> _Found | None:
+    """The last walk with the changed files looked at again; None if a folder changed."""
+    files = dict(found)
+    for path in changed:
+        if top not in path.parents:
+            continue  # the settings, a template or the inbox
+        rel = path.relative_to(top)
+        if not path.name.endswith(".md") or any(part.startswith(".") for part in rel.parts):
+            return None  # a folder came, went or moved: what it held is unknown
+        try:
+            stat = path.stat()
+        except OSError:
+            files.pop(rel.as_posix(), None)
+            continue
+        if not S_ISREG(stat.st_mode):
+            return None
+        if not is_ignored(path.name):
+            files[rel.as_posix()] = stat
+    return sorted(files.items())
 
 
 def _folder(rel: str) -> str:
@@ -236,8 +283,8 @@ def _read_cache(config: Config) -> dict[str, _Chunk]:
 
 def _write_cache(
     config: Config,
-    found: list[tuple[str, os.stat_result]],
-    fresh: Memory,
+    found: _Found,
+    fresh: dict[str, Entry],
     chunks: dict[str, _Chunk],
     reparsed: set[str],
     whole: dict[str, bytes],

@@ -97,15 +97,21 @@ def group(
     by_name = {r.title.casefold(): r.title for r in rules} | {r.slug: r.title for r in rules}
     members: dict[str, list[Article]] = {r.title: [] for r in rules}
     canonical = []
+    spelled: dict[tuple[str, ...], tuple[str, ...]] = {}  # few distinct lists among many articles
     for article in articles:
-        names = dict.fromkeys(
-            by_name.get(n.casefold())
-            or by_name.get(slugify(n))
-            or by_name.setdefault(n.casefold(), n)
-            for n in article.topics or ()
-        )
-        if tuple(names) != article.topics:
-            article = replace(article, topics=tuple(names))
+        given = article.topics or ()
+        names = spelled.get(given)
+        if names is None:
+            names = spelled[given] = tuple(
+                dict.fromkeys(
+                    by_name.get(n.casefold())
+                    or by_name.get(slugify(n))
+                    or by_name.setdefault(n.casefold(), n)
+                    for n in given
+                )
+            )
+        if names != article.topics:
+            article = replace(article, topics=names)
         canonical.append(article)
         for name in names:
             members.setdefault(name, []).append(article)

@@ -248,7 +248,18 @@ def listing_key(article: Article, path: str) -> str:
     )  # fmt: skip
 
 
-_MEMO: dict[int, tuple[Article, str, tuple[str, str]]] = {}
+class _Keys(NamedTuple):
+    """What the plan derives from one article alone."""
+
+    shown: str
+    """The `listing_key`."""
+    content: str
+    """A key of the body and what else only the article's own page shows."""
+    month: str
+    """Its archive month, ``2022/09``."""
+
+
+_MEMO: dict[int, tuple[Article, str, _Keys]] = {}
 """Keys of the articles of the last plan, by identity: a long-running process (digest
 serve) keeps its unchanged Article records, so it need not hash 10,000 bodies again."""
 
@@ -270,21 +281,27 @@ def _page_key(common: str, template: str, path: str, depends: object) -> str:
     return found
 
 
-def _article_keys(articles: list[Article], paths: dict[str, str]) -> dict[str, tuple[str, str]]:
-    """Each article's listing key and content key."""
+def _article_keys(
+    articles: list[Article], paths: dict[str, str], config: Config
+) -> dict[str, _Keys]:
+    """Each article's keys and month, remembered while its record and place stay the same."""
     global _MEMO
-    keys: dict[str, tuple[str, str]] = {}
-    memo: dict[int, tuple[Article, str, tuple[str, str]]] = {}
+    keys: dict[str, _Keys] = {}
+    memo: dict[int, tuple[Article, str, _Keys]] = {}
+    zone = str(config.timezone)
     for article in articles:
         path = paths[article.id]
         hit = _MEMO.get(id(article))
-        if hit and hit[0] is article and hit[1] == path:
-            pair = hit[2]
+        if hit and hit[0] is article and hit[1] == path + zone:
+            found = hit[2]
         else:
-            content = _digest(article.body.strip(), article.image, dict(article.extra))
-            pair = (listing_key(article, path), content)
-        keys[article.id] = pair
-        memo[id(article)] = (article, path, pair)
+            found = _Keys(
+                listing_key(article, path),
+                _digest(article.body.strip(), article.image, dict(article.extra)),
+                _month(article.published, config),
+            )
+        keys[article.id] = found
+        memo[id(article)] = (article, path + zone, found)
     _MEMO = memo
     return keys
 
@@ -309,8 +326,8 @@ def plan(
         env = _ENVIRONMENTS[theme] = environment(config)
     paths = {k: v if v.isascii() else quote(v) for k, v in article_paths(articles).items()}
     topic_by_title = {t.title: t for t in topics}
-    keys = _article_keys(articles, paths)
-    shown = {a.id: keys[a.id][0] for a in articles}
+    keys = _article_keys(articles, paths, config)
+    shown = {a.id: keys[a.id].shown for a in articles}
     common = _digest(theme, [(t.title, t.slug) for t in topics], bool(health))
     _check_ids(config, articles)
     by_id = {a.id: a for a in articles}
@@ -339,31 +356,34 @@ def plan(
     jobs: list[Job] = []
     site_feeds = _alternates(config.title, "")
 
+    def render_page(
+        template: str, path: str, feeds: list[dict[str, str]], context: dict[str, Any]
+    ) -> bytes:
+        # Relative links work on any host and under any base path; the 404 page is
+        # served at arbitrary depths, so it links absolutely.
+        root = config.base_url if template == "404.html" else "../" * path.count("/")
+        try:
+            text = env.get_template(template).render(
+                site=config,
+                root=root or "./",
+                url_for=url(root),
+                canonical=urljoin(config.base_url, quote(path.removesuffix("index.html"))),
+                feeds=[*site_feeds, *feeds],
+                topics=topics,
+                topic_by_title=topic_by_title,
+                has_sources=bool(health),
+                body=body,
+                version=__version__,
+                **context,
+            )
+        except jinja2.TemplateError as exc:
+            raise _theme_error(exc, template) from None
+        return text.encode("utf-8")
+
     def page(
         template: str, path: str, key: object, feeds: list[dict[str, str]], **context: Any
     ) -> None:
-        def make() -> bytes:
-            # Relative links work on any host and under any base path; the 404 page is
-            # served at arbitrary depths, so it links absolutely.
-            root = config.base_url if template == "404.html" else "../" * path.count("/")
-            try:
-                text = env.get_template(template).render(
-                    site=config,
-                    root=root or "./",
-                    url_for=url(root),
-                    canonical=urljoin(config.base_url, quote(path.removesuffix("index.html"))),
-                    feeds=[*site_feeds, *feeds],
-                    topics=topics,
-                    topic_by_title=topic_by_title,
-                    has_sources=bool(health),
-                    body=body,
-                    version=__version__,
-                    **context,
-                )
-            except jinja2.TemplateError as exc:
-                raise _theme_error(exc, template) from None
-            return text.encode("utf-8")
-
+        make = functools.partial(render_page, template, path, feeds, context)
         jobs.append(Job(path, _page_key(common, template, path, key), make))
 
     def feeds(folder: str, title: str, link: str, items: Sequence[Article]) -> None:
@@ -439,8 +459,7 @@ def plan(
         feeds(base, title, base, topic.articles)
 
     months = [
-        (key, tuple(group))
-        for key, group in groupby(articles, key=lambda a: _month(a.published, config))
+        (key, tuple(group)) for key, group in groupby(articles, key=lambda a: keys[a.id].month)
     ]
     counts = tuple((k, len(m)) for k, m in months)
     page("archive.html", "archive/index.html", counts, [], months=months)
@@ -455,23 +474,18 @@ def plan(
             items=items,
         )
 
-    neighbours = _neighbours(articles, topics)
-    for article in articles:
-        near = neighbours[article.id]
-        depends = (
-            shown[article.id],
-            keys[article.id][1],
-            tuple((n.label, n.listing, n.newer and shown[n.newer.id],
-                   n.older and shown[n.older.id]) for n in near),
-        )  # fmt: skip
-        page(
-            "article.html",
-            f"{paths[article.id]}index.html",
-            depends,
-            [],
-            article=article,
-            neighbours=near,
-            month=_month(article.published, config),
+    neighbours = _neighbours(articles, topics, shown)
+    for article in articles:  # the one loop over every article: page() inlined
+        own = keys[article.id]
+        near, around = neighbours[article.id]
+        path = f"{paths[article.id]}index.html"
+        context = {"article": article, "neighbours": near, "month": own.month}
+        jobs.append(
+            Job(
+                path,
+                _page_key(common, "article.html", path, (own.shown, own.content, tuple(around))),
+                functools.partial(render_page, "article.html", path, [], context),
+            )
         )
     if health:
         page("sources.html", "sources/index.html", repr(health), [], health=health)
@@ -616,21 +630,28 @@ def _month(moment: datetime, config: Config) -> str:
     return f"{local.year:04d}/{local.month:02d}"
 
 
-def _neighbours(articles: list[Article], topics: list[Topic]) -> dict[str, list[Neighbours]]:
-    """Newer and older article within each of an article's topics (all articles if none)."""
-    result: dict[str, list[Neighbours]] = {a.id: [] for a in articles}
+def _neighbours(
+    articles: list[Article], topics: list[Topic], shown: dict[str, str]
+) -> dict[str, tuple[list[Neighbours], list[tuple[str, str, str, str]]]]:
+    """Newer and older article within each of an article's topics (all articles if none).
+
+    Beside them, what the article's page shows of them, by `listing_key`, for its key.
+    """
+    result: dict[str, tuple[list[Neighbours], list[tuple[str, str, str, str]]]] = {
+        a.id: ([], []) for a in articles
+    }
     listings = [(t.title, f"topics/{t.slug}/", t.articles) for t in topics]
     untopiced = tuple(a for a in articles if not a.topics)
     listings.append(("Other articles", "archive/", untopiced))
     for label, listing, items in listings:
+        last = len(items) - 1
         for index, article in enumerate(items):
-            result[article.id].append(
-                Neighbours(
-                    label,
-                    listing,
-                    items[index - 1] if index > 0 else None,
-                    items[index + 1] if index + 1 < len(items) else None,
-                )
+            newer = items[index - 1] if index > 0 else None
+            older = items[index + 1] if index < last else None
+            near, around = result[article.id]
+            near.append(Neighbours(label, listing, newer, older))
+            around.append(
+                (label, listing, shown[newer.id] if newer else "", shown[older.id] if older else "")
             )
     return result
 

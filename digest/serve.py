@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import ipaddress
 import json
 import os
@@ -131,7 +132,8 @@ class State:
         )
 
 
-Builder = Callable[[Path], build.Report]
+Builder = Callable[[Path, frozenset[Path] | None], build.Report]
+"""Builds the project; told which paths changed since its last call, or None if unknown."""
 
 
 def _now() -> int:
@@ -144,7 +146,7 @@ class Live:
     """The state shared by the watcher, the rebuild loop and the HTTP handlers."""
 
     cfg: Config
-    builder: Builder = build.build
+    builder: Builder = lambda root, changed: build.build(root)
     debounce: float = DEBOUNCE
     log: TextIO = field(default=sys.stderr)
     state: State = field(init=False)
@@ -152,6 +154,8 @@ class Live:
     _changed: set[Path] = field(init=False, default_factory=set)
     _closed: bool = field(init=False, default=False)
     _pending_reload: bool = field(init=False, default=False)
+    _complete: bool = field(init=False, default=False)
+    """The last build ran to the end."""
     _events: threading.Condition = field(init=False, default_factory=threading.Condition)
     _published: threading.Condition = field(init=False, default_factory=threading.Condition)
 
@@ -211,14 +215,23 @@ class Live:
                 changed, self._changed = self._changed, set()
             self.rebuild(changed)
             on_rebuilt()
+            # The build froze its records (build._collector_paused); now that the page has
+            # been told, let the collector see them once, so nothing cyclic piles up.
+            gc.unfreeze()
+            gc.collect()
 
     def rebuild(self, changed: Iterable[Path] = ()) -> State:
         """Run the build once and publish what it means for open pages."""
         start = time.perf_counter()
         self.builds += 1
         site_changed = False
+        changed = frozenset(changed)
+        # The builder may look only at what changed since it last ran to the end; after a
+        # failure (a broken digest.toml, say) it may not have looked at all, so it is not told.
+        hint, self._complete = (changed if self._complete else None), False
         try:
-            report = self.builder(self.cfg.root)
+            report = self.builder(self.cfg.root, hint)
+            self._complete = True
         except DigestError as exc:
             problems: tuple[Problem, ...] = exc.problems
             summary = "the site was left as it was"
@@ -246,7 +259,6 @@ class Live:
         seconds = time.perf_counter() - start
         verb = "built" if self.builds == 1 else "rebuilt"
         print(f"{verb} in {seconds:.2f} s: {summary}", file=self.log, flush=True)
-        changed = set(changed)
         stylesheets_only = bool(changed) and all(
             p.suffix == ".css" and self.cfg.templates in p.parents for p in changed
         )
@@ -497,13 +509,13 @@ def preview(
 
     The port is taken before the first build, so a busy one fails at once.
     """
-    memory: archive.Memory = {}  # parsed articles, kept between rebuilds
+    memory = archive.Memory()  # parsed articles, kept between rebuilds
     threads_started = threading.Event()
 
-    def builder(project: Path) -> build.Report:
+    def builder(project: Path, changed: frozenset[Path] | None) -> build.Report:
         # Rendering over forked processes is safe only before the server's threads run.
         workers = 1 if threads_started.is_set() else None
-        return build.build(project, memory=memory, workers=workers)
+        return build.build(project, memory=memory, workers=workers, changed=changed)
 
     live = Live(config.load(root.resolve()), builder=builder, log=log, debounce=debounce)
     try:

@@ -298,7 +298,7 @@ class FakeBuilder:
     results: list[build.Report | Exception]
     calls: int = 0
 
-    def __call__(self, root: Path) -> build.Report:
+    def __call__(self, root: Path, changed: frozenset[Path] | None) -> build.Report:
         self.calls += 1
         result = self.results.pop(0) if len(self.results) > 1 else self.results[0]
         if isinstance(result, Exception):
