@@ -120,10 +120,11 @@ def build(
             tally = _tally(o.feed.name, [a.id for a in o.articles], persisted)
             sources.append(replace(tally, status=o.status, reason=o.reason))
         # Articles placed by hand without a topics line get theirs now, in memory only.
-        assigned = [group.assign(a, cfg.topics) for a in persisted.articles]
+        bodies = persisted.bodies
+        assigned = [group.assign(a, cfg.topics, bodies.text) for a in persisted.articles]
         articles, topics = group.group(assigned, cfg.topics)
         health = feeds.health(cfg) if render_site and cfg.feeds else []
-        jobs = render.plan(cfg, articles, topics, health) if render_site else []
+        jobs = render.plan(cfg, articles, topics, bodies, health) if render_site else []
     pages, written, topic_count = 0, 0, 0
     if render_site:
         done = output.publish(

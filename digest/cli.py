@@ -176,7 +176,9 @@ def _topics(args: argparse.Namespace) -> int:
 
     cfg = config.load(args.directory)
     if args.explain is None:
-        articles = [group.assign(s.article, cfg.topics) for s in archive.load(cfg).stored]
+        stored = archive.load(cfg).stored
+        bodies = archive.Bodies(stored)
+        articles = [group.assign(s.article, cfg.topics, bodies.text) for s in stored]
         _, topics = group.group(articles, cfg.topics)
         for topic in topics:
             print(f"{topic.title} ({topic.slug}): {len(topic.articles)} articles")

@@ -35,15 +35,9 @@ def split(text: str, path: Path) -> tuple[dict[str, Any], str, int]:
     A file without front matter has an empty mapping.
     """
     text = text.removeprefix("\ufeff")
-    if not text.startswith("---") or text[3:4] not in ("\n", "\r"):
+    head, body = _halves(text, path)
+    if head is None:
         return {}, text, 1
-    match = re.compile(r"^---[ \t]*\r?$", re.MULTILINE).search(text, 4)
-    if not match:
-        raise ContentError(
-            Problem(path, "front matter is not closed", "add a line with only --- after it", 1)
-        )
-    head = text[4 : match.start()]
-    body = text[match.end() :].lstrip("\r\n")
     body_line = text[: len(text) - len(body)].count("\n") + 1
     try:
         meta = yaml.load(head, Loader=_LOADER)  # noqa: S506 - a safe loader
@@ -66,6 +60,26 @@ def split(text: str, path: Path) -> tuple[dict[str, Any], str, int]:
             Problem(path, "front matter must be key: value lines", "write e.g. title: My title", 2)
         )
     return meta, body, body_line
+
+
+def body(text: str, path: Path) -> str:
+    """The body of a file's text, its front matter left unread (`split` reads it)."""
+    return _halves(text.removeprefix("\ufeff"), path)[1]
+
+
+_CLOSING = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
+
+
+def _halves(text: str, path: Path) -> tuple[str | None, str]:
+    """The front matter's text (None when there is none) and the body."""
+    if not text.startswith("---") or text[3:4] not in ("\n", "\r"):
+        return None, text
+    match = _CLOSING.search(text, 4)
+    if not match:
+        raise ContentError(
+            Problem(path, "front matter is not closed", "add a line with only --- after it", 1)
+        )
+    return text[4 : match.start()], text[match.end() :].lstrip("\r\n")
 
 
 def is_untouched(text: str) -> bool:

@@ -10,6 +10,7 @@ an article's front matter always win over rules.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -17,6 +18,9 @@ from slugify import slugify
 
 from digest.config import TopicRule
 from digest.model import Article, mint_id
+
+_slug = lru_cache(maxsize=4096)(slugify)
+"""Topic names recur on every build (and every rebuild of digest serve)."""
 
 TITLE_WEIGHT = 3
 
@@ -78,11 +82,17 @@ def judge(article: Article, rule: TopicRule) -> Verdict:
     return Verdict(rule, hits, excluded, sum(sum(h.values()) for h in hits))
 
 
-def assign(article: Article, rules: tuple[TopicRule, ...]) -> Article:
-    """Give the article its topics by the rules, unless its front matter names them."""
+def assign(
+    article: Article, rules: tuple[TopicRule, ...], body: Callable[[Article], str] | None = None
+) -> Article:
+    """Give the article its topics by the rules, unless its front matter names them.
+
+    ``body`` fetches the body of a record that does not carry it (one from the archive).
+    """
     if article.topics is not None:
         return article
-    return replace(article, topics=tuple(r.title for r in rules if judge(article, r).matches))
+    full = replace(article, body=body(article)) if body else article
+    return replace(article, topics=tuple(r.title for r in rules if judge(full, r).matches))
 
 
 def group(
@@ -105,7 +115,7 @@ def group(
             names = spelled[given] = tuple(
                 dict.fromkeys(
                     by_name.get(n.casefold())
-                    or by_name.get(slugify(n))
+                    or by_name.get(_slug(n))
                     or by_name.setdefault(n.casefold(), n)
                     for n in given
                 )
@@ -118,7 +128,7 @@ def group(
     topics = [Topic(r.title, r.slug, r.description, tuple(members.pop(r.title))) for r in rules]
     slugs = {r.slug for r in rules}
     for title in sorted(members, key=str.casefold):
-        slug = slugify(title) or f"topic-{mint_id(title)[:8]}"
+        slug = _slug(title) or f"topic-{mint_id(title)[:8]}"
         if slug in slugs:
             slug = f"{slug}-{mint_id(title)[:8]}"
         slugs.add(slug)

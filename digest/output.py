@@ -227,13 +227,16 @@ def _render_chunk(chunk: tuple[int, int]) -> int:
     assert _PENDING is not None, "set by _render"  # noqa: S101 - a programming error
     jobs, target, current, link_same = _PENDING
     written = 0
+    compare = current.is_dir()  # a first build has nothing to compare with
     for job in jobs[chunk[0] : chunk[1]]:
         data = job.make()
         existing = current / job.path
         destination = target / job.path
         same = False
         with contextlib.suppress(OSError):
-            same = existing.stat().st_size == len(data) and existing.read_bytes() == data
+            same = (
+                compare and existing.stat().st_size == len(data) and existing.read_bytes() == data
+            )
         if same and not link_same:
             continue
         destination.parent.mkdir(parents=True, exist_ok=True)

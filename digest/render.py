@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from itertools import groupby
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote, urljoin
 from xml.etree import ElementTree
 
@@ -281,8 +281,18 @@ def _page_key(common: str, template: str, path: str, depends: object) -> str:
     return found
 
 
+class Bodies(Protocol):
+    """Where the plan gets articles' bodies (digest.archive.Bodies): read when rendered."""
+
+    def text(self, article: Article) -> str: ...
+
+    def key(self, article: Article) -> str:
+        """A hash of the body."""
+        ...
+
+
 def _article_keys(
-    articles: list[Article], paths: dict[str, str], config: Config
+    articles: list[Article], paths: dict[str, str], config: Config, bodies: Bodies
 ) -> dict[str, _Keys]:
     """Each article's keys and month, remembered while its record and place stay the same."""
     global _MEMO
@@ -297,7 +307,7 @@ def _article_keys(
         else:
             found = _Keys(
                 listing_key(article, path),
-                _digest(article.body.strip(), article.image, dict(article.extra)),
+                _digest(bodies.key(article), article.image, dict(article.extra)),
                 _month(article.published, config),
             )
         keys[article.id] = found
@@ -310,11 +320,13 @@ def plan(
     config: Config,
     articles: list[Article],
     topics: list[Topic],
+    bodies: Bodies,
     health: list[tuple[Feed, FeedState]] | None = None,
 ) -> list[Job]:
     """Every output file of the site as a `Job`, nothing rendered yet.
 
     ``articles`` are newest first; topics come from `digest.group.group`;
+    ``bodies`` gives their bodies, read only for the pages and feeds rendered;
     ``health`` is each feed's last success and error, for the Sources page.
     Keys follow what the default theme shows: an article's page depends on the
     article, its neighbours and the list of topics, not on every other article.
@@ -326,7 +338,7 @@ def plan(
         env = _ENVIRONMENTS[theme] = environment(config)
     paths = {k: v if v.isascii() else quote(v) for k, v in article_paths(articles).items()}
     topic_by_title = {t.title: t for t in topics}
-    keys = _article_keys(articles, paths, config)
+    keys = _article_keys(articles, paths, config, bodies)
     shown = {a.id: keys[a.id].shown for a in articles}
     common = _digest(theme, [(t.title, t.slug) for t in topics], bool(health))
     _check_ids(config, articles)
@@ -336,7 +348,7 @@ def plan(
     def html_of(article_id: str) -> Markup:
         article = by_id[article_id]
         base = article.url or urljoin(config.base_url, paths[article.id])
-        return markdown_to_html(article.body, base)
+        return markdown_to_html(bodies.text(article), base)
 
     def body(article: Article) -> Markup:
         return html_of(article.id)
@@ -389,7 +401,9 @@ def plan(
     def feeds(folder: str, title: str, link: str, items: Sequence[Article]) -> None:
         """RSS 2.0, Atom 1.0 and JSON Feed 1.1 of the newest items, checked before writing."""
         chosen = list(items[: config.feed_items])
-        key = _digest(theme, folder, title, [keys[a.id] for a in chosen])
+        key = _digest(
+            theme, folder, title, "".join(keys[a.id].shown + keys[a.id].content for a in chosen)
+        )
 
         @functools.cache  # once for the three formats: the gate reads every item's links
         def context() -> dict[str, Any]:

@@ -143,6 +143,7 @@ def test_same_article_in_two_feeds_is_stored_once_with_both_sources(
     assert "url: https://news.example/story\n" in text
     assert "source: Alpha" in text
     assert "also:\n- Beta" in text
+    assert text.endswith("---\n\nRussia and China signed a deal in Moscow.\n")  # body kept
     before = stored(root)
     build.build(root, now=NOW)
     assert stored(root) == before

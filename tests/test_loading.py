@@ -1,0 +1,94 @@
+"""How the archive is read: over processes, from its cache, and from serve's hints.
+
+Every path must give what a plain serial read of the files gives.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from digest import archive, config
+from tests.conftest import project, write
+
+MONTHS = 6
+PER_MONTH = 90  # 540 files: enough for loading to go over processes
+
+
+def article(n: int, body: str = "") -> str:
+    return (
+        f"---\ntitle: Article {n}\ndate: 2024-{n % MONTHS + 1:02d}-{n % 27 + 1:02d}T10:00:00Z\n"
+        f"id: id-{n}\ntopics: [Trade]\n---\n\n{body or f'Body of article {n}.'}\n"
+    )
+
+
+def archive_of(tmp_path: Path) -> tuple[config.Config, list[Path]]:
+    root = project(tmp_path)
+    paths = []
+    for n in range(MONTHS * PER_MONTH):
+        paths.append(
+            write(root / f"content/articles/2024/{n % MONTHS + 1:02d}/a{n}.md", article(n))
+        )
+    write(root / "content/articles/2024/03/broken.md", "---\ntitle: [unclosed\n---\n\nText.\n")
+    return config.load(root), paths
+
+
+def summary(loaded: archive.Loaded) -> tuple[object, ...]:
+    return (
+        [(s.article, s.untouched, s.body_key, s.body()) for s in loaded.stored],
+        [str(p) for p in loaded.problems],
+    )
+
+
+def test_parsing_over_processes_gives_what_one_process_gives(tmp_path: Path) -> None:
+    cfg, _ = archive_of(tmp_path)
+    serial = archive.load(cfg, archive.Memory(), workers=1)
+    parallel = archive.load(cfg, archive.Memory(), workers=2)
+    assert len(serial.stored) == MONTHS * PER_MONTH
+    assert len(serial.problems) == 1 and "broken.md" in str(serial.problems[0])
+    assert summary(parallel) == summary(serial)
+    assert all(s.article.body == "" for s in serial.stored)  # bodies stay on disk
+    assert serial.stored[0].body() == "Body of article 0.\n"
+
+
+def test_the_cache_gives_what_the_files_give_and_follows_an_edit(tmp_path: Path) -> None:
+    cfg, paths = archive_of(tmp_path)
+    cold = archive.load(cfg, workers=2)
+    assert (cfg.state / "articles.pickle").is_file()
+    warm = archive.load(cfg, workers=2)
+    assert summary(warm) == summary(cold)
+    write(paths[7], article(7, "An edited body."))
+    paths[8].unlink()
+    after = archive.load(cfg, workers=2)
+    fresh = archive.load(cfg, archive.Memory(), workers=1)  # no cache at all
+    assert summary(after) == summary(fresh)
+    assert len(after.stored) == len(cold.stored) - 1
+    (edited,) = [s for s in after.stored if s.article.id == "id-7"]
+    assert edited.body() == "An edited body.\n"
+    assert edited.body_key != next(s for s in cold.stored if s.article.id == "id-7").body_key
+
+
+def test_serve_hints_are_followed_and_a_folder_event_means_a_full_walk(tmp_path: Path) -> None:
+    cfg, paths = archive_of(tmp_path)
+    memory = archive.Memory()
+    archive.load(cfg, memory)
+    added = write(cfg.articles / "2024/01/new.md", article(9999))
+    write(paths[3], article(3, "Changed."))
+    paths[4].unlink()
+    hinted = archive.load(
+        cfg, memory, changed={added, paths[3], paths[4], cfg.root / "digest.toml"}
+    )
+    assert summary(hinted) == summary(archive.load(cfg, archive.Memory()))
+    # A file the hint does not name stays as it was last seen: the hint is trusted...
+    write(paths[5], article(5, "Unannounced."))
+    os.utime(paths[5], ns=(1, 1))
+    quiet = archive.load(cfg, memory, changed=set())
+    assert next(s for s in quiet.stored if s.article.id == "id-5").body_key == (
+        archive.body_key("Body of article 5.")
+    )
+    # ...but a folder that came or went means the folder is walked again.
+    moved = cfg.articles / "2025"
+    write(moved / "01/late.md", article(10_000))
+    walked = archive.load(cfg, memory, changed={moved})
+    assert summary(walked) == summary(archive.load(cfg, archive.Memory()))
+    assert any(s.article.id == "id-10000" for s in walked.stored)
