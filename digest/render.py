@@ -136,11 +136,11 @@ _PATHS: list[tuple[tuple[tuple[str, str], ...], dict[str, str]]] = []
 
 
 def article_paths(articles: list[Article]) -> dict[str, str]:
-    """Each article's page folder; remembered while the articles' files stay the same."""
+    """Each article's page folder, URL-quoted; remembered while the articles' files stay."""
     files = tuple((a.id, a.path) for a in articles)
     if _PATHS and _PATHS[0][0] == files:
         return _PATHS[0][1]
-    paths = _article_paths(articles)
+    paths = {k: v if v.isascii() else quote(v) for k, v in _article_paths(articles).items()}
     _PATHS[:] = [(files, paths)]
     return paths
 
@@ -231,12 +231,8 @@ class Job(NamedTuple):
 
 def _digest(*parts: object) -> str:
     """A short hash of the parts; text is hashed as it is (repr of a long body is slow)."""
-    hasher = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        data = part if isinstance(part, str) else repr(part)
-        hasher.update(data.encode("utf-8"))
-        hasher.update(b"\x1f")
-    return hasher.hexdigest()
+    text = "".join(f"{p}\x1f" if isinstance(p, str) else f"{p!r}\x1f" for p in parts)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def listing_key(article: Article, path: str) -> str:
@@ -263,6 +259,11 @@ _MEMO: dict[int, tuple[Article, str, _Keys]] = {}
 """Keys of the articles of the last plan, by identity: a long-running process (digest
 serve) keeps its unchanged Article records, so it need not hash 10,000 bodies again."""
 
+
+_HTML: dict[tuple[str, str], Markup] = {}
+"""Bodies' HTML by body key and base URL. Feed items recur across scopes and, in digest
+serve, across rebuilds: only the edited article's body is rendered again."""
+_HTML_LIMIT = 1024
 
 _ENVIRONMENTS: dict[str, jinja2.Environment] = {}
 """Compiled templates by theme key: a rebuild in digest serve need not compile them again."""
@@ -330,118 +331,97 @@ def plan(
     ``health`` is each feed's last success and error, for the Sources page.
     Keys follow what the default theme shows: an article's page depends on the
     article, its neighbours and the list of topics, not on every other article.
+
+    When every listing shows what it showed in the last plan of this process
+    (digest serve, after a body was edited), that plan is reused and only the
+    edited articles' pages and the feeds that carry them get new keys.
     """
     theme = _theme_key(config)
     env = _ENVIRONMENTS.get(theme)
     if env is None:  # keep only the current theme's: a template edit makes a new one
         _ENVIRONMENTS.clear()
         env = _ENVIRONMENTS[theme] = environment(config)
-    paths = {k: v if v.isascii() else quote(v) for k, v in article_paths(articles).items()}
-    topic_by_title = {t.title: t for t in topics}
+    paths = article_paths(articles)
     keys = _article_keys(articles, paths, config, bodies)
-    shown = {a.id: keys[a.id].shown for a in articles}
     common = _digest(theme, [(t.title, t.slug) for t in topics], bool(health))
-    _check_ids(config, articles)
-    by_id = {a.id: a for a in articles}
+    signature = (common, repr(health), tuple(keys[a.id].shown for a in articles))
+    last = _LAST[0] if _LAST else None
+    if last is None or last.signature != signature:
+        _check_ids(config, articles)
+        last = _plan(config, articles, topics, keys, paths, common, theme, health)
+    else:
+        last = _patch(last, articles, keys, theme)
+    _LAST[:] = [last]
+    site = _Site(config, env, paths, articles, topics, bodies, health)
+    return [
+        Job(
+            s.path,
+            s.key,
+            functools.partial(bytes if s.kind == "data" else getattr(site, s.kind), *s.args),
+        )
+        for s in last.specs
+    ]
 
-    @functools.lru_cache(maxsize=4 * config.feed_items)  # feed items recur across scopes
-    def html_of(article_id: str) -> Markup:
-        article = by_id[article_id]
-        base = article.url or urljoin(config.base_url, paths[article.id])
-        return markdown_to_html(bodies.text(article), base)
 
-    def body(article: Article) -> Markup:
-        return html_of(article.id)
+class _Spec(NamedTuple):
+    """A job before it is bound to a `_Site`: the method that makes it, and its arguments."""
 
-    def url(root: str) -> Callable[..., str]:
-        def url_for(target: object, page: int = 1) -> str:
-            if isinstance(target, Article):
-                path = paths[target.id]
-            elif isinstance(target, Topic):
-                path = f"topics/{target.slug}/" + (f"page/{page}/" if page > 1 else "")
-            else:
-                path = quote(str(target), safe="/:#?=&%")
-            return root + path or "./"
+    path: str
+    key: str
+    kind: str
+    """``page``, ``feed``, or ``data`` (bytes as they are)."""
+    args: tuple[Any, ...]
 
-        return url_for
 
-    jobs: list[Job] = []
-    site_feeds = _alternates(config.title, "")
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A plan before binding, with what `_patch` needs to redo only what a body edit changes."""
 
-    def render_page(
-        template: str, path: str, feeds: list[dict[str, str]], context: dict[str, Any]
-    ) -> bytes:
-        # Relative links work on any host and under any base path; the 404 page is
-        # served at arbitrary depths, so it links absolutely.
-        root = config.base_url if template == "404.html" else "../" * path.count("/")
-        try:
-            text = env.get_template(template).render(
-                site=config,
-                root=root or "./",
-                url_for=url(root),
-                canonical=urljoin(config.base_url, quote(path.removesuffix("index.html"))),
-                feeds=[*site_feeds, *feeds],
-                topics=topics,
-                topic_by_title=topic_by_title,
-                has_sources=bool(health),
-                body=body,
-                version=__version__,
-                **context,
-            )
-        except jinja2.TemplateError as exc:
-            raise _theme_error(exc, template) from None
-        return text.encode("utf-8")
+    signature: tuple[object, ...]
+    specs: list[_Spec]
+    keys: dict[str, _Keys]
+    pages: dict[str, tuple[int, tuple[object, ...]]]
+    """Each article's page: its place in ``specs`` and what its key depends on."""
+    scopes: list[tuple[int, tuple[str, ...]]]
+    """Each feed scope: the place of its first feed in ``specs``, and its items' ids."""
+
+
+_LAST: list[_Plan] = []
+"""The last plan of this process (digest serve keeps one between rebuilds)."""
+
+
+def _plan(
+    config: Config,
+    articles: list[Article],
+    topics: list[Topic],
+    keys: dict[str, _Keys],
+    paths: dict[str, str],
+    common: str,
+    theme: str,
+    health: list[tuple[Feed, FeedState]] | None,
+) -> _Plan:
+    """Every file's spec, from scratch."""
+    specs: list[_Spec] = []
+    shown = {a.id: keys[a.id].shown for a in articles}
+    pages: dict[str, tuple[int, tuple[object, ...]]] = {}
+    scopes: list[tuple[int, tuple[str, ...]]] = []
 
     def page(
         template: str, path: str, key: object, feeds: list[dict[str, str]], **context: Any
     ) -> None:
-        make = functools.partial(render_page, template, path, feeds, context)
-        jobs.append(Job(path, _page_key(common, template, path, key), make))
-
-    def feeds(folder: str, title: str, link: str, items: Sequence[Article]) -> None:
-        """RSS 2.0, Atom 1.0 and JSON Feed 1.1 of the newest items, checked before writing."""
-        chosen = list(items[: config.feed_items])
-        key = _digest(
-            theme, folder, title, "".join(keys[a.id].shown + keys[a.id].content for a in chosen)
-        )
-
-        @functools.cache  # once for the three formats: the gate reads every item's links
-        def context() -> dict[str, Any]:
-            _gate(config, chosen, body)
-            return {
-                "site": config,
-                "title": title,
-                "link": urljoin(config.base_url, quote(link)),
-                "items": chosen,
-                "absolute": lambda a: urljoin(config.base_url, paths[a.id]),
-                "atom_id": atom_id,
-                "feed_id": atom_id(mint_id(f"feed:{folder}")),
-                "updated": max((a.updated or a.published for a in chosen), default=EPOCH),
-                "full": config.feed_content == "full",
-                "body": body,
-                "version": __version__,
-            }
-
-        for name in ("feed.xml", "atom.xml"):
-
-            def make(name: str = name) -> bytes:
-                try:
-                    xml = env.get_template(name).render(
-                        self_url=urljoin(config.base_url, quote(folder + name)), **context()
-                    )
-                except jinja2.TemplateError as exc:
-                    raise _theme_error(exc, name) from None
-                _well_formed(xml, folder + name)
-                return xml.encode("utf-8")
-
-            jobs.append(Job(folder + name, _digest(key, name), make))
-        jobs.append(
-            Job(
-                folder + "feed.json",
-                _digest(key, "json"),
-                lambda: _json_feed(config, folder, context()),
+        specs.append(
+            _Spec(
+                path,
+                _page_key(common, template, path, key),
+                "page",
+                (template, path, feeds, context),
             )
         )
+
+    def feeds(folder: str, title: str, link: str, items: Sequence[Article]) -> None:
+        chosen = tuple(a.id for a in items[: config.feed_items])
+        scopes.append((len(specs), chosen))
+        specs.extend(_feed_specs(theme, folder, title, link, chosen, keys))
 
     untopiced = tuple(a for a in articles if not a.topics)
     sections = [(t, t.articles[:HOME_ITEMS]) for t in topics if t.articles]
@@ -493,12 +473,15 @@ def plan(
         own = keys[article.id]
         near, around = neighbours[article.id]
         path = f"{paths[article.id]}index.html"
+        depends = (own.shown, own.content, tuple(around))
         context = {"article": article, "neighbours": near, "month": own.month}
-        jobs.append(
-            Job(
+        pages[article.id] = (len(specs), depends)
+        specs.append(
+            _Spec(
                 path,
-                _page_key(common, "article.html", path, (own.shown, own.content, tuple(around))),
-                functools.partial(render_page, "article.html", path, [], context),
+                _page_key(common, "article.html", path, depends),
+                "page",
+                ("article.html", path, [], context),
             )
         )
     if health:
@@ -506,8 +489,155 @@ def plan(
     page("404.html", "404.html", (), [])
     feeds("", config.title, "", articles)
     for path, data in _static(config).items():
-        jobs.append(Job(path, _digest(data), functools.partial(bytes, data)))
-    return jobs
+        specs.append(_Spec(path, _digest(data), "data", (data,)))
+    return _Plan((common, repr(health), tuple(shown.values())), specs, keys, pages, scopes)
+
+
+def _patch(last: _Plan, articles: list[Article], keys: dict[str, _Keys], theme: str) -> _Plan:
+    """The last plan, with new keys for the pages and feeds of articles whose body changed.
+
+    The body, the image or a key the theme does not know: what only the article's
+    own page and the feeds show.
+    """
+    changed = {i for i, own in keys.items() if own.content != last.keys[i].content}
+    specs = list(last.specs)
+    pages = dict(last.pages)
+    common = str(last.signature[0])
+    for article in (a for a in articles if a.id in changed) if changed else ():
+        index, (shown, _, around) = pages[article.id]
+        depends = (shown, keys[article.id].content, around)
+        template, path, feeds, context = specs[index].args
+        pages[article.id] = (index, depends)
+        specs[index] = _Spec(
+            path,
+            _page_key(common, template, path, depends),
+            "page",
+            (template, path, feeds, {**context, "article": article}),
+        )
+    for index, chosen in last.scopes:
+        if changed.intersection(chosen):
+            folder, title, link, _ = specs[index].args[1:]
+            specs[index : index + 3] = _feed_specs(theme, folder, title, link, chosen, keys)
+    return _Plan(last.signature, specs, keys, pages, last.scopes)
+
+
+def _feed_specs(
+    theme: str, folder: str, title: str, link: str, chosen: tuple[str, ...], keys: dict[str, _Keys]
+) -> list[_Spec]:
+    """RSS 2.0, Atom 1.0 and JSON Feed 1.1 of one scope's newest items (by id)."""
+    key = _digest(theme, folder, title, "".join(keys[i].shown + keys[i].content for i in chosen))
+    return [
+        _Spec(folder + name, _digest(key, name), "feed", (name, folder, title, link, chosen))
+        for name in ("feed.xml", "atom.xml", "feed.json")
+    ]
+
+
+class _Site:
+    """What rendering needs beyond a page's own context; every plan makes a new one."""
+
+    def __init__(
+        self,
+        config: Config,
+        env: jinja2.Environment,
+        paths: dict[str, str],
+        articles: list[Article],
+        topics: list[Topic],
+        bodies: Bodies,
+        health: list[tuple[Feed, FeedState]] | None,
+    ) -> None:
+        self.config, self.env, self.paths, self.topics = config, env, paths, topics
+        self.bodies, self.health = bodies, health
+        self.by_id = {a.id: a for a in articles}
+        self.topic_by_title = {t.title: t for t in topics}
+        self.site_feeds = _alternates(config.title, "")
+        self.scopes: dict[str, dict[str, Any]] = {}
+
+    def body(self, article: Article) -> Markup:
+        """An article's body as HTML, its links absolute."""
+        article = self.by_id[article.id]
+        base = article.url or urljoin(self.config.base_url, self.paths[article.id])
+        memo = (self.bodies.key(article), base)
+        html = _HTML.get(memo)
+        if html is None:
+            html = _HTML[memo] = markdown_to_html(self.bodies.text(article), base)
+            while len(_HTML) > _HTML_LIMIT:  # the oldest first: dicts keep their order
+                del _HTML[next(iter(_HTML))]
+        return html
+
+    def url(self, root: str) -> Callable[..., str]:
+        paths = self.paths
+
+        def url_for(target: object, page: int = 1) -> str:
+            if isinstance(target, Article):
+                path = paths[target.id]
+            elif isinstance(target, Topic):
+                path = f"topics/{target.slug}/" + (f"page/{page}/" if page > 1 else "")
+            else:
+                path = quote(str(target), safe="/:#?=&%")
+            return root + path or "./"
+
+        return url_for
+
+    def page(
+        self, template: str, path: str, feeds: list[dict[str, str]], context: dict[str, Any]
+    ) -> bytes:
+        config = self.config
+        # Relative links work on any host and under any base path; the 404 page is
+        # served at arbitrary depths, so it links absolutely.
+        root = config.base_url if template == "404.html" else "../" * path.count("/")
+        try:
+            text = self.env.get_template(template).render(
+                site=config,
+                root=root or "./",
+                url_for=self.url(root),
+                canonical=urljoin(config.base_url, quote(path.removesuffix("index.html"))),
+                feeds=[*self.site_feeds, *feeds],
+                topics=self.topics,
+                topic_by_title=self.topic_by_title,
+                has_sources=bool(self.health),
+                body=self.body,
+                version=__version__,
+                **context,
+            )
+        except jinja2.TemplateError as exc:
+            raise _theme_error(exc, template) from None
+        return text.encode("utf-8")
+
+    def feed(self, name: str, folder: str, title: str, link: str, chosen: tuple[str, ...]) -> bytes:
+        """One format of one feed scope, checked before it is written."""
+        context = self.scopes.get(folder)
+        if context is None:  # once for the three formats: the gate reads every item's links
+            context = self.scopes[folder] = self._feed_context(folder, title, link, chosen)
+        if name == "feed.json":
+            return _json_feed(self.config, folder, context)
+        try:
+            xml = self.env.get_template(name).render(
+                self_url=urljoin(self.config.base_url, quote(folder + name)), **context
+            )
+        except jinja2.TemplateError as exc:
+            raise _theme_error(exc, name) from None
+        _well_formed(xml, folder + name)
+        return xml.encode("utf-8")
+
+    def _feed_context(
+        self, folder: str, title: str, link: str, chosen: tuple[str, ...]
+    ) -> dict[str, Any]:
+        config, paths = self.config, self.paths
+        items = [self.by_id[i] for i in chosen]
+        _gate(config, items, self.body)
+        return {
+            "site": config,
+            "title": title,
+            "link": urljoin(config.base_url, quote(link)),
+            "items": items,
+            "absolute": lambda a: urljoin(config.base_url, paths[a.id]),
+            "atom_id": atom_id,
+            "feed_id": atom_id(mint_id(f"feed:{folder}")),
+            "updated": max((a.updated or a.published for a in items), default=EPOCH),
+            "full": config.feed_content == "full",
+            "body": self.body,
+            "version": __version__,
+        }
 
 
 def _theme_key(config: Config) -> str:
