@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from stat import S_ISREG
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from slugify import slugify
@@ -47,6 +48,9 @@ class Stored:
     """Its path; a string, since thousands of these are pickled in the cache."""
     body_key: str
     """A hash of the body, as read."""
+
+    def __reduce__(self) -> tuple[type[Stored], tuple[Article, bool, str, str]]:
+        return Stored, (self.article, self.untouched, self.file, self.body_key)  # as Article's
 
     @classmethod
     def of(cls, article: Article, untouched: bool, file: str) -> Stored:
@@ -104,7 +108,7 @@ class Persisted:
 
 
 _CACHE = "articles.pickle"
-_SCHEMA = 4
+_SCHEMA = 5
 """Bumped when the cached records change shape."""
 
 
@@ -136,6 +140,7 @@ def load(
     *,
     workers: int = 1,
     changed: Collection[Path] | None = None,
+    progress: bool = False,
 ) -> Loaded:
     """Read every ``.md`` file under the articles folder; bad ones become problems.
 
@@ -145,7 +150,8 @@ def load(
     as they were. A long-running caller (``digest serve``) passes ``memory``
     instead, kept between calls, and the file is neither read nor written; when
     it also says which paths ``changed`` since its last call, only those are
-    looked at again instead of walking the whole folder.
+    looked at again instead of walking the whole folder. ``progress`` shows a
+    bar on the terminal while files are parsed.
     Many files are parsed over ``workers`` processes, a folder each; each sends
     back its folder pickled, which is also what the cache stores.
     """
@@ -176,13 +182,16 @@ def load(
     sizes = Counter(_folder(rel) for rel, _ in found) if todo and memory is None else Counter()
     base = (str(config.articles), str(config.root), str(config.timezone))
     results = _parse_folders(base, list(todo.values()), workers)
+    bar = _bar(sum(map(len, todo.values())) if progress and len(todo) > 1 else 0)
     for folder, (data, failed) in zip(todo, results, strict=True):
+        bar.update(len(todo[folder]))
         fresh.update(pickle.loads(data))  # noqa: S301 - made by our own worker
         for problem_list, keys in failed:
             problems.extend(problem_list)
             blocked.update(keys)
         if not failed and len(todo[folder]) == sizes[folder]:
             whole[folder] = data
+    bar.close()
     if memory is not None:
         memory.entries, memory.found = fresh, found
     else:
@@ -191,7 +200,30 @@ def load(
     return Loaded(_unique_ids(stored, problems, config), problems, frozenset(blocked))
 
 
-def _walk(top: Path) -> list[tuple[str, os.stat_result]]:
+class _Progress(Protocol):
+    def update(self, n: int) -> object: ...
+
+    def close(self) -> None: ...
+
+
+class _NoBar:
+    def update(self, n: int) -> object:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def _bar(total: int) -> _Progress:
+    """tqdm's bar when there is something to show (tqdm takes a while to import)."""
+    if not total:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="reading", unit="file", leave=False)
+
+
+def _walk(top: Path) -> _Found:
     """Every article file under ``top``, sorted, with its stat (os.scandir: no extra stat)."""
     found: list[tuple[str, os.stat_result]] = []
     folders = [(str(top), "")]

@@ -98,7 +98,13 @@ def build(
     from digest.sources import files
 
     with _collector_paused():
-        loaded = archive.load(cfg, memory, workers=workers or output.cpu_workers(), changed=changed)
+        loaded = archive.load(
+            cfg,
+            memory,
+            workers=workers or output.cpu_workers(),
+            changed=changed,
+            progress=output.is_terminal(),
+        )
         problems = list(loaded.problems)
         imported, skipped, notes = files.read_inbox(cfg)
         problems += skipped
