@@ -243,9 +243,24 @@ def _render_chunk(chunk: tuple[int, int]) -> int:
         if same:
             os.link(existing, destination)
         else:
-            destination.write_bytes(data)
+            _write(destination, data)
             written += 1
     return written
+
+
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Path.write_bytes in three system calls instead of eight (no buffer, no seek, no tty
+    check): a build writes tens of thousands of files."""
+    fd = os.open(path, _FLAGS, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 # ---------------------------------------------------------------------------
