@@ -12,8 +12,6 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slugify import slugify
-
 from digest.errors import ConfigError, Problem
 
 FILENAME = "digest.toml"
@@ -152,6 +150,12 @@ def _is_groups(value: object) -> bool:
 
 
 # key: (check, what a good value looks like, default)
+def _slug(text: str) -> str:
+    from slugify import slugify  # loaded only for projects with topics
+
+    return str(slugify(text))
+
+
 _SITE: dict[str, tuple[Callable[[object], bool], str, object]] = {
     "title": (_is_text, "a string", "My digest"),
     "description": (_is_text, "a string", ""),
@@ -188,7 +192,7 @@ _FETCH: dict[str, tuple[Callable[[object], bool], str, object]] = {
 }
 _TOPIC: dict[str, tuple[Callable[[object], bool], str, object]] = {
     "title": (lambda v: isinstance(v, str) and bool(v.strip()), "a non-empty string", None),
-    "slug": (lambda v: isinstance(v, str) and bool(slugify(v)), "a URL-safe name", None),
+    "slug": (lambda v: isinstance(v, str) and bool(_slug(v)), "a URL-safe name", None),
     "description": (_is_text, "a string", ""),
     "require": (_is_groups, 'a list of term lists, e.g. [["Russia", "Moscow"], ["China"]]', []),
     "exclude": (_is_terms, 'a list of terms, e.g. ["quiz"]', []),
@@ -346,7 +350,7 @@ class _Reader:
             values = self.table(table, _TOPIC, where, "[[topics]]")
             if not isinstance(values["title"], str):
                 continue
-            slug = slugify(values["slug"] or values["title"]) or f"topic-{index + 1}"
+            slug = _slug(values["slug"] or values["title"]) or f"topic-{index + 1}"
             if slug in seen:
                 self.problem(
                     (*where, "title"),

@@ -258,7 +258,7 @@ class Live:
             print(f"error: {problem}", file=self.log)
         seconds = time.perf_counter() - start
         verb = "built" if self.builds == 1 else "rebuilt"
-        print(f"{verb} in {seconds:.2f} s: {summary}", file=self.log, flush=True)
+        print(f"{verb} in {seconds:.3f} s: {summary}", file=self.log, flush=True)
         stylesheets_only = bool(changed) and all(
             p.suffix == ".css" and self.cfg.templates in p.parents for p in changed
         )
