@@ -61,7 +61,12 @@ class Stored:
 
     def body(self) -> str:
         """The body as the file holds it now (it was read at `load`; a page needs it again)."""
-        return frontmatter.body(self.text(), Path(self.file))
+        try:
+            return frontmatter.body(self.text(), Path(self.file))
+        except (OSError, UnicodeDecodeError) as exc:  # changed while the site was being built
+            raise ContentError(
+                Problem(self.file, f"cannot read: {exc}", "build again once it is saved")
+            ) from None
 
 
 def body_key(body: str) -> str:

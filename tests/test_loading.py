@@ -8,7 +8,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from digest import archive, config
+from digest.errors import ContentError
 from tests.conftest import project, write
 
 MONTHS = 6
@@ -92,3 +95,13 @@ def test_serve_hints_are_followed_and_a_folder_event_means_a_full_walk(tmp_path:
     walked = archive.load(cfg, memory, changed={moved})
     assert summary(walked) == summary(archive.load(cfg, archive.Memory()))
     assert any(s.article.id == "id-10000" for s in walked.stored)
+
+
+def test_a_file_gone_before_its_page_is_rendered_is_a_clear_error(tmp_path: Path) -> None:
+    cfg, paths = archive_of(tmp_path)
+    stored = archive.load(cfg, archive.Memory()).stored
+    gone = next(s for s in stored if s.file == str(paths[0]))
+    paths[0].unlink()
+    with pytest.raises(ContentError) as caught:
+        gone.body()
+    assert "a0.md: cannot read" in str(caught.value.problems[0])
