@@ -60,13 +60,22 @@ class Stored:
         return Path(self.file).read_text(encoding="utf-8")
 
     def body(self) -> str:
-        """The body as the file holds it now (it was read at `load`; a page needs it again)."""
+        """The body as it was at `load` (a page needs it again), or an error if it changed.
+
+        A build renders the files as it read them or not at all: pages and the HTML
+        kept by body key (render._HTML) never mix two versions of a file.
+        """
         try:
-            return frontmatter.body(self.text(), Path(self.file))
-        except (OSError, UnicodeDecodeError) as exc:  # changed while the site was being built
+            body = frontmatter.body(self.text(), Path(self.file))
+        except (OSError, UnicodeDecodeError) as exc:
             raise ContentError(
                 Problem(self.file, f"cannot read: {exc}", "build again once it is saved")
             ) from None
+        if body_key(body) != self.body_key:
+            raise ContentError(
+                Problem(self.file, "changed while the site was being built", "build again")
+            )
+        return body
 
 
 def body_key(body: str) -> str:
@@ -125,12 +134,18 @@ _Found = list[tuple[str, os.stat_result]]
 
 @dataclass
 class Memory:
-    """What a long-running caller (``digest serve``) keeps between loads."""
+    """What a long-running caller (``digest serve``) keeps between loads.
+
+    It holds for one articles folder and one timezone (dates are read in it): when
+    digest.toml changes either, it starts over.
+    """
 
     entries: dict[str, Entry] = field(default_factory=dict)
     """Parsed files by path inside the articles folder."""
     found: _Found | None = None
     """The last walk of the articles folder."""
+    scope: tuple[str, str] = ("", "")
+    """The articles folder and the timezone the entries were read for."""
 
 
 _Chunk = tuple[bytes, dict[str, Entry]]
@@ -162,6 +177,9 @@ def load(
     """
     if not config.articles.is_dir():
         return Loaded([], [], frozenset())
+    if memory is not None and memory.scope != (str(config.articles), str(config.timezone)):
+        memory.entries, memory.found = {}, None
+        memory.scope = (str(config.articles), str(config.timezone))
     chunks: dict[str, _Chunk] = {} if memory is not None else _read_cache(config)
     known = (
         memory.entries
@@ -225,6 +243,7 @@ def _bar(total: int) -> _Progress:
         return _NoBar()
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: the parsing workers fork after this
     return tqdm(total=total, desc="reading", unit="file", leave=False)
 
 
@@ -247,9 +266,14 @@ def _walk(top: Path) -> _Found:
 
 
 def _rewalk(top: Path, found: _Found, changed: Collection[Path]) -> _Found | None:
-    """The last walk with the changed files looked at again; None if a folder changed."""
+    """The last walk with the changed files looked at again; None if a folder changed.
+
+    A folder, the articles folder itself or one above it: what it holds is unknown.
+    """
     files = dict(found)
     for path in changed:
+        if path == top or path in top.parents:
+            return None
         if top not in path.parents:
             continue  # the settings, a template or the inbox
         rel = path.relative_to(top)
@@ -283,7 +307,12 @@ def _parse_folders(
     """Parse each folder's files: the good ones pickled, and the failures."""
     global _BASE
     _BASE = base
-    if workers < 2 or len(folders) < 2 or sum(map(len, folders)) < _PARALLEL:
+    if (
+        workers < 2
+        or len(folders) < 2
+        or sum(map(len, folders)) < _PARALLEL
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
         yield from map(_parse_folder, folders)
         return
     context = multiprocessing.get_context("fork")
@@ -330,7 +359,10 @@ def _pickle(entries: dict[str, Entry]) -> bytes:
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.fast = True
-    pickler.dump(entries)
+    try:
+        pickler.dump(entries)
+    except ValueError:  # a front matter that refers to itself (YAML anchors): needs the memo
+        return pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
     return buffer.getvalue()
 
 

@@ -139,6 +139,7 @@ def build(
             cfg.state,
             workers=workers or output.cpu_workers(),
             progress=output.is_terminal(),
+            verify=memory is None,  # digest serve writes the output alone while it runs
         )
         written = done.written + done.removed
         pages, topic_count = len(jobs), sum(1 for t in topics if t.articles)

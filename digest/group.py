@@ -91,6 +91,8 @@ def assign(
     """
     if article.topics is not None:
         return article
+    if not rules:  # nothing to judge: no need to read the body
+        return replace(article, topics=())
     full = replace(article, body=body(article)) if body else article
     return replace(article, topics=tuple(r.title for r in rules if judge(full, r).matches))
 

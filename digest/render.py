@@ -121,7 +121,7 @@ class Pager:
 class Neighbours(NamedTuple):
     """Previous and next article in one listing (a topic, or all articles).
 
-    A named tuple, like `Job`: a site has tens of thousands, made on every build.
+    A named tuple, like `Job`: a site has tens of thousands, made on every full plan.
     """
 
     label: str

@@ -54,6 +54,8 @@ from digest.sources import files
 
 DEBOUNCE = 0.1
 """Seconds without a new event that end a burst; the rebuild starts then."""
+IDLE = 2.0
+"""Seconds without a change after which the rebuild loop lets the collector run."""
 
 KEEPALIVE = 15.0
 """Seconds between comments on an idle event stream, so dead connections are noticed."""
@@ -205,20 +207,33 @@ class Live:
 
     def run(self, on_rebuilt: Callable[[], None] = lambda: None) -> None:
         """Rebuild once per burst of changes until `close`."""
+        collect = False
         while True:
             with self._events:
-                self._events.wait_for(lambda: bool(self._changed) or self._closed)
-                while not self._closed and self._events.wait(timeout=self.debounce):
-                    pass  # events keep coming: wait for a quiet moment
+                # The build froze its records (build._collector_paused). Once nothing has
+                # happened for a while (the page has reloaded), the collector sees them,
+                # so nothing cyclic piles up: 0.07 s at 10,000 articles, not in a reload.
+                idle = not self._events.wait_for(
+                    lambda: bool(self._changed) or self._closed, timeout=IDLE if collect else None
+                )
+                if not idle:
+                    while not self._closed and self._events.wait(timeout=self.debounce):
+                        pass  # events keep coming: wait for a quiet moment
                 if self._closed:
                     return
                 changed, self._changed = self._changed, set()
+            if idle:
+                gc.unfreeze()
+                gc.collect()
+                collect = False
+                continue
             self.rebuild(changed)
             on_rebuilt()
-            # The build froze its records (build._collector_paused); now that the page has
-            # been told, let the collector see them once, so nothing cyclic piles up.
-            gc.unfreeze()
-            gc.collect()
+            collect = True
+
+    def forget(self) -> None:
+        """Have the next build look at every file, not only those reported changed."""
+        self._complete = False
 
     def rebuild(self, changed: Iterable[Path] = ()) -> State:
         """Run the build once and publish what it means for open pages."""
@@ -533,6 +548,7 @@ def preview(
         live.rebuild()
         threads_started.set()
         watch.start()
+        live.forget()  # a save during the first build came before the watch: walk again
         loop.start()
         yield server
     finally:

@@ -105,3 +105,48 @@ def test_a_file_gone_before_its_page_is_rendered_is_a_clear_error(tmp_path: Path
     with pytest.raises(ContentError) as caught:
         gone.body()
     assert "a0.md: cannot read" in str(caught.value.problems[0])
+
+
+def test_a_body_that_changed_since_it_was_read_is_not_rendered(tmp_path: Path) -> None:
+    cfg, paths = archive_of(tmp_path)
+    stored = archive.load(cfg, archive.Memory()).stored
+    first = next(s for s in stored if s.file == str(paths[0]))
+    write(paths[0], article(0, "Saved while the site was being built."))
+    with pytest.raises(ContentError) as caught:
+        first.body()
+    assert "changed while the site was being built" in str(caught.value.problems[0])
+
+
+def test_serve_memory_starts_over_when_the_settings_move_the_articles(tmp_path: Path) -> None:
+    cfg, _ = archive_of(tmp_path)
+    memory = archive.Memory()
+    archive.load(cfg, memory)
+    write(cfg.root / "other/b1.md", article(20_001))
+    toml = cfg.root / "digest.toml"
+    toml.write_text(
+        toml.read_text("utf-8").replace("[[topics]]", 'articles = "other"\n[[topics]]', 1)
+    )
+    moved = config.load(cfg.root)
+    loaded = archive.load(moved, memory, changed={toml})
+    assert [s.article.id for s in loaded.stored] == ["id-20001"]
+
+
+def test_the_articles_folder_itself_in_a_hint_means_a_full_walk(tmp_path: Path) -> None:
+    cfg, _ = archive_of(tmp_path)
+    memory = archive.Memory()
+    archive.load(cfg, memory)
+    cfg.articles.rename(cfg.root / "old")
+    write(cfg.articles / "x.md", article(30_000))
+    loaded = archive.load(cfg, memory, changed={cfg.articles})
+    assert [s.article.id for s in loaded.stored] == ["id-30000"]
+
+
+def test_a_front_matter_that_refers_to_itself_is_stored(tmp_path: Path) -> None:
+    cfg, _ = archive_of(tmp_path)
+    write(
+        cfg.articles / "2024/01/loop.md",
+        "---\ntitle: Loop\ndate: 2024-01-01\nloop: &x [*x]\n---\n\nText.\n",
+    )
+    loaded = archive.load(cfg, workers=1)
+    assert any(s.article.title == "Loop" for s in loaded.stored)
+    assert any(s.article.title == "Loop" for s in archive.load(cfg, workers=1).stored)  # cached

@@ -167,3 +167,15 @@ def test_a_build_with_no_changed_input_reads_nothing_else(
     assert "wrote" in result.out
     page = next((example / "site").rglob("editor-s-note*/index.html"))
     assert "What to watch now" in page.read_text("utf-8")
+
+
+def test_a_file_deleted_from_the_site_comes_back_with_the_next_build(
+    example: Path, digest: Run
+) -> None:
+    digest("build", "-C", example)
+    page = next((example / "site").rglob("*/index.html"))
+    page.unlink()
+    article = next((example / "content" / "articles").rglob("*.md"))
+    article.write_text(article.read_text("utf-8") + "\nOne more line.\n", encoding="utf-8")
+    assert digest("build", "-C", example).code == 0
+    assert page.is_file()

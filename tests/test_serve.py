@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -297,9 +297,11 @@ class FakeBuilder:
 
     results: list[build.Report | Exception]
     calls: int = 0
+    told: list[frozenset[Path] | None] = field(default_factory=list)
 
     def __call__(self, root: Path, changed: frozenset[Path] | None) -> build.Report:
         self.calls += 1
+        self.told.append(changed)
         result = self.results.pop(0) if len(self.results) > 1 else self.results[0]
         if isinstance(result, Exception):
             raise result
@@ -375,6 +377,23 @@ def test_a_stylesheet_change_does_not_reload_the_page(built: Path) -> None:
     unchanged = live.rebuild([built.resolve() / ARTICLE])
     fake.results = [report(changed=False)]
     assert live.rebuild([built.resolve() / ARTICLE]) == unchanged
+
+
+def test_the_build_is_told_what_changed_only_after_a_complete_build(built: Path) -> None:
+    """A failed build, or the first one (before the watch), may have missed a change."""
+    fake = FakeBuilder([report()])
+    live = serve.Live(config.load(built), builder=fake, log=io.StringIO())
+    article = built.resolve() / ARTICLE
+    live.rebuild()  # the first build: everything
+    live.rebuild([article])
+    fake.results = [ContentError(BROKEN)]
+    live.rebuild([article])
+    fake.results = [report()]
+    live.rebuild([article])  # after a failure: everything again
+    live.rebuild([article])
+    live.forget()  # what serve does once the watch has started
+    live.rebuild([article])
+    assert fake.told == [None, {article}, {article}, None, {article}, None]
 
 
 # The command

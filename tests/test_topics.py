@@ -106,3 +106,12 @@ def test_explain_says_why(tmp_path: Path, digest: Run) -> None:
     assert "Russia–China relations: yes (score 4, threshold 1)" in result.out
     assert "group 1: Moscow 3" in result.out
     assert "group 2: China 1" in result.out
+
+
+def test_without_rules_no_body_is_read_to_assign_topics() -> None:
+    article = Article(id="1", title="T", published=datetime(2024, 1, 1, tzinfo=UTC), body="")
+
+    def unread(article: Article) -> str:
+        raise AssertionError("the body was read")
+
+    assert assign(article, (), unread).topics == ()
