@@ -22,7 +22,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote, urljoin
-from xml.etree import ElementTree
+from xml.parsers import expat
 
 import cffi
 import jinja2
@@ -616,7 +616,7 @@ class _Site:
             )
         except jinja2.TemplateError as exc:
             raise _theme_error(exc, name) from None
-        _well_formed(xml, folder + name)
+        _well_formed(xml, folder + name, name)
         return xml.encode("utf-8")
 
     def _feed_context(
@@ -758,13 +758,20 @@ def _check_ids(config: Config, articles: list[Article]) -> None:
         raise ContentError(*problems)
 
 
-def _well_formed(xml: str, path: str) -> None:
-    """A feed must parse as XML; a template override that breaks it fails the build."""
+def _well_formed(xml: str, path: str, template: str) -> None:
+    """A feed must parse as XML; a template override that breaks it fails the build.
+
+    expat alone, as ElementTree uses it but without building a tree: a third of the time.
+    """
     try:
-        ElementTree.fromstring(xml.encode("utf-8"))  # noqa: S314 - our own output
-    except ElementTree.ParseError as exc:
+        expat.ParserCreate().Parse(xml.encode("utf-8"), True)
+    except expat.ExpatError as exc:
         raise ThemeError(
-            Problem(path, f"feed is not well-formed XML: {exc}", "fix the feed template")
+            Problem(
+                f"templates/{template}",
+                f"it made {path}, which is not well-formed XML ({exc})",
+                "fix the feed template",
+            )
         ) from None
 
 

@@ -206,3 +206,13 @@ def test_gate_names_the_article_to_fix(tmp_path: Path) -> None:
     assert [str(p) for p in caught.value.problems] == [
         "content/articles/twin.md: id 3 is also used by rel.md — give it its own id"
     ]
+
+
+def test_a_feed_template_that_breaks_the_xml_fails_the_build(example: Path, digest: Run) -> None:
+    theme = config.DEFAULT_THEME / "feed.xml"
+    write(example / "templates" / "feed.xml", theme.read_text("utf-8").replace("</channel>", ""))
+    result = digest("build", "-C", example)
+    assert result.code == 1
+    assert result.err.startswith("error: templates/feed.xml: it made ")
+    assert "feed.xml, which is not well-formed XML (mismatched tag: line " in result.err
+    assert result.err.rstrip().endswith("— fix the feed template")
