@@ -20,7 +20,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from stat import S_ISREG
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from slugify import slugify
@@ -205,7 +204,12 @@ def load(
     sizes = Counter(_folder(rel) for rel, _ in found) if todo and memory is None else Counter()
     base = (str(config.articles), str(config.root), str(config.timezone))
     results = _parse_folders(base, list(todo.values()), workers)
-    bar = _bar(sum(map(len, todo.values())) if progress and len(todo) > 1 else 0)
+    from tqdm import tqdm  # 0.05 s to import: only builds that get this far pay it
+
+    tqdm.monitor_interval = 0  # no monitor thread: the parsing workers fork after this
+    total = sum(map(len, todo.values()))
+    shown = progress and len(todo) > 1  # not for the few files of a rebuild
+    bar = tqdm(total=total, desc="reading", unit="file", disable=not shown, leave=False)
     for folder, (data, failed) in zip(todo, results, strict=True):
         bar.update(len(todo[folder]))
         fresh.update(pickle.loads(data))  # noqa: S301 - made by our own worker
@@ -221,30 +225,6 @@ def load(
         _write_cache(config, found, fresh, chunks, set(todo), whole)
     stored = [fresh[rel][2] for rel, _ in found if rel in fresh]
     return Loaded(_unique_ids(stored, problems, config), problems, frozenset(blocked))
-
-
-class _Progress(Protocol):
-    def update(self, n: int) -> object: ...
-
-    def close(self) -> None: ...
-
-
-class _NoBar:
-    def update(self, n: int) -> object:
-        return None
-
-    def close(self) -> None:
-        return None
-
-
-def _bar(total: int) -> _Progress:
-    """tqdm's bar when there is something to show (tqdm takes a while to import)."""
-    if not total:
-        return _NoBar()
-    from tqdm import tqdm
-
-    tqdm.monitor_interval = 0  # no monitor thread: the parsing workers fork after this
-    return tqdm(total=total, desc="reading", unit="file", leave=False)
 
 
 def _walk(top: Path) -> _Found:

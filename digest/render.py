@@ -503,7 +503,7 @@ def _patch(last: _Plan, articles: list[Article], keys: dict[str, _Keys], theme: 
     specs = list(last.specs)
     pages = dict(last.pages)
     common = str(last.signature[0])
-    for article in (a for a in articles if a.id in changed) if changed else ():
+    for article in (a for a in articles if a.id in changed):
         index, (shown, _, around) = pages[article.id]
         depends = (shown, keys[article.id].content, around)
         template, path, feeds, context = specs[index].args

@@ -243,7 +243,8 @@ class Live:
         changed = frozenset(changed)
         # The builder may look only at what changed since it last ran to the end; after a
         # failure (a broken digest.toml, say) it may not have looked at all, so it is not told.
-        hint, self._complete = (changed if self._complete else None), False
+        hint = changed if self._complete else None
+        self._complete = False
         try:
             report = self.builder(self.cfg.root, hint)
             self._complete = True
