@@ -130,7 +130,7 @@ def build(
         assigned = [group.assign(a, cfg.topics, bodies.text) for a in persisted.articles]
         articles, topics = group.group(assigned, cfg.topics)
         health = feeds.health(cfg) if render_site and cfg.feeds else []
-        jobs = render.plan(cfg, articles, topics, bodies, health) if render_site else []
+        jobs = render.plan(cfg, articles, topics, bodies, health)[1] if render_site else []
     pages, written, topic_count = 0, 0, 0
     if render_site:
         done = output.publish(

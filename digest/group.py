@@ -10,7 +10,7 @@ an article's front matter always win over rules.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -32,7 +32,8 @@ class Topic:
     title: str
     slug: str
     description: str
-    articles: tuple[Article, ...]
+    articles: Sequence[Article]
+    """Newest first. A tuple, or in digest.rebuild records read when a page needs them."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,8 @@ import html
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from itertools import groupby
@@ -112,7 +112,7 @@ class Pager:
 
     number: int
     count: int
-    items: tuple[Article, ...]
+    items: Sequence[Article]
     newer: str | None
     """Path of the previous (newer) page, site-relative, or None."""
     older: str | None
@@ -168,7 +168,7 @@ def _article_paths(articles: list[Article]) -> dict[str, str]:
     return paths
 
 
-def _paginate(items: tuple[Article, ...], per_page: int, base: str) -> Iterator[tuple[str, Pager]]:
+def _paginate(items: Sequence[Article], per_page: int, base: str) -> Iterator[tuple[str, Pager]]:
     count = max(1, -(-len(items) // per_page))
 
     def path(number: int) -> str:
@@ -244,8 +244,8 @@ def listing_key(article: Article, path: str) -> str:
     )  # fmt: skip
 
 
-class _Keys(NamedTuple):
-    """What the plan derives from one article alone."""
+class Keys(NamedTuple):
+    """What the plan derives from one article alone: a file's key is made of these."""
 
     shown: str
     """The `listing_key`."""
@@ -255,7 +255,7 @@ class _Keys(NamedTuple):
     """Its archive month, ``2022/09``."""
 
 
-_MEMO: dict[int, tuple[Article, str, _Keys]] = {}
+_MEMO: dict[int, tuple[Article, str, Keys]] = {}
 """Keys of the articles of the last plan, by identity: a long-running process (digest
 serve) keeps its unchanged Article records, so it need not hash 10,000 bodies again."""
 
@@ -267,19 +267,18 @@ _HTML_LIMIT = 1024
 
 _ENVIRONMENTS: dict[str, jinja2.Environment] = {}
 """Compiled templates by theme key: a rebuild in digest serve need not compile them again."""
-_PAGE_KEYS: dict[tuple[str, str, str, object], str] = {}
+
+
+def _environment(config: Config) -> jinja2.Environment:
+    theme = _theme_key(config)
+    env = _ENVIRONMENTS.get(theme)
+    if env is None:  # keep only the current theme's: a template edit makes a new one
+        _ENVIRONMENTS.clear()
+        env = _ENVIRONMENTS[theme] = environment(config)
+    return env
+
+_PAGE_KEYS: dict[tuple[str, str, object], str] = {}
 _PAGE_KEYS_LIMIT = 200_000
-
-
-def _page_key(common: str, template: str, path: str, depends: object) -> str:
-    """A page's key, remembered by its inputs: most pages' inputs do not change."""
-    memo = (common, template, path, depends)
-    found = _PAGE_KEYS.get(memo)
-    if found is None:
-        if len(_PAGE_KEYS) > _PAGE_KEYS_LIMIT:
-            _PAGE_KEYS.clear()
-        found = _PAGE_KEYS[memo] = _digest(common, template, path, depends)
-    return found
 
 
 class Bodies(Protocol):
@@ -292,13 +291,22 @@ class Bodies(Protocol):
         ...
 
 
+def keys_of(article: Article, path: str, config: Config, bodies: Bodies) -> Keys:
+    """What the plan derives from one article alone; ``path`` is its page's folder."""
+    return Keys(
+        listing_key(article, path),
+        _digest(bodies.key(article), article.image, dict(article.extra)),
+        _month(article.published, config),
+    )
+
+
 def _article_keys(
     articles: list[Article], paths: dict[str, str], config: Config, bodies: Bodies
-) -> dict[str, _Keys]:
-    """Each article's keys and month, remembered while its record and place stay the same."""
+) -> dict[str, Keys]:
+    """Each article's keys, remembered while its record and place stay the same."""
     global _MEMO
-    keys: dict[str, _Keys] = {}
-    memo: dict[int, tuple[Article, str, _Keys]] = {}
+    keys: dict[str, Keys] = {}
+    memo: dict[int, tuple[Article, str, Keys]] = {}
     zone = str(config.timezone)
     for article in articles:
         path = paths[article.id]
@@ -306,15 +314,71 @@ def _article_keys(
         if hit and hit[0] is article and hit[1] == path + zone:
             found = hit[2]
         else:
-            found = _Keys(
-                listing_key(article, path),
-                _digest(bodies.key(article), article.image, dict(article.extra)),
-                _month(article.published, config),
-            )
+            found = keys_of(article, path, config, bodies)
         keys[article.id] = found
         memo[id(article)] = (article, path + zone, found)
     _MEMO = memo
     return keys
+
+
+class _Spec(NamedTuple):
+    """One output file, planned: plain data and article ids, no records.
+
+    A page is rendered from ids looked up when it is made (`Site`), so a plan
+    outlives the records it was made from: digest serve and digest.rebuild give
+    it new keys when articles change, and the rebuild loads it from disk in
+    milliseconds.
+    """
+
+    path: str
+    key: str
+    kind: str
+    """``page``, ``feed``, or ``data`` (bytes as they are)."""
+    args: tuple[Any, ...]
+    shown: tuple[str, ...]
+    """The articles (ids) the file lists: their `listing_key` is part of its key."""
+    full: tuple[str, ...]
+    """The articles whose body it shows as well."""
+    static: object
+    """The rest of what its key depends on."""
+
+
+def _key(common: str, spec: _Spec, keys: Mapping[str, Keys]) -> str:
+    """A file's key, remembered by its inputs: most files' inputs do not change."""
+    depends = (
+        spec.args[0],
+        spec.static,
+        tuple(keys[i].shown if i else "" for i in spec.shown),
+        tuple(keys[i].content for i in spec.full),
+    )
+    memo = (common, spec.path, depends)
+    found = _PAGE_KEYS.get(memo)
+    if found is None:
+        if len(_PAGE_KEYS) > _PAGE_KEYS_LIMIT:
+            _PAGE_KEYS.clear()
+        found = _PAGE_KEYS[memo] = _digest(common, spec.path, depends)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Every output file of the site, as specs with keys; nothing rendered yet."""
+
+    common: str
+    """A key of what every page depends on: the theme, the settings, the list of topics."""
+    specs: list[_Spec]
+    keys: dict[str, Keys]
+    """The keys of the articles the specs were keyed with, by id."""
+    uses: dict[str, list[int]]
+    """The specs (by place) that show each article."""
+    paths: dict[str, str]
+    """Each article's page folder, by id."""
+    topics: list[tuple[str, str, str, tuple[str, ...]]]
+    """Each topic's title, slug, description and articles (ids)."""
+
+
+_LAST: list[tuple[object, Plan]] = []
+"""The last plan of this process, with its `_structure` (digest serve keeps it)."""
 
 
 def plan(
@@ -323,8 +387,8 @@ def plan(
     topics: list[Topic],
     bodies: Bodies,
     health: list[tuple[Feed, FeedState]] | None = None,
-) -> list[Job]:
-    """Every output file of the site as a `Job`, nothing rendered yet.
+) -> tuple[Plan, list[Job]]:
+    """Every output file of the site: the plan, and a `Job` for each file.
 
     ``articles`` are newest first; topics come from `digest.group.group`;
     ``bodies`` gives their bodies, read only for the pages and feeds rendered;
@@ -332,222 +396,165 @@ def plan(
     Keys follow what the default theme shows: an article's page depends on the
     article, its neighbours and the list of topics, not on every other article.
 
-    When every listing shows what it showed in the last plan of this process
-    (digest serve, after a body was edited), that plan is reused and only the
-    edited articles' pages and the feeds that carry them get new keys.
+    When every listing holds the same articles in the same order as in the last
+    plan of this process (digest serve, after an edit that moved nothing), that
+    plan is reused with new keys for the files that show an edited article.
     """
-    theme = _theme_key(config)
-    env = _ENVIRONMENTS.get(theme)
-    if env is None:  # keep only the current theme's: a template edit makes a new one
-        _ENVIRONMENTS.clear()
-        env = _ENVIRONMENTS[theme] = environment(config)
     paths = article_paths(articles)
     keys = _article_keys(articles, paths, config, bodies)
-    common = _digest(theme, [(t.title, t.slug) for t in topics], bool(health))
-    signature = (common, repr(health), tuple(keys[a.id].shown for a in articles))
-    last = _LAST[0] if _LAST else None
-    if last is None or last.signature != signature:
-        _check_ids(config, articles)
-        last = _plan(config, articles, topics, keys, paths, common, theme, health)
+    common = _digest(_theme_key(config), [(t.title, t.slug) for t in topics], bool(health))
+    structure = (common, repr(health), [(a.id, a.path, a.topics, a.published) for a in articles])
+    if _LAST and _LAST[0][0] == structure:
+        made = rekey(_LAST[0][1], keys)
     else:
-        last = _patch(last, articles, keys, theme)
-    _LAST[:] = [last]
-    site = _Site(config, env, paths, articles, topics, bodies, health)
+        _check_ids(config, articles)
+        made = _plan(config, articles, topics, keys, paths, common, health)
+    _LAST[:] = [(structure, made)]
+    site = Site(config, paths, {a.id: a for a in articles}, topics, bodies, health)
+    return made, bind(made, site)
+
+
+def rekey(last: Plan, keys: dict[str, Keys]) -> Plan:
+    """The plan of the same files showing the same articles, some of which changed.
+
+    Only the files that show an article whose keys changed get a new key: its
+    page, its neighbours' pages, the listings and the feeds that carry it.
+    """
+    changed = [i for i, own in keys.items() if last.keys.get(i) != own]
+    specs = list(last.specs)
+    for index in sorted({n for i in changed for n in last.uses.get(i, ())}):
+        specs[index] = specs[index]._replace(key=_key(last.common, specs[index], keys))
+    return replace(last, specs=specs, keys=keys)
+
+
+def bind(made: Plan, site: Site, only: Collection[str] | None = None) -> list[Job]:
+    """A job for each file of the plan (or only for the paths in ``only``), made by ``site``."""
     return [
         Job(
             s.path,
             s.key,
             functools.partial(bytes if s.kind == "data" else getattr(site, s.kind), *s.args),
         )
-        for s in last.specs
+        for s in made.specs
+        if only is None or s.path in only
     ]
-
-
-class _Spec(NamedTuple):
-    """A job before it is bound to a `_Site`: the method that makes it, and its arguments."""
-
-    path: str
-    key: str
-    kind: str
-    """``page``, ``feed``, or ``data`` (bytes as they are)."""
-    args: tuple[Any, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    """A plan before binding, with what `_patch` needs to redo only what a body edit changes."""
-
-    signature: tuple[object, ...]
-    specs: list[_Spec]
-    keys: dict[str, _Keys]
-    pages: dict[str, tuple[int, tuple[object, ...]]]
-    """Each article's page: its place in ``specs`` and what its key depends on."""
-    scopes: list[tuple[int, tuple[str, ...]]]
-    """Each feed scope: the place of its first feed in ``specs``, and its items' ids."""
-
-
-_LAST: list[_Plan] = []
-"""The last plan of this process (digest serve keeps one between rebuilds)."""
 
 
 def _plan(
     config: Config,
     articles: list[Article],
     topics: list[Topic],
-    keys: dict[str, _Keys],
+    keys: dict[str, Keys],
     paths: dict[str, str],
     common: str,
-    theme: str,
     health: list[tuple[Feed, FeedState]] | None,
-) -> _Plan:
+) -> Plan:
     """Every file's spec, from scratch."""
     specs: list[_Spec] = []
-    shown = {a.id: keys[a.id].shown for a in articles}
-    pages: dict[str, tuple[int, tuple[object, ...]]] = {}
-    scopes: list[tuple[int, tuple[str, ...]]] = []
 
     def page(
-        template: str, path: str, key: object, feeds: list[dict[str, str]], **context: Any
+        template: str,
+        path: str,
+        data: object,
+        shown: Sequence[str] = (),
+        static: object = (),
+        feeds: Sequence[dict[str, str]] = (),
     ) -> None:
-        specs.append(
-            _Spec(
-                path,
-                _page_key(common, template, path, key),
-                "page",
-                (template, path, feeds, context),
-            )
-        )
+        args = (template, path, list(feeds), data)
+        spec = _Spec(path, "", "page", args, tuple(shown), (), static)
+        specs.append(spec._replace(key=_key(common, spec, keys)))
 
     def feeds(folder: str, title: str, link: str, items: Sequence[Article]) -> None:
-        chosen = tuple(a.id for a in items[: config.feed_items])
-        scopes.append((len(specs), chosen))
-        specs.extend(_feed_specs(theme, folder, title, link, chosen, keys))
+        chosen = ids(items[: config.feed_items])
+        for name in ("feed.xml", "atom.xml", "feed.json"):
+            args = (name, folder, title, link, chosen)
+            spec = _Spec(folder + name, "", "feed", args, chosen, chosen, (title, link))
+            specs.append(spec._replace(key=_key(common, spec, keys)))
 
-    untopiced = tuple(a for a in articles if not a.topics)
-    sections = [(t, t.articles[:HOME_ITEMS]) for t in topics if t.articles]
+    def ids(items: Sequence[Article]) -> tuple[str, ...]:
+        return tuple(a.id for a in items)
+
+    untopiced = ids([a for a in articles if not a.topics])
+    sections = [(t, ids(t.articles[:HOME_ITEMS])) for t in topics if t.articles]
+    latest = ids(articles[: config.per_page])
     page(
         "index.html",
         "index.html",
-        (tuple((t.slug, len(t.articles), tuple(shown[a.id] for a in s)) for t, s in sections),
-         tuple(shown[a.id] for a in untopiced[:HOME_ITEMS]), len(articles)),
-        [],
-        sections=sections,
-        other=untopiced[:HOME_ITEMS],
-        latest=articles[: config.per_page],
-    )  # fmt: skip
-    page("topics.html", "topics/index.html", tuple(len(t.articles) for t in topics), [])
+        (tuple((t.title, s) for t, s in sections), untopiced[:HOME_ITEMS], latest),
+        [*(i for _, s in sections for i in s), *untopiced[:HOME_ITEMS], *latest],
+        (tuple((t.slug, len(t.articles), len(s)) for t, s in sections), len(articles)),
+    )
+    page("topics.html", "topics/index.html", (), (), tuple(len(t.articles) for t in topics))
     for topic in topics:
         base = f"topics/{topic.slug}/"
         title = f"{config.title}: {topic.title}"
         for path, pager in _paginate(topic.articles, config.per_page, base):
-            key = (topic.description, len(topic.articles), pager.number, pager.count,
-                   tuple(shown[a.id] for a in pager.items))  # fmt: skip
+            items = ids(pager.items)
             page(
                 "topic.html",
                 f"{path}index.html",
-                key,
+                (topic.title, pager.number, pager.count, items, pager.newer, pager.older),
+                items,
+                (topic.description, len(topic.articles), pager.number, pager.count),
                 _alternates(title, base),
-                topic=topic,
-                pager=pager,
             )
         feeds(base, title, base, topic.articles)
 
-    months = [
-        (key, tuple(group)) for key, group in groupby(articles, key=lambda a: keys[a.id].month)
-    ]
-    counts = tuple((k, len(m)) for k, m in months)
-    page("archive.html", "archive/index.html", counts, [], months=months)
-    for month_key, items in months:
-        month = items[0].published.astimezone(config.timezone)
-        page(
-            "month.html",
-            f"archive/{month_key}/index.html",
-            tuple(shown[a.id] for a in items),
-            [],
-            month=month,
-            items=items,
-        )
+    months = [(k, ids(list(g))) for k, g in groupby(articles, key=lambda a: keys[a.id].month)]
+    page("archive.html", "archive/index.html", months, (), tuple((k, len(m)) for k, m in months))
+    for month, items in months:
+        page("month.html", f"archive/{month}/index.html", (month, items), items)
 
-    neighbours = _neighbours(articles, topics, shown)
+    neighbours = _neighbours(articles, topics)
     for article in articles:  # the one loop over every article: page() inlined
-        own = keys[article.id]
-        near, around = neighbours[article.id]
+        near = neighbours[article.id]
         path = f"{paths[article.id]}index.html"
-        depends = (own.shown, own.content, tuple(around))
-        context = {"article": article, "neighbours": near, "month": own.month}
-        pages[article.id] = (len(specs), depends)
-        specs.append(
-            _Spec(
-                path,
-                _page_key(common, "article.html", path, depends),
-                "page",
-                ("article.html", path, [], context),
-            )
-        )
-    if health:
-        page("sources.html", "sources/index.html", repr(health), [], health=health)
-    page("404.html", "404.html", (), [])
-    feeds("", config.title, "", articles)
-    for path, data in _static(config).items():
-        specs.append(_Spec(path, _digest(data), "data", (data,)))
-    return _Plan((common, repr(health), tuple(shown.values())), specs, keys, pages, scopes)
-
-
-def _patch(last: _Plan, articles: list[Article], keys: dict[str, _Keys], theme: str) -> _Plan:
-    """The last plan, with new keys for the pages and feeds of articles whose body changed.
-
-    The body, the image or a key the theme does not know: what only the article's
-    own page and the feeds show.
-    """
-    changed = {i for i, own in keys.items() if own.content != last.keys[i].content}
-    specs = list(last.specs)
-    pages = dict(last.pages)
-    common = str(last.signature[0])
-    for article in (a for a in articles if a.id in changed):
-        index, (shown, _, around) = pages[article.id]
-        depends = (shown, keys[article.id].content, around)
-        template, path, feeds, context = specs[index].args
-        pages[article.id] = (index, depends)
-        specs[index] = _Spec(
+        data = (article.id, tuple(near), keys[article.id].month)
+        shown = (article.id, *(i for n in near for i in n[2:]))
+        spec = _Spec(
             path,
-            _page_key(common, template, path, depends),
+            "",
             "page",
-            (template, path, feeds, {**context, "article": article}),
+            ("article.html", path, [], data),
+            shown,
+            (article.id,),
+            tuple(n[:2] for n in near),
         )
-    for index, chosen in last.scopes:
-        if changed.intersection(chosen):
-            folder, title, link, _ = specs[index].args[1:]
-            specs[index : index + 3] = _feed_specs(theme, folder, title, link, chosen, keys)
-    return _Plan(last.signature, specs, keys, pages, last.scopes)
+        specs.append(spec._replace(key=_key(common, spec, keys)))
+    if health:
+        page("sources.html", "sources/index.html", health, (), repr(health))
+    page("404.html", "404.html", ())
+    feeds("", config.title, "", articles)
+    for path, content in _static(config).items():
+        specs.append(_Spec(path, _digest(content), "data", (content,), (), (), None))
+    uses: dict[str, list[int]] = {}
+    for index, spec in enumerate(specs):
+        for i in {*spec.shown, *spec.full}:
+            if i:
+                uses.setdefault(i, []).append(index)
+    shelves = [(t.title, t.slug, t.description, ids(t.articles)) for t in topics]
+    return Plan(common, specs, keys, uses, paths, shelves)
 
 
-def _feed_specs(
-    theme: str, folder: str, title: str, link: str, chosen: tuple[str, ...], keys: dict[str, _Keys]
-) -> list[_Spec]:
-    """RSS 2.0, Atom 1.0 and JSON Feed 1.1 of one scope's newest items (by id)."""
-    key = _digest(theme, folder, title, "".join(keys[i].shown + keys[i].content for i in chosen))
-    return [
-        _Spec(folder + name, _digest(key, name), "feed", (name, folder, title, link, chosen))
-        for name in ("feed.xml", "atom.xml", "feed.json")
-    ]
+class Site:
+    """What rendering needs beyond a plan: the records the ids stand for, the templates.
 
-
-class _Site:
-    """What rendering needs beyond a page's own context; every plan makes a new one."""
+    ``articles`` maps ids to records: a dict in a full build, records loaded on
+    demand in digest.rebuild.
+    """
 
     def __init__(
         self,
         config: Config,
-        env: jinja2.Environment,
         paths: dict[str, str],
-        articles: list[Article],
-        topics: list[Topic],
+        articles: Mapping[str, Article],
+        topics: Sequence[Topic],
         bodies: Bodies,
         health: list[tuple[Feed, FeedState]] | None,
     ) -> None:
-        self.config, self.env, self.paths, self.topics = config, env, paths, topics
+        self.config, self.paths, self.by_id, self.topics = config, paths, articles, topics
+        self.env = _environment(config)
         self.bodies, self.health = bodies, health
-        self.by_id = {a.id: a for a in articles}
         self.topic_by_title = {t.title: t for t in topics}
         self.site_feeds = _alternates(config.title, "")
         self.scopes: dict[str, dict[str, Any]] = {}
@@ -578,9 +585,38 @@ class _Site:
 
         return url_for
 
-    def page(
-        self, template: str, path: str, feeds: list[dict[str, str]], context: dict[str, Any]
-    ) -> bytes:
+    def context(self, template: str, data: Any) -> dict[str, Any]:
+        """A page's own template variables, from the plan's ids and the current records."""
+
+        def records(ids: Sequence[str]) -> tuple[Article, ...]:
+            return tuple(self.by_id[i] for i in ids)
+
+        def record(i: str) -> Article | None:
+            return self.by_id[i] if i else None
+
+        match template, data:
+            case "article.html", (own, near, month):
+                neighbours = [Neighbours(a, b, record(c), record(d)) for a, b, c, d in near]
+                return {"article": self.by_id[own], "neighbours": neighbours, "month": month}
+            case "topic.html", (title, number, count, items, newer, older):
+                pager = Pager(number, count, records(items), newer, older)
+                return {"topic": self.topic_by_title[title], "pager": pager}
+            case "month.html", (_, items):
+                first = self.by_id[items[0]].published.astimezone(self.config.timezone)
+                return {"month": first, "items": records(items)}
+            case "archive.html", months:
+                return {"months": [(key, records(items)) for key, items in months]}
+            case "index.html", (sections, other, latest):
+                return {
+                    "sections": [(self.topic_by_title[t], records(s)) for t, s in sections],
+                    "other": records(other),
+                    "latest": records(latest),
+                }
+            case "sources.html", health:
+                return {"health": health}
+        return {}
+
+    def page(self, template: str, path: str, feeds: list[dict[str, str]], data: object) -> bytes:
         config = self.config
         # Relative links work on any host and under any base path; the 404 page is
         # served at arbitrary depths, so it links absolutely.
@@ -597,7 +633,7 @@ class _Site:
                 has_sources=bool(self.health),
                 body=self.body,
                 version=__version__,
-                **context,
+                **self.context(template, data),
             )
         except jinja2.TemplateError as exc:
             raise _theme_error(exc, template) from None
@@ -782,28 +818,20 @@ def _month(moment: datetime, config: Config) -> str:
 
 
 def _neighbours(
-    articles: list[Article], topics: list[Topic], shown: dict[str, str]
-) -> dict[str, tuple[list[Neighbours], list[tuple[str, str, str, str]]]]:
-    """Newer and older article within each of an article's topics (all articles if none).
+    articles: list[Article], topics: list[Topic]
+) -> dict[str, list[tuple[str, str, str, str]]]:
+    """Newer and older article (ids, "" for none) within each of an article's topics.
 
-    Beside them, what the article's page shows of them, by `listing_key`, for its key.
+    Articles without a topic have theirs among all such articles.
     """
-    result: dict[str, tuple[list[Neighbours], list[tuple[str, str, str, str]]]] = {
-        a.id: ([], []) for a in articles
-    }
+    result: dict[str, list[tuple[str, str, str, str]]] = {a.id: [] for a in articles}
     listings = [(t.title, f"topics/{t.slug}/", t.articles) for t in topics]
     untopiced = tuple(a for a in articles if not a.topics)
     listings.append(("Other articles", "archive/", untopiced))
     for label, listing, items in listings:
-        last = len(items) - 1
-        for index, article in enumerate(items):
-            newer = items[index - 1] if index > 0 else None
-            older = items[index + 1] if index < last else None
-            near, around = result[article.id]
-            near.append(Neighbours(label, listing, newer, older))
-            around.append(
-                (label, listing, shown[newer.id] if newer else "", shown[older.id] if older else "")
-            )
+        ids = [a.id for a in items]
+        for newer, own, older in zip(["", *ids], ids, [*ids[1:], ""], strict=False):
+            result[own].append((label, listing, newer, older))
     return result
 
 

@@ -1,7 +1,8 @@
 """Rebuilds in one process (digest serve) give the site a cold build gives, edit after edit.
 
-A body edit takes the short way (the last plan, patched); a title edit the long
-way; both must end byte for byte where a fresh build of the same files ends.
+An edit that moves no article in any listing (a body, a summary, a title) takes
+the short way: the last plan with new keys. One that does (a date, the topics)
+plans again. Both must end byte for byte where a fresh build of the same files ends.
 """
 
 from __future__ import annotations
@@ -52,6 +53,13 @@ EDITS: dict[str, tuple[int, str]] = {  # applied in this order, each on top of t
         article(NEWEST, body="A new body, *edited*.", summary="A new summary."),
     ),
     "title": (OLD, article(OLD, title="A retitled article", body="Another body.")),
+    "date (moves it in every listing)": (
+        OLD,
+        article(OLD, title="A retitled article", body="Another body.").replace(
+            "2024-01-01T00:00:00Z", "2024-12-30T00:00:00Z"
+        ),
+    ),
+    "topics": (7, article(7).replace("topics: [Trade, Energy]", "topics: [Security]")),
 }
 
 
