@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import io
-import multiprocessing
 import os
 import pickle
 import re
-import tempfile
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from stat import S_ISREG
 from zoneinfo import ZoneInfo
-
-from slugify import slugify
 
 from digest import __version__, frontmatter
 from digest.config import Config
@@ -84,8 +80,11 @@ def body_key(body: str) -> str:
 class Bodies:
     """Each article's body by id, read from its file when a page or a feed needs it."""
 
-    def __init__(self, stored: Iterable[Stored]) -> None:
-        self._stored = {s.article.id: s for s in stored}
+    def __init__(self, stored: Mapping[str, Stored]) -> None:
+        self._stored = stored
+
+    def stored(self, article_id: str) -> Stored:
+        return self._stored[article_id]
 
     def text(self, article: Article) -> str:
         return self._stored[article.id].body()
@@ -103,6 +102,8 @@ class Loaded:
     blocked: frozenset[str]
     """Imports (inbox paths, feed item ids) whose article file is broken: importing them
     again would make a second copy, so they wait until the file is fixed."""
+    found: _Found = ()
+    """Every article file with its stat, taken before it was parsed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,8 @@ class Persisted:
     status: dict[str, str]
     """For each import (by inbox path, or by id for a feed item): new, updated or unchanged."""
     notes: list[Problem]
+    written: dict[str, tuple[int, int]]
+    """The files written, by path in the articles folder: modification time and size."""
 
     def count(self, keys: Iterable[str], status: str) -> int:
         return sum(1 for key in keys if self.status.get(key) == status)
@@ -127,7 +130,7 @@ _SCHEMA = 5
 
 Entry = tuple[int, int, "Stored"]
 """A parsed file with the modification time and size it was parsed at."""
-_Found = list[tuple[str, os.stat_result]]
+_Found = Sequence[tuple[str, os.stat_result]]
 """Article files by path inside the articles folder, sorted, with their stat."""
 
 
@@ -189,7 +192,7 @@ def load(
     if memory is not None and memory.found is not None and changed is not None:
         found = _rewalk(config.articles, memory.found, changed)
     if found is None:
-        found = _walk(config.articles)
+        found = walk(config.articles)
     fresh: dict[str, Entry] = {}
     todo: dict[str, list[tuple[str, int, int]]] = {}
     for rel, stat in found:
@@ -204,12 +207,10 @@ def load(
     sizes = Counter(_folder(rel) for rel, _ in found) if todo and memory is None else Counter()
     base = (str(config.articles), str(config.root), str(config.timezone))
     results = _parse_folders(base, list(todo.values()), workers)
-    from tqdm import tqdm  # 0.05 s to import: only builds that get this far pay it
+    from digest.output import progress_bar
 
-    tqdm.monitor_interval = 0  # no monitor thread: the parsing workers fork after this
-    total = sum(map(len, todo.values()))
-    shown = progress and len(todo) > 1  # not for the few files of a rebuild
-    bar = tqdm(total=total, desc="reading", unit="file", disable=not shown, leave=False)
+    # Not for the few files of a rebuild.
+    bar = progress_bar(sum(map(len, todo.values())), "reading", progress and len(todo) > 1)
     for folder, (data, failed) in zip(todo, results, strict=True):
         bar.update(len(todo[folder]))
         fresh.update(pickle.loads(data))  # noqa: S301 - made by our own worker
@@ -224,10 +225,10 @@ def load(
     else:
         _write_cache(config, found, fresh, chunks, set(todo), whole)
     stored = [fresh[rel][2] for rel, _ in found if rel in fresh]
-    return Loaded(_unique_ids(stored, problems, config), problems, frozenset(blocked))
+    return Loaded(_unique_ids(stored, problems, config), problems, frozenset(blocked), found)
 
 
-def _walk(top: Path) -> _Found:
+def walk(top: Path) -> list[tuple[str, os.stat_result]]:
     """Every article file under ``top``, sorted, with its stat (os.scandir: no extra stat)."""
     found: list[tuple[str, os.stat_result]] = []
     folders = [(str(top), "")]
@@ -287,12 +288,12 @@ def _parse_folders(
     """Parse each folder's files: the good ones pickled, and the failures."""
     global _BASE
     _BASE = base
-    if (
-        workers < 2
-        or len(folders) < 2
-        or sum(map(len, folders)) < _PARALLEL
-        or "fork" not in multiprocessing.get_all_start_methods()
-    ):
+    if workers < 2 or len(folders) < 2 or sum(map(len, folders)) < _PARALLEL:
+        yield from map(_parse_folder, folders)
+        return
+    import multiprocessing  # here: digest.rebuild walks the folder and parses in-process
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         yield from map(_parse_folder, folders)
         return
     context = multiprocessing.get_context("fork")
@@ -313,6 +314,13 @@ def _parse_folder(files: list[tuple[str, int, int]]) -> tuple[bytes, list[_Failu
         else:
             failed.append(result)
     return _pickle(entries), failed
+
+
+def parse(config: Config, rel: str) -> Stored | None:
+    """One article file, read again (digest.rebuild); None if it cannot be parsed."""
+    shown = config.articles.relative_to(config.root)
+    found = _parse_one(str(config.articles), shown, rel, config.timezone)
+    return found if isinstance(found, Stored) else None
 
 
 def _parse_one(articles: str, folder: Path, rel: str, timezone: ZoneInfo) -> Stored | _Failure:
@@ -510,7 +518,8 @@ def persist(
         status[name] = "updated"
     articles = [s.article for s in archive.by_path.values()]
     articles.sort(key=lambda a: (a.published.timestamp(), a.id), reverse=True)
-    return Persisted(articles, Bodies(archive.by_path.values()), status, notes)
+    bodies = Bodies({s.article.id: s for s in archive.by_path.values()})
+    return Persisted(articles, bodies, status, notes, archive.written)
 
 
 class _Index:
@@ -524,9 +533,11 @@ class _Index:
             s.article.origin.path: s for s in stored if s.article.origin and s.article.origin.path
         }
         self.by_url = {s.article.url: s for s in stored if s.article.url}
+        self.written: dict[str, tuple[int, int]] = {}
 
     def save(self, article: Article, text: str) -> None:
-        _write(self.config.articles / article.path, text)
+        stat = _write(self.config.articles / article.path, text)
+        self.written[article.path] = (stat.st_mtime_ns, stat.st_size)
         item = Stored.of(article, True, str(self.config.articles / article.path))
         self.by_path[article.path] = item
         self.by_id[article.id] = item
@@ -538,6 +549,8 @@ class _Index:
 
 def _free_path(article: Article, taken: dict[str, Stored], config: Config) -> str:
     """``YYYY/MM/slug.md``, unique; the slug comes from the untrusted title, made safe."""
+    from slugify import slugify
+
     stem = slugify(article.title, max_length=80, word_boundary=True) or article.id[:8]
     folder = f"{article.published:%Y/%m}"
     for candidate in (f"{folder}/{stem}.md", f"{folder}/{stem}-{article.id[:8]}.md"):
@@ -546,14 +559,22 @@ def _free_path(article: Article, taken: dict[str, Stored], config: Config) -> st
     return f"{folder}/{article.id}.md"
 
 
-def _write(path: Path, text: str) -> None:
-    """Write atomically: a crash leaves the old file or the new one, never half of one."""
+def _write(path: Path, text: str) -> os.stat_result:
+    """Write atomically: a crash leaves the old file or the new one, never half of one.
+
+    Returns the stat of what was written, taken before anyone else can change it.
+    """
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
+            handle.flush()
+            stat = os.fstat(fd)
         Path(tmp).replace(path)
+        return stat
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

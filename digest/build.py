@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
-import json
-import os
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from digest import __version__, config
+from digest import config
 from digest.errors import ContentError, Problem
 
 if TYPE_CHECKING:
@@ -77,6 +74,7 @@ def build(
     workers: int | None = None,
     memory: archive.Memory | None = None,
     changed: Collection[Path] | None = None,
+    full: bool = False,
 ) -> Report:
     """Import the inbox and the feeds into the archive, then render the site.
 
@@ -86,14 +84,18 @@ def build(
     ``workers`` is how many processes render (all cores by default: the output
     is the same whatever the number); ``memory`` keeps parsed articles between
     calls of a long-running caller (``digest serve``), which may say which paths
-    ``changed`` since its last call.
+    ``changed`` since its last call. Otherwise, when no feed is fetched, the build
+    resumes from the last one's plan if it can (digest.rebuild), unless ``full``.
     """
     now = now or datetime.now(UTC)
     cfg = config.load(root)
-    inputs = _inputs(cfg) if (offline or not cfg.feeds) and memory is None else ""
-    if render_site and inputs and (last := _last_build(cfg, inputs)):
-        return last  # not one input file changed since a build that had nothing to report
-    # Imported here, so that a build with nothing to do costs little more than Python's start.
+    resumable = render_site and memory is None and (offline or not cfg.feeds)
+    if resumable:
+        from digest import rebuild
+
+        if not full and (resumed := rebuild.resume(cfg)) is not None:
+            return resumed  # nothing changed, or a few articles did, and moved in no listing
+    # Imported here, so that a build with little to do need not import them.
     from digest import archive, group, output, render
     from digest.sources import files
 
@@ -130,7 +132,9 @@ def build(
         assigned = [group.assign(a, cfg.topics, bodies.text) for a in persisted.articles]
         articles, topics = group.group(assigned, cfg.topics)
         health = feeds.health(cfg) if render_site and cfg.feeds else []
-        jobs = render.plan(cfg, articles, topics, bodies, health)[1] if render_site else []
+        made, jobs = (
+            render.plan(cfg, articles, topics, bodies, health) if render_site else (None, [])
+        )
     pages, written, topic_count = 0, 0, 0
     if render_site:
         done = output.publish(
@@ -153,9 +157,13 @@ def build(
         problems=tuple(problems),
         notes=(*(n for n in notes if str(n.path) not in settled), *persisted.notes),
     )
-    if render_site and inputs and not report.problems:
-        wrote = any(v != "unchanged" for v in persisted.status.values())
-        _remember(cfg, _inputs(cfg) if wrote else inputs, report)  # an import adds files
+    if resumable and made is not None:
+        if report.problems:
+            rebuild.forget(cfg)  # the next build must read the broken files again
+        else:
+            inbox = sum(t.new + t.updated + t.unchanged for t in sources if t.name == "inbox")
+            counts = (report.articles, report.topics, report.pages, inbox)
+            rebuild.save(cfg, made, loaded, persisted, articles, bool(health), counts)
     return report
 
 
@@ -177,70 +185,6 @@ def _collector_paused() -> Iterator[None]:
         gc.freeze()
         if was_enabled:
             gc.enable()
-
-
-_LAST = "last-build.json"
-
-
-def _inputs(cfg: config.Config) -> str:
-    """A key of everything a build reads: settings, templates, inbox and articles (by stat).
-
-    Cheap (a walk and a stat per file), so a build with nothing to do costs little more
-    than starting Python.
-    """
-    hasher = hashlib.blake2b(digest_size=16)
-    hasher.update(f"{__version__}\x1f{cfg.root}\x1f{cfg.output}".encode())
-    for folder in (cfg.root / config.FILENAME, cfg.templates, config.DEFAULT_THEME, cfg.inbox,
-                   cfg.articles):  # fmt: skip
-        for path, stat in _stats(folder):
-            hasher.update(f"{path}\x1f{stat.st_mtime_ns}\x1f{stat.st_size}\x1e".encode())
-    return hasher.hexdigest()
-
-
-def _stats(top: Path) -> list[tuple[str, os.stat_result]]:
-    if top.is_file():
-        return [(str(top), top.stat())]
-    found = []
-    for dirpath, dirnames, filenames in os.walk(top):
-        dirnames.sort()
-        for name in sorted(filenames):
-            path = os.path.join(dirpath, name)  # noqa: PTH118 - thousands of files: str is faster
-            found.append((path, os.stat(path)))  # noqa: PTH116
-    return found
-
-
-def _last_build(cfg: config.Config, inputs: str) -> Report | None:
-    """The last build's report, when its inputs were these and its output is still there."""
-    try:
-        record = json.loads((cfg.state / _LAST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(record, dict) or record.get("inputs") != inputs or not cfg.output.is_dir():
-        return None
-    unchanged = Tally("inbox", 0, 0, int(record.get("inbox", 0)))
-    return Report(
-        articles=int(record["articles"]),
-        topics=int(record["topics"]),
-        sources=(unchanged,),
-        pages=int(record["pages"]),
-        written=0,
-        problems=(),
-        notes=(),
-    )
-
-
-def _remember(cfg: config.Config, inputs: str, report: Report) -> None:
-    record = {
-        "inputs": inputs,
-        "articles": report.articles,
-        "topics": report.topics,
-        "pages": report.pages,
-        "inbox": sum(t.new + t.updated + t.unchanged for t in report.sources if t.name == "inbox"),
-    }
-    cfg.state.mkdir(parents=True, exist_ok=True)
-    temporary = cfg.state / f"{_LAST}.tmp"
-    temporary.write_text(json.dumps(record), encoding="utf-8")
-    temporary.replace(cfg.state / _LAST)
 
 
 def _tally(name: str, keys: list[str], persisted: archive.Persisted) -> Tally:

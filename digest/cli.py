@@ -33,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     cmd.add_argument("--strict", action="store_true", help="fail on any unreadable file")
     cmd.add_argument("--offline", action="store_true", help="fetch nothing; build from content/")
+    cmd.add_argument(
+        "--full",
+        action="store_true",
+        help="read every article and check every file of the site (after editing site/ by hand)",
+    )
     cmd = commands.add_parser(
         "fetch", parents=[common], help="import the inbox and fetch the feeds; build nothing"
     )
@@ -100,6 +105,7 @@ def _build(args: argparse.Namespace) -> int:
         strict=args.strict,
         offline=rendering and args.offline,
         render_site=rendering,
+        full=rendering and args.full,
     )
     for problem in report.problems:
         print(f"skipped: {problem}", file=sys.stderr)
@@ -177,7 +183,7 @@ def _topics(args: argparse.Namespace) -> int:
     cfg = config.load(args.directory)
     if args.explain is None:
         stored = archive.load(cfg).stored
-        bodies = archive.Bodies(stored)
+        bodies = archive.Bodies({s.article.id: s for s in stored})
         articles = [group.assign(s.article, cfg.topics, bodies.text) for s in stored]
         _, topics = group.group(articles, cfg.topics)
         for topic in topics:

@@ -14,13 +14,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from slugify import slugify
-
 from digest.config import TopicRule
 from digest.model import Article, mint_id
 
-_slug = lru_cache(maxsize=4096)(slugify)
-"""Topic names recur on every build (and every rebuild of digest serve)."""
+
+@lru_cache(maxsize=4096)  # topic names recur on every build, and every rebuild of digest serve
+def _slug(name: str) -> str:
+    from slugify import slugify  # only for topics named in front matter, not in digest.toml
+
+    return str(slugify(name))
+
 
 TITLE_WEIGHT = 3
 

@@ -8,23 +8,22 @@ in its safe mode, so nothing from an input reaches a page as markup.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import hashlib
 import html
 import json
 import re
 import uuid
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from email.utils import format_datetime
 from itertools import groupby
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote, urljoin
 from xml.parsers import expat
 
-import cffi
 import jinja2
 from cmarkgfm import cmark
 from markupsafe import Markup
@@ -69,10 +68,16 @@ def markdown_to_html(markdown: str, base: str) -> Markup:
 
 _GFM_EXTENSIONS = ("table", "autolink", "tagfilter", "strikethrough", "tasklist")
 _GFM_OPTIONS = cmark.Options.CMARK_OPT_GITHUB_PRE_LANG
-_FFI = cffi.FFI()
-_FFI.cdef("void cmark_node_free(void *node); void free(void *ptr);")
-_CMARK = _FFI.dlopen(cmark._cmark.__file__)
-_LIBC = _FFI.dlopen(None)
+# cmarkgfm's own bindings lack both functions: ctypes reaches them (cffi's cdef would load
+# pycparser, a third of the imports of a short rebuild).
+_CMARK = ctypes.CDLL(cmark._cmark.__file__)
+_CMARK.cmark_node_free.argtypes = [ctypes.c_void_p]
+_LIBC = ctypes.CDLL(None)
+_LIBC.free.argtypes = [ctypes.c_void_p]
+
+
+def _address(pointer: object) -> int:
+    return int(cmark._cmark.ffi.cast("uintptr_t", pointer))
 
 
 def _gfm(text: str) -> str:
@@ -95,9 +100,9 @@ def _gfm(text: str) -> str:
             try:
                 return str(cmark._cmark.ffi.string(rendered).decode("utf-8"))
             finally:
-                _LIBC.free(rendered)
+                _LIBC.free(_address(rendered))
         finally:
-            _CMARK.cmark_node_free(root)
+            _CMARK.cmark_node_free(_address(root))
     finally:
         cmark.parser_free(parser)
 
@@ -201,8 +206,10 @@ def environment(config: Config) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,  # one environment per build: no need to stat templates per page
+        # Compiled templates, kept by their source's hash: a short rebuild compiles none.
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(_cache_folder(config))),
     )
-    env.filters["rfc822"] = format_datetime
+    env.filters["rfc822"] = _rfc822
     env.filters["isodate"] = lambda d: d.isoformat()
     zone = config.timezone
 
@@ -277,6 +284,7 @@ def _environment(config: Config) -> jinja2.Environment:
         env = _ENVIRONMENTS[theme] = environment(config)
     return env
 
+
 _PAGE_KEYS: dict[tuple[str, str, object], str] = {}
 _PAGE_KEYS_LIMIT = 200_000
 
@@ -321,7 +329,7 @@ def _article_keys(
     return keys
 
 
-class _Spec(NamedTuple):
+class Spec(NamedTuple):
     """One output file, planned: plain data and article ids, no records.
 
     A page is rendered from ids looked up when it is made (`Site`), so a plan
@@ -343,7 +351,7 @@ class _Spec(NamedTuple):
     """The rest of what its key depends on."""
 
 
-def _key(common: str, spec: _Spec, keys: Mapping[str, Keys]) -> str:
+def _key(common: str, spec: Spec, keys: Mapping[str, Keys]) -> str:
     """A file's key, remembered by its inputs: most files' inputs do not change."""
     depends = (
         spec.args[0],
@@ -366,7 +374,7 @@ class Plan:
 
     common: str
     """A key of what every page depends on: the theme, the settings, the list of topics."""
-    specs: list[_Spec]
+    specs: list[Spec]
     keys: dict[str, Keys]
     """The keys of the articles the specs were keyed with, by id."""
     uses: dict[str, list[int]]
@@ -410,8 +418,8 @@ def plan(
         _check_ids(config, articles)
         made = _plan(config, articles, topics, keys, paths, common, health)
     _LAST[:] = [(structure, made)]
-    site = Site(config, paths, {a.id: a for a in articles}, topics, bodies, health)
-    return made, bind(made, site)
+    site = Site(config, paths, {a.id: a for a in articles}, topics, bodies, bool(health))
+    return made, bind(made.specs, site)
 
 
 def rekey(last: Plan, keys: dict[str, Keys]) -> Plan:
@@ -422,21 +430,27 @@ def rekey(last: Plan, keys: dict[str, Keys]) -> Plan:
     """
     changed = [i for i, own in keys.items() if last.keys.get(i) != own]
     specs = list(last.specs)
-    for index in sorted({n for i in changed for n in last.uses.get(i, ())}):
-        specs[index] = specs[index]._replace(key=_key(last.common, specs[index], keys))
+    places = sorted({n for i in changed for n in last.uses.get(i, ())})
+    fresh = rekey_specs(last.common, [specs[n] for n in places], keys)
+    for index, spec in zip(places, fresh, strict=True):
+        specs[index] = spec
     return replace(last, specs=specs, keys=keys)
 
 
-def bind(made: Plan, site: Site, only: Collection[str] | None = None) -> list[Job]:
-    """A job for each file of the plan (or only for the paths in ``only``), made by ``site``."""
+def rekey_specs(common: str, specs: list[Spec], keys: Mapping[str, Keys]) -> list[Spec]:
+    """The specs with their keys made again from the articles' ``keys``."""
+    return [s if s.kind == "data" else s._replace(key=_key(common, s, keys)) for s in specs]
+
+
+def bind(specs: list[Spec], site: Site) -> list[Job]:
+    """A job for each spec, made by ``site``."""
     return [
         Job(
             s.path,
             s.key,
             functools.partial(bytes if s.kind == "data" else getattr(site, s.kind), *s.args),
         )
-        for s in made.specs
-        if only is None or s.path in only
+        for s in specs
     ]
 
 
@@ -450,7 +464,7 @@ def _plan(
     health: list[tuple[Feed, FeedState]] | None,
 ) -> Plan:
     """Every file's spec, from scratch."""
-    specs: list[_Spec] = []
+    specs: list[Spec] = []
 
     def page(
         template: str,
@@ -461,14 +475,14 @@ def _plan(
         feeds: Sequence[dict[str, str]] = (),
     ) -> None:
         args = (template, path, list(feeds), data)
-        spec = _Spec(path, "", "page", args, tuple(shown), (), static)
+        spec = Spec(path, "", "page", args, tuple(shown), (), static)
         specs.append(spec._replace(key=_key(common, spec, keys)))
 
     def feeds(folder: str, title: str, link: str, items: Sequence[Article]) -> None:
         chosen = ids(items[: config.feed_items])
         for name in ("feed.xml", "atom.xml", "feed.json"):
             args = (name, folder, title, link, chosen)
-            spec = _Spec(folder + name, "", "feed", args, chosen, chosen, (title, link))
+            spec = Spec(folder + name, "", "feed", args, chosen, chosen, (title, link))
             specs.append(spec._replace(key=_key(common, spec, keys)))
 
     def ids(items: Sequence[Article]) -> tuple[str, ...]:
@@ -511,7 +525,7 @@ def _plan(
         path = f"{paths[article.id]}index.html"
         data = (article.id, tuple(near), keys[article.id].month)
         shown = (article.id, *(i for n in near for i in n[2:]))
-        spec = _Spec(
+        spec = Spec(
             path,
             "",
             "page",
@@ -526,7 +540,7 @@ def _plan(
     page("404.html", "404.html", ())
     feeds("", config.title, "", articles)
     for path, content in _static(config).items():
-        specs.append(_Spec(path, _digest(content), "data", (content,), (), (), None))
+        specs.append(Spec(path, _digest(content), "data", (content,), (), (), None))
     uses: dict[str, list[int]] = {}
     for index, spec in enumerate(specs):
         for i in {*spec.shown, *spec.full}:
@@ -546,15 +560,15 @@ class Site:
     def __init__(
         self,
         config: Config,
-        paths: dict[str, str],
+        paths: Mapping[str, str],
         articles: Mapping[str, Article],
         topics: Sequence[Topic],
         bodies: Bodies,
-        health: list[tuple[Feed, FeedState]] | None,
+        has_sources: bool,
     ) -> None:
         self.config, self.paths, self.by_id, self.topics = config, paths, articles, topics
         self.env = _environment(config)
-        self.bodies, self.health = bodies, health
+        self.bodies, self.has_sources = bodies, has_sources
         self.topic_by_title = {t.title: t for t in topics}
         self.site_feeds = _alternates(config.title, "")
         self.scopes: dict[str, dict[str, Any]] = {}
@@ -630,7 +644,7 @@ class Site:
                 feeds=[*self.site_feeds, *feeds],
                 topics=self.topics,
                 topic_by_title=self.topic_by_title,
-                has_sources=bool(self.health),
+                has_sources=self.has_sources,
                 body=self.body,
                 version=__version__,
                 **self.context(template, data),
@@ -674,6 +688,18 @@ class Site:
             "body": self.body,
             "version": __version__,
         }
+
+
+def _cache_folder(config: Config) -> Path:
+    folder = config.state / "templates"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _rfc822(moment: datetime) -> str:
+    from email.utils import format_datetime  # only feeds need it: a short rebuild may not
+
+    return format_datetime(moment)
 
 
 def _theme_key(config: Config) -> str:

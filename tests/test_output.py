@@ -169,13 +169,18 @@ def test_a_build_with_no_changed_input_reads_nothing_else(
     assert "What to watch now" in page.read_text("utf-8")
 
 
-def test_a_file_deleted_from_the_site_comes_back_with_the_next_build(
+def test_a_file_deleted_from_the_site_comes_back_with_a_full_build(
     example: Path, digest: Run
 ) -> None:
+    """A build trusts site/ to hold what it last wrote; --full checks every file."""
     digest("build", "-C", example)
     page = next((example / "site").rglob("*/index.html"))
     page.unlink()
     article = next((example / "content" / "articles").rglob("*.md"))
     article.write_text(article.read_text("utf-8") + "\nOne more line.\n", encoding="utf-8")
     assert digest("build", "-C", example).code == 0
+    assert not page.is_file()
+    result = digest("build", "--full", "-C", example)
+    assert result.code == 0
+    assert "wrote 1 of" in result.out
     assert page.is_file()

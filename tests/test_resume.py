@@ -1,0 +1,158 @@
+"""`digest build` after a few edits resumes from the last build's plan (digest.rebuild).
+
+Whichever way a build goes, resumed or full, the site must be byte for byte
+what a cold build of the same files gives; and an edit the saved plan cannot
+answer for (a date, the topics, a new file, a template) must take the full way.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from digest import archive, build
+from tests.conftest import project, write
+from tests.test_rebuild import article, cold, files
+
+RULED = (
+    "---\nid: ruled\ntitle: Talks\ndate: 2024-02-02T10:00:00Z\n---\n\n"
+    "Moscow and Beijing held talks on trade.\n"
+)
+"""No topics line: the Russia–China rule gives it its topic, from its body."""
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    root = project(tmp_path / "p")
+    for n in range(40):
+        write(root / f"content/articles/a{n:03d}.md", article(n))
+    write(root / "content/articles/ruled.md", RULED)
+    build.build(root, workers=1)
+    return root
+
+
+def edit(root: Path, name: str, text: str) -> Path:
+    return write(root / "content/articles" / name, text)
+
+
+def resumed(root: Path, monkeypatch: pytest.MonkeyPatch) -> build.Report:
+    """A build that must not read the archive: it resumes, or the test fails."""
+    with monkeypatch.context() as patch:
+        patch.setattr(archive, "load", lambda *a, **k: pytest.fail("a full build"))
+        return build.build(root, workers=1)
+
+
+SHORT = {  # edits that move no article in any listing
+    "a body": ("a005.md", article(5, body="A body, *edited*.")),
+    "the newest's body (in every feed)": ("a035.md", article(35, body="New.")),
+    "a summary": ("a007.md", article(7, summary="Shown in listings.")),
+    "a title": ("a011.md", article(11, title="Retitled")),
+    "the body of a ruled article, keeping its topic": (
+        "ruled.md",
+        RULED.replace("on trade", "on energy"),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", SHORT)
+def test_an_edit_that_moves_nothing_resumes_and_gives_the_cold_site(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    edit(site, *SHORT[name])
+    report = resumed(site, monkeypatch)
+    assert report.written > 0
+    assert report.articles == 41
+    assert files(site / "site") == cold(site, tmp_path)
+    assert resumed(site, monkeypatch).written == 0  # and the next build has nothing to do
+
+
+LONG = {  # edits the saved plan cannot answer for
+    "a date": ("a005.md", article(5).replace("2024-02-06", "2025-01-01")),
+    "the topics": ("a007.md", article(7).replace("[Trade, Energy]", "[Security]")),
+    "a rule's topic lost by a body edit": ("ruled.md", RULED.replace("Beijing", "Paris")),
+    "an id": ("a009.md", article(9).replace("id: id-9", "id: id-nine")),
+    "a new file": ("new.md", article(90)),
+    "a broken file": ("a003.md", "---\ntitle: [unclosed\n---\n"),
+}
+
+
+@pytest.mark.parametrize("name", LONG)
+def test_an_edit_that_moves_an_article_builds_in_full(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    target, text = LONG[name]
+    old = site / "content/articles" / target
+    assert not old.exists() or text != old.read_text("utf-8")
+    edit(site, target, text)
+    with pytest.raises(pytest.fail.Exception):
+        resumed(site, monkeypatch)
+    report = build.build(site, workers=1)
+    assert files(site / "site") == cold(site, tmp_path)
+    if name == "a broken file":
+        assert report.problems
+    else:
+        assert resumed(site, monkeypatch).written == 0  # the full build saved a new plan
+
+
+def test_a_deleted_file_a_template_or_the_settings_build_in_full(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for change in (
+        lambda: (site / "content/articles/a004.md").unlink(),
+        lambda: write(site / "templates/404.html", "<p>Lost.</p>\n"),
+        lambda: write(site / "digest.toml", "per_page = 5\n" + (site / "digest.toml").read_text()),
+    ):
+        change()
+        with pytest.raises(pytest.fail.Exception):
+            resumed(site, monkeypatch)
+        build.build(site, workers=1)
+        assert files(site / "site") == cold(site, tmp_path)
+
+
+def test_a_site_written_by_digest_serve_is_not_resumed(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """serve writes the output from its own plan: the saved one no longer describes it."""
+    memory = archive.Memory()
+    build.build(site, memory=memory, workers=1)
+    edit(site, "a020.md", article(20, title="Seen in serve"))
+    build.build(site, memory=memory, workers=1)
+    edit(site, "a020.md", article(20, title="Seen in serve", body="Then edited again."))
+    with pytest.raises(pytest.fail.Exception):
+        resumed(site, monkeypatch)
+    build.build(site, workers=1)
+    assert files(site / "site") == cold(site, tmp_path)
+
+
+def test_a_damaged_plan_means_a_full_build(site: Path, tmp_path: Path) -> None:
+    plan = site / ".digest/plan.sqlite"
+    with sqlite3.connect(plan) as db:
+        db.execute("DELETE FROM spec")
+    edit(site, "a005.md", article(5, body="Edited."))
+    build.build(site, workers=1)
+    assert files(site / "site") == cold(site, tmp_path)
+    plan.write_bytes(b"not a database")
+    edit(site, "a006.md", article(6, body="Edited."))
+    build.build(site, workers=1)
+    assert files(site / "site") == cold(site, tmp_path)
+
+
+def test_random_edits_end_where_a_cold_build_ends(site: Path, tmp_path: Path) -> None:
+    """Twelve random edits of one to three files each, short and long mixed."""
+    chosen = random.Random(7)  # noqa: S311 - a fixed sequence of edits, not a secret
+    for _ in range(12):
+        for n in chosen.sample(range(40), chosen.randint(1, 3)):
+            kind = chosen.choice(["body", "title", "summary", "date", "topics"])
+            text = {
+                "body": article(n, body=f"Body {chosen.random()}."),
+                "title": article(n, title=f"Title {chosen.random()}"),
+                "summary": article(n, summary=f"Summary {chosen.random()}."),
+                "date": article(n).replace("2024-", "2023-"),
+                "topics": article(n).replace("topics: [", "topics: [Extra, "),
+            }[kind]
+            edit(site, f"a{n:03d}.md", text)
+        build.build(site, workers=1)
+        assert files(site / "site") == cold(site, tmp_path)
