@@ -7,8 +7,9 @@ when missing; templates in bench/hugo/), then time
 
 * a cold build (no output, no caches), median of --runs;
 * a rebuild with nothing changed;
-* a rebuild after one article's body changed, checked against a cold build
-  of the same input (every page and feed must be byte-identical);
+* a rebuild after one article's body changed, then after its title changed
+  (which its listings show), checked against a cold build of the same input
+  (every page and feed must be byte-identical);
 
 and record each process's peak memory. --big adds one cold digest build of a
 large corpus (100,000 by default). Results go to stdout and docs/performance.md.
@@ -22,6 +23,7 @@ import argparse
 import filecmp
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -127,11 +129,18 @@ def measure(size: int, work: Path, runs: int, hugo: str) -> dict[str, object]:
         cold.append(timed([str(DIGEST), "build"], site))
     unchanged = [timed([str(DIGEST), "build"], site) for _ in range(runs)]
     one = sorted((site / "content" / "articles").rglob("*.md"))[size // 2]
-    edits = []
+    edits, retitles = [], []
     for attempt in range(runs):
         with one.open("a", encoding="utf-8") as handle:
             handle.write(f"\nA sentence added by the benchmark, edit {attempt}.\n")
         edits.append(timed([str(DIGEST), "build"], site))
+    for attempt in range(runs):  # shown in its listings, its neighbours' pages and feeds
+        text = one.read_text(encoding="utf-8")
+        title = re.search(r'^title: "?(.*?)"?$', text, re.MULTILINE)
+        assert title, f"no title line in {one}"
+        retitled = text.replace(title[0], f'title: "Retitled {attempt}: {title[1][:60]}"', 1)
+        one.write_text(retitled, encoding="utf-8")
+        retitles.append(timed([str(DIGEST), "build"], site))
     check = work / f"check-{size}"
     clear(check, ".")
     shutil.copytree(site, check, ignore=shutil.ignore_patterns("site", ".digest"))
@@ -147,6 +156,7 @@ def measure(size: int, work: Path, runs: int, hugo: str) -> dict[str, object]:
         "hugo_cold_mib": max(r.peak_mib for r in hugo_cold),
         "unchanged": statistics.median(r.seconds for r in unchanged),
         "one_change": statistics.median(r.seconds for r in edits),
+        "one_title": statistics.median(r.seconds for r in retitles),
         "identical": identical,
         "digest_files": count(site / "site"),
         "hugo_files": count(other / "public"),
@@ -174,12 +184,14 @@ def report(rows: list[dict[str, object]], large: dict[str, object] | None, runs:
         " Regenerate with `.venv/bin/python bench/build_speed.py` next to `../shared`.",
         "",
         f"Medians of {runs} runs; cold builds of digest and Hugo interleaved. Ratios are digest"
-        ' over Hugo\'s cold build in the same run. "One changed" appends a sentence to one'
-        " article; its output is then compared byte for byte with a cold build of the same input.",
+        ' over Hugo\'s cold build in the same run. "One body changed" appends a sentence to one'
+        ' article, "one title changed" then retitles it, each time followed by `digest build`;'
+        " the output is then compared byte for byte with a cold build of the same input.",
         "",
         "| articles | digest cold | Hugo cold | ratio | digest peak | Hugo peak | memory ratio"
-        " | unchanged rebuild (× Hugo cold) | one changed | same as cold | files digest / Hugo |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        " | unchanged rebuild (× Hugo cold) | one body changed | one title changed | same as cold"
+        " | files digest / Hugo |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         hugo = float(r["hugo_cold"])  # type: ignore[arg-type]
@@ -189,7 +201,8 @@ def report(rows: list[dict[str, object]], large: dict[str, object] | None, runs:
             f" | {r['digest_cold_mib']:.0f} MiB | {r['hugo_cold_mib']:.0f} MiB"
             f" | {float(r['digest_cold_mib']) / float(r['hugo_cold_mib']):.2f}"  # type: ignore[arg-type]
             f" | {r['unchanged']:.2f} s ({float(r['unchanged']) / hugo:.2f})"  # type: ignore[arg-type]
-            f" | {r['one_change']:.2f} s | {'yes' if r['identical'] else 'NO'}"
+            f" | {r['one_change']:.2f} s | {r['one_title']:.2f} s"
+            f" | {'yes' if r['identical'] else 'NO'}"
             f" | {r['digest_files']:,} / {r['hugo_files']:,} |"
         )
     if large:

@@ -360,17 +360,28 @@ def _cache_version(config: Config) -> tuple[str, int, str, str]:
 
 def _read_cache(config: Config) -> dict[str, _Chunk]:
     try:
+        return {folder: (data, unpickle(data)) for folder, data in cached(config).items()}
+    except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, KeyError):
+        return {}
+
+
+def cached(config: Config) -> dict[str, bytes]:
+    """The parse cache: each folder's entries by path, still pickled (see `unpickle`)."""
+    try:
         with (config.state / _CACHE).open("rb") as handle:
             record = pickle.load(handle)  # noqa: S301 - digest's own file in .digest/
         if not isinstance(record, dict) or record.get("version") != _cache_version(config):
             return {}
-        return {
-            folder: (data, pickle.loads(data))  # noqa: S301 - as above
-            for folder, data in record["folders"].items()
-        }
+        folders = record["folders"]
+        return folders if isinstance(folders, dict) else {}
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError,
             KeyError):  # fmt: skip
         return {}
+
+
+def unpickle(data: bytes) -> dict[str, Entry]:
+    found: dict[str, Entry] = pickle.loads(data)  # noqa: S301 - digest's own file in .digest/
+    return found
 
 
 def _write_cache(

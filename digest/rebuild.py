@@ -4,9 +4,10 @@ After an edit, a full build of a 10,000-article archive reads every record and
 plans 11,000 files again (0.8 s), to render a handful. When only article files
 changed, and none of them moved in any listing (same date, topics, file and
 id), the last build's plan still holds: only the files that show an edited
-article get new keys, and only they are rendered. That is what this module
-does, from ``.digest/plan.sqlite``: the last full build's plan, and the keys and
-records of its articles, read one by one as pages need them.
+article get new keys, and only they are rendered. That is what this module does,
+from ``.digest/plan.sqlite``: the last full build's plan, with each article's
+keys, neighbours and listings, read a few at a time as pages need them. Records
+come from the parse cache (digest.archive), as the plan's files were read.
 
 It gives up (returns None, and the caller builds in full) whenever it cannot be
 sure: settings, a template, the inbox or the feeds' state changed; a file came
@@ -18,14 +19,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import marshal
 import os
 import pickle
 import sqlite3
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from digest import __version__, archive, config, output
 from digest.archive import Stored
@@ -36,15 +39,19 @@ if TYPE_CHECKING:
     from digest.build import Report
 
 _FILE = "plan.sqlite"
-_SCHEMA = 1
+_SCHEMA = 2
 _MOST = 200
 """Changed files beyond which a full build is as quick."""
 _TABLES = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
-CREATE TABLE article (id TEXT PRIMARY KEY, path TEXT NOT NULL, keys BLOB NOT NULL,
-                      uses BLOB NOT NULL, record BLOB NOT NULL);
-CREATE TABLE spec (n INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE article (bucket INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE listing (chunk INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE record (id TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
+_BUCKETS = 256
+"""Articles are kept in this many rows, by a hash of the id: a few rows give a page's."""
+_CHUNK = 64
+"""Listing specs per row."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +80,28 @@ class _State:
     """Files read again since the plan was made, with the modification time and size read."""
 
 
+class _Info(NamedTuple):
+    """What the plan knows of one article (stored as a plain tuple, with marshal)."""
+
+    rel: str
+    """Its file in the articles folder."""
+    path: str
+    """Its page's folder."""
+    shown: str
+    content: str
+    month: str
+    topics: tuple[str, ...]
+    """As grouped: the parse cache holds them as written, or none."""
+    near: tuple[tuple[str, str, str, str], ...]
+    """Its neighbours in each of its listings (see `render.article_spec`)."""
+    uses: list[int]
+    """The listing specs that show it, by number."""
+
+
+class _StaleError(Exception):
+    """A record the plan needs is not in the parse cache as the plan read it."""
+
+
 def save(
     cfg: config.Config,
     plan: render.Plan,
@@ -82,10 +111,12 @@ def save(
     has_sources: bool,
     counts: tuple[int, int, int, int],
 ) -> None:
-    """Keep a full build's plan, with the records (as grouped) and files it was made from.
+    """Keep a full build's plan, with what it knows of each article.
 
     The files' stat is the one taken before they were read, or as they were
     written: a file saved by someone else during the build looks changed next time.
+    Records of files written by this build are kept here; the others are in the
+    parse cache, which this build wrote.
     """
     manifest = output.manifest_stamp(cfg.state)
     files = {rel: (s.st_mtime_ns, s.st_size) for rel, s in loaded.found} | persisted.written
@@ -98,36 +129,69 @@ def save(
         has_sources,
         counts,
     )
-    rows = []
-    for article in articles:
-        own = persisted.bodies.stored(article.id)
-        record = Stored(article, own.untouched, own.file, own.body_key)
-        rows.append(
-            (
-                article.id,
-                plan.paths[article.id],
-                marshal.dumps(tuple(plan.keys[article.id])),
-                marshal.dumps(plan.uses.get(article.id, [])),
-                pickle.dumps(record, pickle.HIGHEST_PROTOCOL),
-            )
-        )
-    specs = [(n, pickle.dumps(s, pickle.HIGHEST_PROTOCOL)) for n, s in enumerate(plan.specs)]
+    near: dict[str, tuple[tuple[str, str, str, str], ...]] = {}
+    listings: list[render.Spec] = []
+    number: dict[int, int] = {}
+    for n, spec in enumerate(plan.specs):
+        if spec.args[0] == "article.html":  # made again from the article's _Info
+            near[spec.args[3][0]] = spec.args[3][1]
+        elif spec.shown or spec.full:  # static files and pages that list no article stay
+            number[n] = len(listings)
+            listings.append(spec)
+    buckets: list[dict[str, tuple[Any, ...]]] = [{} for _ in range(_BUCKETS)]
+    for a in articles:
+        uses = [number[n] for n in plan.uses.get(a.id, ()) if n in number]
+        info = (a.path, plan.paths[a.id], *plan.keys[a.id], a.topics, near[a.id], uses)
+        buckets[_bucket(a.id)][a.id] = info
+    records = [
+        (a.id, _pickle(_grouped(persisted.bodies.stored(a.id), a)))
+        for a in articles
+        if a.path in persisted.written
+    ]
     cfg.state.mkdir(parents=True, exist_ok=True)
     temporary = cfg.state / f"{_FILE}.tmp"
     temporary.unlink(missing_ok=True)
     with contextlib.closing(sqlite3.connect(temporary)) as db, db:
         db.executescript(_TABLES)
-        db.execute("INSERT INTO meta VALUES ('header', ?)", (pickle.dumps(header),))
-        db.execute(
-            "INSERT INTO meta VALUES ('state', ?)", (pickle.dumps(_State(manifest or (), {})),)
+        state = _State(manifest or (), {})
+        db.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            [("header", pickle.dumps(header)), ("state", pickle.dumps(state))],
         )
-        db.executemany("INSERT INTO article VALUES (?, ?, ?, ?, ?)", rows)
-        db.executemany("INSERT INTO spec VALUES (?, ?)", specs)
+        db.executemany(
+            "INSERT INTO article VALUES (?, ?)",
+            [(b, marshal.dumps(d)) for b, d in enumerate(buckets)],
+        )
+        db.executemany(
+            "INSERT INTO listing VALUES (?, ?)",
+            [
+                (c, _pickle(listings[c * _CHUNK : (c + 1) * _CHUNK]))
+                for c in range(-(-len(listings) // _CHUNK))
+            ],
+        )
+        db.executemany("INSERT INTO record VALUES (?, ?)", records)
     temporary.replace(cfg.state / _FILE)
 
 
+def _bucket(article_id: str) -> int:
+    return zlib.crc32(article_id.encode("utf-8")) % _BUCKETS
+
+
+def _pickle(value: object) -> bytes:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True  # no memo: records and specs share nothing worth it
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
+def _grouped(stored: Stored, article: Article) -> Stored:
+    """The stored record with the article as grouped (its topics)."""
+    return replace(stored, article=article) if stored.article is not article else stored
+
+
 def forget(cfg: config.Config) -> None:
-    """Drop the saved plan: this build wrote article files it does not know about."""
+    """Drop the saved plan: the next build must be a full one."""
     (cfg.state / _FILE).unlink(missing_ok=True)
 
 
@@ -139,7 +203,7 @@ def resume(cfg: config.Config) -> Report | None:
         ) as db:
             return _resume(cfg, db)
     except (sqlite3.Error, pickle.UnpicklingError, EOFError, ValueError, TypeError, KeyError,
-            AttributeError):  # fmt: skip
+            AttributeError, _StaleError):  # fmt: skip
         return None  # no plan, or one this version cannot read: build in full
 
 
@@ -191,7 +255,7 @@ def _redo(
     """
     from digest import group, render  # only now: a build with nothing to do need not import them
 
-    store = _Store(db)
+    store = _Store(cfg, db, header)
     edited: dict[str, Stored] = {}
     for rel in changed:
         known_id = header.files[rel][2]
@@ -199,42 +263,50 @@ def _redo(
         if new is None:
             return -1
         edited[known_id] = new
-    old = {i: store.keys(i) for i in edited}
+    old = {i: store.keys[i] for i in edited}
     store.edit(edited)
     keys = {
         i: render.keys_of(s.article, store.paths[i], cfg, store.bodies) for i, s in edited.items()
     }
+    store.keys.update(keys)
     listed = {i for i in keys if keys[i].shown != old[i].shown}  # as listings show it
     read = {i for i in keys if keys[i].content != old[i].content}  # its body, its image
-    places = sorted({n for i in listed | read for n in store.uses(i)})
-    specs = [
+    pages = (
+        listed | read | {n for i in listed for near in store.info(i).near for n in near[2:] if n}
+    )
+    numbers = sorted({n for i in listed | read for n in store.info(i).uses})
+    listings = [
         (n, s)
-        for n, s in zip(places, store.specs(places), strict=True)
+        for n, s in store.listings(numbers)
         if listed.intersection(s.shown) or read.intersection(s.full)
     ]
-    lookup = _Lazy(store.keys)
-    lookup.update(keys)
-    rekeyed = render.rekey_specs(header.common, [s for _, s in specs], lookup)
+    rekeyed = render.rekey_specs(header.common, [s for _, s in listings], store.keys)
+    specs = [
+        render.article_spec(header.common, i, store.paths[i], store.info(i).near, store.keys)
+        for i in sorted(pages)
+    ]
     shelves = [
         group.Topic(title, slug, description, _Shelf(ids, store.articles))
         for title, slug, description, ids in header.topics
     ]
     site = render.Site(cfg, store.paths, store.articles, shelves, store.bodies, header.has_sources)
-    done = output.publish(cfg.output, render.bind(rekeyed, site), cfg.state, partial=True)
+    done = output.publish(cfg.output, render.bind(specs + rekeyed, site), cfg.state, partial=True)
     with db:
+        for i in edited:
+            store.info_bucket(i)[i] = (*store.info(i)[:2], *keys[i], *store.info(i)[5:])
         db.executemany(
-            "UPDATE article SET keys = ?, record = ? WHERE id = ?",
-            [
-                (marshal.dumps(tuple(keys[i])), pickle.dumps(item, pickle.HIGHEST_PROTOCOL), i)
-                for i, item in edited.items()
-            ],
+            "UPDATE article SET data = ? WHERE bucket = ?",
+            [(marshal.dumps(store.buckets[b]), b) for b in {_bucket(i) for i in edited}],
+        )
+        for (n, _), spec in zip(listings, rekeyed, strict=True):
+            store.chunks[n // _CHUNK][n % _CHUNK] = spec
+        db.executemany(
+            "UPDATE listing SET data = ? WHERE chunk = ?",
+            [(_pickle(store.chunks[c]), c) for c in {n // _CHUNK for n, _ in listings}],
         )
         db.executemany(
-            "UPDATE spec SET data = ? WHERE n = ?",
-            [
-                (pickle.dumps(spec, pickle.HIGHEST_PROTOCOL), n)
-                for (n, _), spec in zip(specs, rekeyed, strict=True)
-            ],
+            "INSERT OR REPLACE INTO record VALUES (?, ?)",
+            [(i, _pickle(item)) for i, item in edited.items()],
         )
         state = _State(output.manifest_stamp(cfg.state) or (), state.read | changed)
         db.execute("UPDATE meta SET value = ? WHERE name = 'state'", (pickle.dumps(state),))
@@ -283,47 +355,66 @@ def _stats(top: Path) -> Iterator[tuple[str, os.stat_result]]:
 
 
 class _Store:
-    """The saved plan's articles and specs, read from the database as they are needed."""
+    """The saved plan's articles and listings, read from the database as they are needed."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-        self.edited: dict[str, Stored] = {}
+    def __init__(self, cfg: config.Config, db: sqlite3.Connection, header: _Header) -> None:
+        from digest import render
+
+        self.cfg, self.db, self.files = cfg, db, header.files
+        self.buckets: dict[int, dict[str, tuple[Any, ...]]] = {}
+        self.chunks: dict[int, list[render.Spec]] = {}
+        self.cache: dict[str, bytes] | None = None
+        self.folders: dict[str, dict[str, archive.Entry]] = {}
         self.stored = _Lazy(self._record)
         self.articles = _Lazy(lambda i: self.stored[i].article)
-        self.paths = _Lazy(lambda i: self._row("path", i))
+        self.paths = _Lazy(lambda i: self.info(i).path)
+        self.keys = _Lazy(lambda i: render.Keys(*self.info(i)[2:5]))
         self.bodies = archive.Bodies(self.stored)
 
     def edit(self, edited: dict[str, Stored]) -> None:
         self.stored.update(edited)
         self.articles.update({i: s.article for i, s in edited.items()})
 
-    def _row(self, column: str, i: str) -> Any:
-        row = self.db.execute(f"SELECT {column} FROM article WHERE id = ?", (i,)).fetchone()  # noqa: S608 - a column name of this module
-        if row is None:
-            raise KeyError(i)
-        return row[0]
+    def info_bucket(self, i: str) -> dict[str, tuple[Any, ...]]:
+        bucket = _bucket(i)
+        if bucket not in self.buckets:
+            (data,) = self.db.execute(
+                "SELECT data FROM article WHERE bucket = ?", (bucket,)
+            ).fetchone()
+            self.buckets[bucket] = marshal.loads(data)  # noqa: S302 - digest's own file
+        return self.buckets[bucket]
+
+    def info(self, i: str) -> _Info:
+        return _Info(*self.info_bucket(i)[i])
+
+    def listings(self, numbers: list[int]) -> list[tuple[int, render.Spec]]:
+        for chunk in {n // _CHUNK for n in numbers} - self.chunks.keys():
+            (data,) = self.db.execute(
+                "SELECT data FROM listing WHERE chunk = ?", (chunk,)
+            ).fetchone()
+            self.chunks[chunk] = pickle.loads(data)  # noqa: S301 - digest's own file
+        return [(n, self.chunks[n // _CHUNK][n % _CHUNK]) for n in numbers]
 
     def _record(self, i: str) -> Stored:
-        record = pickle.loads(self._row("record", i))  # noqa: S301 - digest's own file
-        if not isinstance(record, Stored):
-            raise TypeError(i)
-        return record
-
-    def keys(self, i: str) -> render.Keys:
-        from digest import render
-
-        return render.Keys(*marshal.loads(self._row("keys", i)))  # noqa: S302 - digest's own file
-
-    def uses(self, i: str) -> list[int]:
-        found: list[int] = marshal.loads(self._row("uses", i))  # noqa: S302 - digest's own file
-        return found
-
-    def specs(self, numbers: list[int]) -> list[render.Spec]:
-        found = []
-        for n in numbers:
-            (data,) = self.db.execute("SELECT data FROM spec WHERE n = ?", (n,)).fetchone()
-            found.append(pickle.loads(data))  # noqa: S301 - digest's own file
-        return found
+        row = self.db.execute("SELECT data FROM record WHERE id = ?", (i,)).fetchone()
+        if row is not None:
+            found = pickle.loads(row[0])  # noqa: S301 - digest's own file
+            if not isinstance(found, Stored):
+                raise _StaleError(i)
+            return found
+        info = self.info(i)
+        folder = info.rel.rpartition("/")[0]
+        if folder not in self.folders:
+            if self.cache is None:
+                self.cache = archive.cached(self.cfg)
+            if folder not in self.cache:
+                raise _StaleError(i)
+            self.folders[folder] = archive.unpickle(self.cache[folder])
+        entry = self.folders[folder].get(info.rel)
+        if entry is None or entry[:2] != self.files[info.rel][:2]:
+            raise _StaleError(i)  # the parse cache was written since, after an edit
+        stored = entry[2]
+        return replace(stored, article=replace(stored.article, topics=info.topics))
 
 
 class _Lazy(dict[str, Any]):

@@ -520,21 +520,9 @@ def _plan(
         page("month.html", f"archive/{month}/index.html", (month, items), items)
 
     neighbours = _neighbours(articles, topics)
-    for article in articles:  # the one loop over every article: page() inlined
+    for article in articles:
         near = neighbours[article.id]
-        path = f"{paths[article.id]}index.html"
-        data = (article.id, tuple(near), keys[article.id].month)
-        shown = (article.id, *(i for n in near for i in n[2:]))
-        spec = Spec(
-            path,
-            "",
-            "page",
-            ("article.html", path, [], data),
-            shown,
-            (article.id,),
-            tuple(n[:2] for n in near),
-        )
-        specs.append(spec._replace(key=_key(common, spec, keys)))
+        specs.append(article_spec(common, article.id, paths[article.id], near, keys))
     if health:
         page("sources.html", "sources/index.html", health, (), repr(health))
     page("404.html", "404.html", ())
@@ -548,6 +536,26 @@ def _plan(
                 uses.setdefault(i, []).append(index)
     shelves = [(t.title, t.slug, t.description, ids(t.articles)) for t in topics]
     return Plan(common, specs, keys, uses, paths, shelves)
+
+
+def article_spec(
+    common: str,
+    article_id: str,
+    folder: str,
+    near: Sequence[tuple[str, str, str, str]],
+    keys: Mapping[str, Keys],
+) -> Spec:
+    """An article's page: ``near`` holds its neighbours (ids) in each of its listings.
+
+    Its key depends on the article, body and all, and on what the page shows of
+    its neighbours: digest.rebuild makes this spec again from these alone.
+    """
+    path = f"{folder}index.html"
+    data = (article_id, tuple(near), keys[article_id].month)
+    shown = (article_id, *(i for n in near for i in n[2:]))
+    args: tuple[Any, ...] = ("article.html", path, [], data)
+    spec = Spec(path, "", "page", args, shown, (article_id,), tuple(n[:2] for n in near))
+    return spec._replace(key=_key(common, spec, keys))
 
 
 class Site:

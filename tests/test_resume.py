@@ -127,15 +127,19 @@ def test_a_site_written_by_digest_serve_is_not_resumed(
     assert files(site / "site") == cold(site, tmp_path)
 
 
-def test_a_damaged_plan_means_a_full_build(site: Path, tmp_path: Path) -> None:
+def test_a_damaged_plan_or_parse_cache_means_a_full_build(site: Path, tmp_path: Path) -> None:
     plan = site / ".digest/plan.sqlite"
     with sqlite3.connect(plan) as db:
-        db.execute("DELETE FROM spec")
-    edit(site, "a005.md", article(5, body="Edited."))
+        db.execute("DELETE FROM listing")
+    edit(site, "a005.md", article(5, title="Edited"))
     build.build(site, workers=1)
     assert files(site / "site") == cold(site, tmp_path)
     plan.write_bytes(b"not a database")
-    edit(site, "a006.md", article(6, body="Edited."))
+    edit(site, "a006.md", article(6, title="Edited"))
+    build.build(site, workers=1)
+    assert files(site / "site") == cold(site, tmp_path)
+    (site / ".digest/articles.pickle").unlink()  # where the plan finds the records
+    edit(site, "a007.md", article(7, title="Edited"))
     build.build(site, workers=1)
     assert files(site / "site") == cold(site, tmp_path)
 
