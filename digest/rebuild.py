@@ -25,10 +25,10 @@ import os
 import pickle
 import sqlite3
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 
 from digest import __version__, archive, config, output
 from digest.archive import Stored
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from digest import render
     from digest.build import Report
 
+_V = TypeVar("_V")
 _FILE = "plan.sqlite"
 _SCHEMA = 2
 _MOST = 200
@@ -48,8 +49,9 @@ CREATE TABLE article (bucket INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE listing (chunk INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE record (id TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
-_BUCKETS = 256
-"""Articles are kept in this many rows, by a hash of the id: a few rows give a page's."""
+_BUCKETS = 2048
+"""Articles are kept in this many rows, by a hash of the id: a page's few articles come
+from a few small rows; a row per article would make a full build insert 10,000."""
 _CHUNK = 64
 """Listing specs per row."""
 
@@ -61,8 +63,6 @@ class _Header:
     version: tuple[str, int]
     settings: str
     """A key of everything but the articles that a build reads (see `_settings`)."""
-    files: dict[str, tuple[int, int, str]]
-    """Article files by path in the articles folder: modification time, size, id."""
     common: str
     topics: list[tuple[str, str, str, tuple[str, ...]]]
     has_sources: bool
@@ -120,10 +120,10 @@ def save(
     """
     manifest = output.manifest_stamp(cfg.state)
     files = {rel: (s.st_mtime_ns, s.st_size) for rel, s in loaded.found} | persisted.written
+    stats = {a.path: files[a.path] for a in articles}
     header = _Header(
         (__version__, _SCHEMA),
         _settings(cfg),
-        {a.path: (*files[a.path], a.id) for a in articles},
         plan.common,
         plan.topics,
         has_sources,
@@ -156,7 +156,12 @@ def save(
         state = _State(manifest or (), {})
         db.executemany(
             "INSERT INTO meta VALUES (?, ?)",
-            [("header", pickle.dumps(header)), ("state", pickle.dumps(state))],
+            [
+                ("header", pickle.dumps(header)),
+                ("state", pickle.dumps(state)),
+                ("stats", marshal.dumps(stats)),
+                ("ids", marshal.dumps({a.path: a.id for a in articles})),
+            ],
         )
         db.executemany(
             "INSERT INTO article VALUES (?, ?)",
@@ -210,7 +215,7 @@ def resume(cfg: config.Config) -> Report | None:
 def _resume(cfg: config.Config, db: sqlite3.Connection) -> Report | None:
     from digest.build import Report, Tally
 
-    header, state = (pickle.loads(v) for (v,) in db.execute(_META))  # noqa: S301 - digest's own
+    header, state, stats = _meta(db, "header", "state", "stats")
     if not isinstance(header, _Header) or header.version != (__version__, _SCHEMA):
         return None
     if header.settings != _settings(cfg) or not cfg.output.is_dir():
@@ -218,27 +223,30 @@ def _resume(cfg: config.Config, db: sqlite3.Connection) -> Report | None:
     if state.manifest != output.manifest_stamp(cfg.state):
         return None  # the site was written since (digest serve): its plan is another
     found = archive.walk(cfg.articles) if cfg.articles.is_dir() else []
-    if len(found) != len(header.files):
-        return None
-    changed = {}
-    for rel, stat in found:
-        known = state.read.get(rel) or header.files.get(rel)
-        if known is None:
-            return None  # a new file; as many went
-        if known[:2] != (stat.st_mtime_ns, stat.st_size):
-            changed[rel] = (stat.st_mtime_ns, stat.st_size)
+    seen = {rel: (stat.st_mtime_ns, stat.st_size) for rel, stat in found}
+    known = stats | state.read
+    if seen.keys() != known.keys():
+        return None  # a file came or went
+    changed = {} if seen == known else {r: s for r, s in seen.items() if known[r] != s}
     articles, topics, pages, inbox = header.counts
     written = 0
     if changed:
         if len(changed) > _MOST:
             return None
-        written = _redo(cfg, db, header, state, changed)
+        written = _redo(cfg, db, header, state, stats, changed)
         if written < 0:
             return None
     return Report(articles, topics, (Tally("inbox", 0, 0, inbox),), pages, written, (), ())
 
 
-_META = "SELECT value FROM meta WHERE name IN ('header', 'state') ORDER BY name"
+def _meta(db: sqlite3.Connection, *names: str) -> list[Any]:
+    """Rows of the meta table: ``stats`` and ``ids`` in marshal, quicker with 10,000 entries."""
+    found = []
+    for name in names:
+        (value,) = db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        loads = marshal.loads if name in ("stats", "ids") else pickle.loads
+        found.append(loads(value))
+    return found
 
 
 def _redo(
@@ -246,6 +254,7 @@ def _redo(
     db: sqlite3.Connection,
     header: _Header,
     state: _State,
+    stats: dict[str, tuple[int, int]],
     changed: dict[str, tuple[int, int]],
 ) -> int:
     """Render the files that show the changed files' articles; -1 if one moved or is broken.
@@ -255,10 +264,11 @@ def _redo(
     """
     from digest import group, render  # only now: a build with nothing to do need not import them
 
-    store = _Store(cfg, db, header)
+    store = _Store(cfg, db, stats)
+    (ids,) = _meta(db, "ids")
     edited: dict[str, Stored] = {}
     for rel in changed:
-        known_id = header.files[rel][2]
+        known_id = ids[rel]
         new = _reread(cfg, rel, store.stored[known_id])
         if new is None:
             return -1
@@ -293,7 +303,11 @@ def _redo(
     done = output.publish(cfg.output, render.bind(specs + rekeyed, site), cfg.state, partial=True)
     with db:
         for i in edited:
-            store.info_bucket(i)[i] = (*store.info(i)[:2], *keys[i], *store.info(i)[5:])
+            store.info_bucket(i)[i] = tuple(
+                store.info(i)._replace(
+                    shown=keys[i].shown, content=keys[i].content, month=keys[i].month
+                )
+            )
         db.executemany(
             "UPDATE article SET data = ? WHERE bucket = ?",
             [(marshal.dumps(store.buckets[b]), b) for b in {_bucket(i) for i in edited}],
@@ -357,14 +371,17 @@ def _stats(top: Path) -> Iterator[tuple[str, os.stat_result]]:
 class _Store:
     """The saved plan's articles and listings, read from the database as they are needed."""
 
-    def __init__(self, cfg: config.Config, db: sqlite3.Connection, header: _Header) -> None:
+    def __init__(
+        self, cfg: config.Config, db: sqlite3.Connection, stats: dict[str, tuple[int, int]]
+    ) -> None:
         from digest import render
 
-        self.cfg, self.db, self.files = cfg, db, header.files
+        self.cfg, self.db, self.stats = cfg, db, stats
         self.buckets: dict[int, dict[str, tuple[Any, ...]]] = {}
         self.chunks: dict[int, list[render.Spec]] = {}
         self.cache: dict[str, bytes] | None = None
         self.folders: dict[str, dict[str, archive.Entry]] = {}
+        self.infos = _Lazy(lambda i: _Info(*self.info_bucket(i)[i]))
         self.stored = _Lazy(self._record)
         self.articles = _Lazy(lambda i: self.stored[i].article)
         self.paths = _Lazy(lambda i: self.info(i).path)
@@ -385,7 +402,7 @@ class _Store:
         return self.buckets[bucket]
 
     def info(self, i: str) -> _Info:
-        return _Info(*self.info_bucket(i)[i])
+        return self.infos[i]
 
     def listings(self, numbers: list[int]) -> list[tuple[int, render.Spec]]:
         for chunk in {n // _CHUNK for n in numbers} - self.chunks.keys():
@@ -411,20 +428,20 @@ class _Store:
                 raise _StaleError(i)
             self.folders[folder] = archive.unpickle(self.cache[folder])
         entry = self.folders[folder].get(info.rel)
-        if entry is None or entry[:2] != self.files[info.rel][:2]:
+        if entry is None or entry[:2] != self.stats[info.rel]:
             raise _StaleError(i)  # the parse cache was written since, after an edit
         stored = entry[2]
         return replace(stored, article=replace(stored.article, topics=info.topics))
 
 
-class _Lazy(dict[str, Any]):
+class _Lazy(dict[str, _V]):
     """A dict that reads a missing entry with ``load`` (and keeps it)."""
 
-    def __init__(self, load: Any) -> None:
+    def __init__(self, load: Callable[[str], _V]) -> None:
         super().__init__()
         self.load = load
 
-    def __missing__(self, key: str) -> Any:
+    def __missing__(self, key: str) -> _V:
         value = self[key] = self.load(key)
         return value
 
