@@ -192,7 +192,7 @@ def load(
     if memory is not None and memory.found is not None and changed is not None:
         found = _rewalk(config.articles, memory.found, changed)
     if found is None:
-        found = walk(config.articles)
+        found = sorted(walk(config.articles))
     fresh: dict[str, Entry] = {}
     todo: dict[str, list[tuple[str, int, int]]] = {}
     for rel, stat in found:
@@ -229,20 +229,18 @@ def load(
 
 
 def walk(top: Path) -> list[tuple[str, os.stat_result]]:
-    """Every article file under ``top``, sorted, with its stat (os.scandir: no extra stat)."""
+    """Every article file under ``top``, with its stat (os.scandir: no extra stat); unsorted."""
     found: list[tuple[str, os.stat_result]] = []
     folders = [(str(top), "")]
     while folders:
         folder, prefix = folders.pop()
         with os.scandir(folder) as entries:
             for entry in entries:
-                if entry.name.startswith("."):
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    folders.append((entry.path, f"{prefix}{entry.name}/"))
-                elif entry.name.endswith(".md") and not is_ignored(entry.name):
-                    found.append((prefix + entry.name, entry.stat()))
-    found.sort()
+                name = entry.name
+                if name.endswith(".md") and not is_ignored(name) and entry.is_file():
+                    found.append((prefix + name, entry.stat()))
+                elif not name.startswith(".") and entry.is_dir(follow_symlinks=False):
+                    folders.append((entry.path, f"{prefix}{name}/"))
     return found
 
 

@@ -7,15 +7,14 @@ was edited by a person, and digest never overwrites it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-import yaml
 
 from digest.errors import ContentError, Problem
 from digest.model import Article, Image, Origin, mint_id, plain
@@ -24,9 +23,17 @@ _KNOWN = {
     "id", "title", "date", "updated", "source", "feed", "also", "url", "authors", "author",
     "summary", "topics", "image", "origin",
 }  # fmt: skip
-# libyaml's loader is ten times faster; the pure-Python one is the fallback.
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    import yaml
 _CHECKSUM = re.compile(r"^  checksum: ([0-9a-f]{16})\n", re.MULTILINE)
+
+
+@functools.cache
+def _loader() -> type[yaml.SafeLoader]:
+    """libyaml's loader is ten times faster; the pure-Python one is the fallback."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def split(text: str, path: Path) -> tuple[dict[str, Any], str, int]:
@@ -39,8 +46,10 @@ def split(text: str, path: Path) -> tuple[dict[str, Any], str, int]:
     if head is None:
         return {}, text, 1
     body_line = text[: len(text) - len(body)].count("\n") + 1
+    import yaml  # here: a build with no file to read does not pay its 15 ms
+
     try:
-        meta = yaml.load(head, Loader=_LOADER)  # noqa: S506 - a safe loader
+        meta = yaml.load(head, Loader=_loader())  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         # Where an unclosed bracket or quote started says more than the end of the text.
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
@@ -110,6 +119,8 @@ def dump(article: Article) -> str:
     if article.origin:
         origin = {k: getattr(article.origin, k) for k in ("path", "guid", "sha256")}
         meta["origin"] = {k: v for k, v in origin.items() if v}
+    import yaml
+
     head = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=100)
     body = f"---\n\n{article.body.strip()}\n"
     plain = f"---\n{head}{body}"
