@@ -311,7 +311,7 @@ def _parse_folder(files: list[tuple[str, int, int]]) -> tuple[bytes, list[_Failu
             entries[rel] = (mtime, size, result)
         else:
             failed.append(result)
-    return _pickle(entries), failed
+    return dumps(entries), failed
 
 
 def parse(config: Config, rel: str) -> Stored | None:
@@ -340,15 +340,16 @@ def _parse_one(articles: str, folder: Path, rel: str, timezone: ZoneInfo) -> Sto
     return Stored.of(article, frontmatter.is_untouched(text), str(path))
 
 
-def _pickle(entries: dict[str, Entry]) -> bytes:
+def dumps(value: object) -> bytes:
+    """Records pickled for digest's caches (here and digest.rebuild)."""
     # No memo of every object pickled: the records share nothing worth it, and it is faster.
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.fast = True
     try:
-        pickler.dump(entries)
+        pickler.dump(value)
     except ValueError:  # a front matter that refers to itself (YAML anchors): needs the memo
-        return pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     return buffer.getvalue()
 
 
@@ -403,7 +404,7 @@ def _write_cache(
         elif folder in whole:
             folders[folder] = whole[folder]
         else:
-            folders[folder] = _pickle(entries)
+            folders[folder] = dumps(entries)
     if folders == {f: c[0] for f, c in chunks.items()}:
         return
     config.state.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import marshal
 import os
 import pickle
@@ -144,7 +143,7 @@ def save(
         info = (a.path, plan.paths[a.id], *plan.keys[a.id], a.topics, near[a.id], uses)
         buckets[_bucket(a.id)][a.id] = info
     records = [
-        (a.id, _pickle(_grouped(persisted.bodies.stored(a.id), a)))
+        (a.id, archive.dumps(replace(persisted.bodies.stored(a.id), article=a)))
         for a in articles
         if a.path in persisted.written
     ]
@@ -160,7 +159,6 @@ def save(
                 ("header", pickle.dumps(header)),
                 ("state", pickle.dumps(state)),
                 ("stats", marshal.dumps(stats)),
-                ("ids", marshal.dumps({a.path: a.id for a in articles})),
             ],
         )
         db.executemany(
@@ -170,7 +168,7 @@ def save(
         db.executemany(
             "INSERT INTO listing VALUES (?, ?)",
             [
-                (c, _pickle(listings[c * _CHUNK : (c + 1) * _CHUNK]))
+                (c, archive.dumps(listings[c * _CHUNK : (c + 1) * _CHUNK]))
                 for c in range(-(-len(listings) // _CHUNK))
             ],
         )
@@ -180,19 +178,6 @@ def save(
 
 def _bucket(article_id: str) -> int:
     return zlib.crc32(article_id.encode("utf-8")) % _BUCKETS
-
-
-def _pickle(value: object) -> bytes:
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.fast = True  # no memo: records and specs share nothing worth it
-    pickler.dump(value)
-    return buffer.getvalue()
-
-
-def _grouped(stored: Stored, article: Article) -> Stored:
-    """The stored record with the article as grouped (its topics)."""
-    return replace(stored, article=article) if stored.article is not article else stored
 
 
 def forget(cfg: config.Config) -> None:
@@ -240,11 +225,11 @@ def _resume(cfg: config.Config, db: sqlite3.Connection) -> Report | None:
 
 
 def _meta(db: sqlite3.Connection, *names: str) -> list[Any]:
-    """Rows of the meta table: ``stats`` and ``ids`` in marshal, quicker with 10,000 entries."""
+    """Rows of the meta table: ``stats`` in marshal, quicker with 10,000 entries."""
     found = []
     for name in names:
         (value,) = db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
-        loads = marshal.loads if name in ("stats", "ids") else pickle.loads
+        loads = marshal.loads if name == "stats" else pickle.loads
         found.append(loads(value))
     return found
 
@@ -265,14 +250,12 @@ def _redo(
     from digest import group, render  # only now: a build with nothing to do need not import them
 
     store = _Store(cfg, db, stats)
-    (ids,) = _meta(db, "ids")
     edited: dict[str, Stored] = {}
     for rel in changed:
-        known_id = ids[rel]
-        new = _reread(cfg, rel, store.stored[known_id])
+        new = _reread(cfg, rel, store)
         if new is None:
             return -1
-        edited[known_id] = new
+        edited[new.article.id] = new
     old = {i: store.keys[i] for i in edited}
     store.edit(edited)
     keys = {
@@ -316,34 +299,34 @@ def _redo(
             store.chunks[n // _CHUNK][n % _CHUNK] = spec
         db.executemany(
             "UPDATE listing SET data = ? WHERE chunk = ?",
-            [(_pickle(store.chunks[c]), c) for c in {n // _CHUNK for n, _ in listings}],
+            [(archive.dumps(store.chunks[c]), c) for c in {n // _CHUNK for n, _ in listings}],
         )
         db.executemany(
             "INSERT OR REPLACE INTO record VALUES (?, ?)",
-            [(i, _pickle(item)) for i, item in edited.items()],
+            [(i, archive.dumps(item)) for i, item in edited.items()],
         )
         state = _State(output.manifest_stamp(cfg.state) or (), state.read | changed)
         db.execute("UPDATE meta SET value = ? WHERE name = 'state'", (pickle.dumps(state),))
     return done.written + done.removed
 
 
-def _reread(cfg: config.Config, rel: str, old: Stored) -> Stored | None:
+def _reread(cfg: config.Config, rel: str, store: _Store) -> Stored | None:
     """An edited file's record, grouped as a full build would; None if it moved or is broken."""
     parsed = archive.parse(cfg, rel)
     if parsed is None:
         return None
+    i = parsed.article.id
+    if i not in store.info_bucket(i) or store.info(i).rel != rel:
+        return None  # its id changed
     from digest import group
 
+    old = store.stored[i].article
     article = group.assign(parsed.article, cfg.topics, lambda _: parsed.body())
     # The same topics as the grouped record, as written: then grouping gives the same names
     # for this article and every other (the first spelling seen of a name is its title).
-    same = (article.id, article.path, article.published, article.topics) == (
-        old.article.id,
-        old.article.path,
-        old.article.published,
-        old.article.topics,
-    )
-    return replace(parsed, article=article) if same else None
+    if (article.published, article.topics) != (old.published, old.topics):
+        return None
+    return replace(parsed, article=article)
 
 
 def _settings(cfg: config.Config) -> str:
