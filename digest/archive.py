@@ -193,11 +193,18 @@ def load(
         found = _rewalk(config.articles, memory.found, changed)
     if found is None:
         found = sorted(walk(config.articles))
+    # A file serve was told of is read again even if its stat did not change: two saves
+    # within one tick of the file system's clock, the second of the same size.
+    told = {
+        p.relative_to(config.articles).as_posix()
+        for p in changed or ()
+        if config.articles in p.parents
+    }
     fresh: dict[str, Entry] = {}
     todo: dict[str, list[tuple[str, int, int]]] = {}
     for rel, stat in found:
         hit = known.get(rel)
-        if hit and hit[:2] == (stat.st_mtime_ns, stat.st_size):
+        if hit and hit[:2] == (stat.st_mtime_ns, stat.st_size) and rel not in told:
             fresh[rel] = hit
         else:
             todo.setdefault(_folder(rel), []).append((rel, stat.st_mtime_ns, stat.st_size))
@@ -237,8 +244,11 @@ def walk(top: Path) -> list[tuple[str, os.stat_result]]:
         with os.scandir(folder) as entries:
             for entry in entries:
                 name = entry.name
-                if name.endswith(".md") and not is_ignored(name) and entry.is_file():
-                    found.append((prefix + name, entry.stat()))
+                if name.endswith(".md") and not is_ignored(name) and not entry.is_dir():
+                    try:
+                        found.append((prefix + name, entry.stat()))
+                    except OSError:  # a broken link: reading it will say so
+                        found.append((prefix + name, entry.stat(follow_symlinks=False)))
                 elif not name.startswith(".") and entry.is_dir(follow_symlinks=False):
                     folders.append((entry.path, f"{prefix}{name}/"))
     return found

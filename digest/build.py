@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -87,6 +88,7 @@ def build(
     ``changed`` since its last call. Otherwise, when no feed is fetched, the build
     resumes from the last one's plan if it can (digest.rebuild), unless ``full``.
     """
+    started = time.time_ns()
     now = now or datetime.now(UTC)
     cfg = config.load(root)
     resumable = render_site and memory is None and (offline or not cfg.feeds)
@@ -162,8 +164,8 @@ def build(
             rebuild.forget(cfg)  # the next build must read the broken files again
         else:
             inbox = sum(t.new + t.updated + t.unchanged for t in sources if t.name == "inbox")
-            counts = (report.articles, report.topics, report.pages, inbox)
-            rebuild.save(cfg, made, loaded, persisted, articles, bool(health), counts)
+            counts = rebuild.Counts(report.articles, report.topics, report.pages, inbox)
+            rebuild.save(cfg, made, loaded, persisted, articles, bool(health), counts, started)
     return report
 
 

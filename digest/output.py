@@ -71,22 +71,43 @@ def publish(
         written = _full(out, jobs, workers, progress)
         removed = 0
     else:
-        written, removed = _incremental(out, jobs, previous, workers, progress, verify, partial)
+        written, removed = _incremental(
+            out, jobs, state, previous, workers, progress, verify, partial
+        )
     keys = {job.path: job.key for job in jobs}
     if partial:
         keys = {**(previous or {}), **keys}
-    if keys != previous:
+    if keys != previous or not (state / _MANIFEST).exists():  # changed, or dropped for the moves
         _save(state, out, keys)
     return Published(written, removed)
 
 
-def manifest_stamp(state: Path) -> tuple[int, ...] | None:
-    """The stat of the record of the output's keys: a change says the output was written."""
+def stamp(out: Path, state: Path) -> tuple[object, ...] | None:
+    """What tells that the output is as the last build left it (digest.rebuild trusts it).
+
+    The record of its keys, which every build that writes rewrites; and the
+    folders of its top three levels, which a folder or page deleted by hand changes
+    (``rm -r site/*``, ``site/topics``, one article's folder). A page file deleted
+    inside its own folder is not seen: ``digest build --full`` writes it again.
+    """
     try:
-        stat = (state / _MANIFEST).stat()
+        record = (state / _MANIFEST).stat()
+        folders = [(str(out), out.stat().st_mtime_ns)]
+        level = [str(out)]
+        for _ in range(2):
+            below = []
+            for folder in level:
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
+                            below.append(entry.path)
+                            folders.append(
+                                (entry.path, entry.stat(follow_symlinks=False).st_mtime_ns)
+                            )
+            level = below
     except OSError:
         return None
-    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    return (record.st_ino, record.st_mtime_ns, record.st_size, sorted(folders))
 
 
 _UNSAFE = re.compile(r"^/|\\|(?:^|/)\.{0,2}(?:/|$)")
@@ -124,6 +145,7 @@ def _full(out: Path, jobs: list[Job], workers: int, progress: bool) -> int:
 def _incremental(
     out: Path,
     jobs: list[Job],
+    state: Path,
     previous: dict[str, str],
     workers: int,
     progress: bool,
@@ -155,6 +177,9 @@ def _incremental(
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+    # The record of keys is the old site's until it is saved again: without it, a crash
+    # after the moves makes the next build a full one instead of one that trusts it.
+    (state / _MANIFEST).unlink(missing_ok=True)
     _apply(out, stage)
     return written, len(deletes)
 

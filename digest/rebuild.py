@@ -23,6 +23,7 @@ import marshal
 import os
 import pickle
 import sqlite3
+import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -65,18 +66,41 @@ class _Header:
     common: str
     topics: list[tuple[str, str, str, tuple[str, ...]]]
     has_sources: bool
-    counts: tuple[int, int, int, int]
-    """Articles, topics with articles, files of the site, inbox files."""
+    counts: Counts
+
+
+class Counts(NamedTuple):
+    """A build's figures for its report."""
+
+    articles: int
+    topics: int
+    """Topics with articles."""
+    pages: int
+    """Files of the site."""
+    inbox: int
+    """Inbox files."""
 
 
 @dataclass(frozen=True, slots=True)
 class _State:
     """What each resumed build changes: small, so it is quick to write."""
 
-    manifest: tuple[int, ...]
-    """The stat of the output's record of keys as the last build left it."""
+    output: tuple[object, ...] | None
+    """The output as the last build left it (`output.stamp`)."""
     read: dict[str, tuple[int, int]]
     """Files read again since the plan was made, with the modification time and size read."""
+    racy: frozenset[str]
+    """Files modified too near the last build's start for their stat to tell (`_racy`)."""
+
+
+_RACY_NS = 2_000_000_000
+"""A file modified this close to a build's start may change again within the same tick of
+a coarse file system clock (FAT: 2 s), unseen by its stat: it is read again next time."""
+
+
+def _racy(stats: dict[str, tuple[int, int]], started: int) -> frozenset[str]:
+    """The files modified near ``started``: the next build reads them again, whatever their stat."""
+    return frozenset(rel for rel, (mtime, _) in stats.items() if mtime >= started - _RACY_NS)
 
 
 class _Info(NamedTuple):
@@ -108,16 +132,17 @@ def save(
     persisted: archive.Persisted,
     articles: list[Article],
     has_sources: bool,
-    counts: tuple[int, int, int, int],
+    counts: Counts,
+    started: int,
 ) -> None:
     """Keep a full build's plan, with what it knows of each article.
 
     The files' stat is the one taken before they were read, or as they were
-    written: a file saved by someone else during the build looks changed next time.
+    written: a file saved by someone else during the build looks changed next time,
+    and so does one modified near ``started``, when the build began (`time.time_ns`).
     Records of files written by this build are kept here; the others are in the
     parse cache, which this build wrote.
     """
-    manifest = output.manifest_stamp(cfg.state)
     files = {rel: (s.st_mtime_ns, s.st_size) for rel, s in loaded.found} | persisted.written
     stats = {a.path: files[a.path] for a in articles}
     header = _Header(
@@ -152,7 +177,7 @@ def save(
     temporary.unlink(missing_ok=True)
     with contextlib.closing(sqlite3.connect(temporary)) as db, db:
         db.executescript(_TABLES)
-        state = _State(manifest or (), {})
+        state = _State(output.stamp(cfg.output, cfg.state), {}, _racy(stats, started))
         db.executemany(
             "INSERT INTO meta VALUES (?, ?)",
             [
@@ -187,65 +212,80 @@ def forget(cfg: config.Config) -> None:
 
 def resume(cfg: config.Config) -> Report | None:
     """Bring the site up to date from the saved plan; None when a full build is needed."""
+    started = time.time_ns()
     try:
         with contextlib.closing(
             sqlite3.connect(f"file:{cfg.state / _FILE}?mode=rw", uri=True)
         ) as db:
-            return _resume(cfg, db)
-    except (sqlite3.Error, pickle.UnpicklingError, EOFError, ValueError, TypeError, KeyError,
-            AttributeError, _StaleError):  # fmt: skip
+            return _resume(cfg, db, started)
+    except (sqlite3.Error, _StaleError):
         return None  # no plan, or one this version cannot read: build in full
 
 
-def _resume(cfg: config.Config, db: sqlite3.Connection) -> Report | None:
+def _resume(cfg: config.Config, db: sqlite3.Connection, started: int) -> Report | None:
     from digest.build import Report, Tally
 
     header, state, stats = _meta(db, "header", "state", "stats")
     if not isinstance(header, _Header) or header.version != (__version__, _SCHEMA):
         return None
-    if header.settings != _settings(cfg) or not cfg.output.is_dir():
-        return None
-    if state.manifest != output.manifest_stamp(cfg.state):
-        return None  # the site was written since (digest serve): its plan is another
+    if header.settings != _settings(cfg) or state.output != output.stamp(cfg.output, cfg.state):
+        return None  # the site was written since (by digest serve, say), or by hand
     found = archive.walk(cfg.articles) if cfg.articles.is_dir() else []
     seen = {rel: (stat.st_mtime_ns, stat.st_size) for rel, stat in found}
     known = stats | state.read
     if seen.keys() != known.keys():
         return None  # a file came or went
     changed = {} if seen == known else {r: s for r, s in seen.items() if known[r] != s}
-    articles, topics, pages, inbox = header.counts
+    changed |= {rel: seen[rel] for rel in state.racy}
     written = 0
     if changed:
         if len(changed) > _MOST:
             return None
-        written = _redo(cfg, db, header, state, stats, changed)
-        if written < 0:
+        done = _redo(cfg, db, header, stats, changed)
+        if done is None:
             return None
-    return Report(articles, topics, (Tally("inbox", 0, 0, inbox),), pages, written, (), ())
+        written = done
+        stamp = output.stamp(cfg.output, cfg.state)
+        state = _State(stamp, state.read | changed, _racy(changed, started))
+        with db:
+            db.execute("UPDATE meta SET value = ? WHERE name = 'state'", (pickle.dumps(state),))
+    counts = header.counts
+    inbox = Tally("inbox", 0, 0, counts.inbox)
+    return Report(counts.articles, counts.topics, (inbox,), counts.pages, written, (), ())
 
 
 def _meta(db: sqlite3.Connection, *names: str) -> list[Any]:
     """Rows of the meta table: ``stats`` in marshal, quicker with 10,000 entries."""
     found = []
-    for name in names:
-        (value,) = db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
-        loads = marshal.loads if name == "stats" else pickle.loads
-        found.append(loads(value))
+    with _reading():
+        for name in names:
+            (value,) = db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+            found.append((marshal.loads if name == "stats" else pickle.loads)(value))
     return found
+
+
+@contextlib.contextmanager
+def _reading() -> Iterator[None]:
+    """A plan that cannot be read as this version writes it is not to be trusted."""
+    try:
+        yield
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, KeyError, AttributeError,
+            ImportError) as exc:  # fmt: skip
+        raise _StaleError(repr(exc)) from exc
 
 
 def _redo(
     cfg: config.Config,
     db: sqlite3.Connection,
     header: _Header,
-    state: _State,
     stats: dict[str, tuple[int, int]],
     changed: dict[str, tuple[int, int]],
-) -> int:
-    """Render the files that show the changed files' articles; -1 if one moved or is broken.
+) -> int | None:
+    """Render the files that show the changed files' articles: how many were written.
 
-    The site is written first, then the plan: a crash between the two leaves a
-    plan whose record of the output no longer matches, and the next build is full.
+    None if an edit moved an article or cannot be read. The site is written first,
+    then the plan: a crash between the two leaves a plan whose record of the output
+    no longer matches, and the next build is full.
     """
     from digest import group, render  # only now: a build with nothing to do need not import them
 
@@ -254,7 +294,7 @@ def _redo(
     for rel in changed:
         new = _reread(cfg, rel, store)
         if new is None:
-            return -1
+            return None
         edited[new.article.id] = new
     old = {i: store.keys[i] for i in edited}
     store.edit(edited)
@@ -265,9 +305,9 @@ def _redo(
     listed = {i for i in keys if keys[i].shown != old[i].shown}  # as listings show it
     read = {i for i in keys if keys[i].content != old[i].content}  # its body, its image
     pages = (
-        listed | read | {n for i in listed for near in store.info(i).near for n in near[2:] if n}
+        listed | read | {n for i in listed for near in store.info[i].near for n in near[2:] if n}
     )
-    numbers = sorted({n for i in listed | read for n in store.info(i).uses})
+    numbers = sorted({n for i in listed | read for n in store.info[i].uses})
     listings = [
         (n, s)
         for n, s in store.listings(numbers)
@@ -275,7 +315,7 @@ def _redo(
     ]
     rekeyed = render.rekey_specs(header.common, [s for _, s in listings], store.keys)
     specs = [
-        render.article_spec(header.common, i, store.paths[i], store.info(i).near, store.keys)
+        render.article_spec(header.common, i, store.paths[i], store.info[i].near, store.keys)
         for i in sorted(pages)
     ]
     shelves = [
@@ -287,7 +327,7 @@ def _redo(
     with db:
         for i in edited:
             store.info_bucket(i)[i] = tuple(
-                store.info(i)._replace(
+                store.info[i]._replace(
                     shown=keys[i].shown, content=keys[i].content, month=keys[i].month
                 )
             )
@@ -305,8 +345,6 @@ def _redo(
             "INSERT OR REPLACE INTO record VALUES (?, ?)",
             [(i, archive.dumps(item)) for i, item in edited.items()],
         )
-        state = _State(output.manifest_stamp(cfg.state) or (), state.read | changed)
-        db.execute("UPDATE meta SET value = ? WHERE name = 'state'", (pickle.dumps(state),))
     return done.written + done.removed
 
 
@@ -316,7 +354,7 @@ def _reread(cfg: config.Config, rel: str, store: _Store) -> Stored | None:
     if parsed is None:
         return None
     i = parsed.article.id
-    if i not in store.info_bucket(i) or store.info(i).rel != rel:
+    if i not in store.info_bucket(i) or store.info[i].rel != rel:
         return None  # its id changed
     from digest import group
 
@@ -364,11 +402,13 @@ class _Store:
         self.chunks: dict[int, list[render.Spec]] = {}
         self.cache: dict[str, bytes] | None = None
         self.folders: dict[str, dict[str, archive.Entry]] = {}
-        self.infos = _Lazy(lambda i: _Info(*self.info_bucket(i)[i]))
+        self.info = _Lazy(self._info)
         self.stored = _Lazy(self._record)
         self.articles = _Lazy(lambda i: self.stored[i].article)
-        self.paths = _Lazy(lambda i: self.info(i).path)
-        self.keys = _Lazy(lambda i: render.Keys(*self.info(i)[2:5]))
+        self.paths = _Lazy(lambda i: self.info[i].path)
+        self.keys = _Lazy(
+            lambda i: render.Keys(self.info[i].shown, self.info[i].content, self.info[i].month)
+        )
         self.bodies = archive.Bodies(self.stored)
 
     def edit(self, edited: dict[str, Stored]) -> None:
@@ -376,45 +416,49 @@ class _Store:
         self.articles.update({i: s.article for i, s in edited.items()})
 
     def info_bucket(self, i: str) -> dict[str, tuple[Any, ...]]:
+        """The row of articles that holds ``i``'s (a marshalled dict, kept to be written back)."""
         bucket = _bucket(i)
         if bucket not in self.buckets:
-            (data,) = self.db.execute(
-                "SELECT data FROM article WHERE bucket = ?", (bucket,)
-            ).fetchone()
-            self.buckets[bucket] = marshal.loads(data)  # noqa: S302 - digest's own file
+            with _reading():
+                (data,) = self.db.execute(
+                    "SELECT data FROM article WHERE bucket = ?", (bucket,)
+                ).fetchone()
+                self.buckets[bucket] = marshal.loads(data)  # noqa: S302 - digest's own file
         return self.buckets[bucket]
 
-    def info(self, i: str) -> _Info:
-        return self.infos[i]
+    def _info(self, i: str) -> _Info:
+        with _reading():
+            return _Info(*self.info_bucket(i)[i])
 
     def listings(self, numbers: list[int]) -> list[tuple[int, render.Spec]]:
-        for chunk in {n // _CHUNK for n in numbers} - self.chunks.keys():
-            (data,) = self.db.execute(
-                "SELECT data FROM listing WHERE chunk = ?", (chunk,)
-            ).fetchone()
-            self.chunks[chunk] = pickle.loads(data)  # noqa: S301 - digest's own file
-        return [(n, self.chunks[n // _CHUNK][n % _CHUNK]) for n in numbers]
+        with _reading():
+            for chunk in {n // _CHUNK for n in numbers} - self.chunks.keys():
+                (data,) = self.db.execute(
+                    "SELECT data FROM listing WHERE chunk = ?", (chunk,)
+                ).fetchone()
+                self.chunks[chunk] = pickle.loads(data)  # noqa: S301 - digest's own file
+            return [(n, self.chunks[n // _CHUNK][n % _CHUNK]) for n in numbers]
 
     def _record(self, i: str) -> Stored:
-        row = self.db.execute("SELECT data FROM record WHERE id = ?", (i,)).fetchone()
-        if row is not None:
-            found = pickle.loads(row[0])  # noqa: S301 - digest's own file
-            if not isinstance(found, Stored):
-                raise _StaleError(i)
-            return found
-        info = self.info(i)
-        folder = info.rel.rpartition("/")[0]
-        if folder not in self.folders:
-            if self.cache is None:
-                self.cache = archive.cached(self.cfg)
-            if folder not in self.cache:
-                raise _StaleError(i)
-            self.folders[folder] = archive.unpickle(self.cache[folder])
-        entry = self.folders[folder].get(info.rel)
-        if entry is None or entry[:2] != self.stats[info.rel]:
-            raise _StaleError(i)  # the parse cache was written since, after an edit
-        stored = entry[2]
-        return replace(stored, article=replace(stored.article, topics=info.topics))
+        """A record as the plan was made (or as a resumed build read it), grouped."""
+        with _reading():
+            row = self.db.execute("SELECT data FROM record WHERE id = ?", (i,)).fetchone()
+            if row is not None:
+                found = pickle.loads(row[0])  # noqa: S301 - digest's own file
+                if not isinstance(found, Stored):
+                    raise _StaleError(i)
+                return found
+            info = self.info[i]
+            folder = info.rel.rpartition("/")[0]
+            if folder not in self.folders:
+                if self.cache is None:
+                    self.cache = archive.cached(self.cfg)
+                self.folders[folder] = archive.unpickle(self.cache[folder])
+            entry = self.folders[folder].get(info.rel)
+            if entry is None or entry[:2] != self.stats[info.rel]:
+                raise _StaleError(i)  # the parse cache was written since, after an edit
+            stored = entry[2]
+            return replace(stored, article=replace(stored.article, topics=info.topics))
 
 
 class _Lazy(dict[str, _V]):

@@ -207,7 +207,10 @@ def environment(config: Config) -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=False,  # one environment per build: no need to stat templates per page
         # Compiled templates, kept by their source's hash: a short rebuild compiles none.
-        bytecode_cache=jinja2.FileSystemBytecodeCache(str(_cache_folder(config))),
+        # Keyed by the source alone, not by these options: so by digest's version too.
+        bytecode_cache=jinja2.FileSystemBytecodeCache(
+            str(_cache_folder(config)), f"{__version__}-%s.cache"
+        ),
     )
     env.filters["rfc822"] = _rfc822
     env.filters["isodate"] = lambda d: d.isoformat()
@@ -285,10 +288,6 @@ def _environment(config: Config) -> jinja2.Environment:
     return env
 
 
-_PAGE_KEYS: dict[tuple[str, str, object], str] = {}
-_PAGE_KEYS_LIMIT = 200_000
-
-
 class Bodies(Protocol):
     """Where the plan gets articles' bodies (digest.archive.Bodies): read when rendered."""
 
@@ -349,6 +348,11 @@ class Spec(NamedTuple):
     """The articles whose body it shows as well."""
     static: object
     """The rest of what its key depends on."""
+
+
+_PAGE_KEYS: dict[tuple[str, str, object], str] = {}
+"""Files' keys by their inputs (digest serve plans again and again)."""
+_PAGE_KEYS_LIMIT = 200_000
 
 
 def _key(common: str, spec: Spec, keys: Mapping[str, Keys]) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from digest import archive, config
+from digest import archive, build, config
 from digest.errors import ContentError
 from tests.conftest import project, write
 
@@ -150,3 +150,19 @@ def test_a_front_matter_that_refers_to_itself_is_stored(tmp_path: Path) -> None:
     loaded = archive.load(cfg, workers=1)
     assert any(s.article.title == "Loop" for s in loaded.stored)
     assert any(s.article.title == "Loop" for s in archive.load(cfg, workers=1).stored)  # cached
+
+
+def test_a_file_serve_is_told_of_is_read_again_whatever_its_stat(tmp_path: Path) -> None:
+    """Two saves in one tick of the file system's clock, of the same size."""
+    root = project(tmp_path / "p")
+    target = write(
+        root / "content/articles/a.md", "---\ntitle: Alpha\ndate: 2024-01-02\n---\n\nText.\n"
+    )
+    memory = archive.Memory()
+    build.build(root, memory=memory, workers=1)
+    before = target.stat()
+    target.write_text(target.read_text("utf-8").replace("Alpha", "Omega"), encoding="utf-8")
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    build.build(root, memory=memory, workers=1, changed={target})
+    page = next((root / "site").rglob("a/index.html")).read_text("utf-8")
+    assert "Omega" in page

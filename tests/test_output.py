@@ -107,6 +107,36 @@ def test_same_titles_get_unique_urls(tmp_path: Path, digest: Run) -> None:
     assert all(p and p != "-" for p in pages)
 
 
+def test_a_crash_after_the_moves_before_the_record_of_keys_means_a_full_build(
+    example: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new files are in, the record still says the old keys: it must not be trusted."""
+    build.build(example, workers=1)
+    note = next((example / "content" / "articles").rglob("editor-s-note*.md"))
+    original = note.read_text("utf-8")
+    assert "date: 2022-09-20 " in original
+    note.write_text(original.replace("date: 2022-09-20 ", "date: 2022-09-10 "), "utf-8")
+    with monkeypatch.context() as patch:
+        patch.setattr(output, "_save", lambda *a: (_ for _ in ()).throw(SystemExit("power cut")))
+        with pytest.raises(SystemExit):
+            build.build(example, workers=1)
+    note.write_text(original, "utf-8")  # back to what the record of keys describes
+    build.build(example, workers=1)
+    twin = example.parent / "twin"
+    shutil.copytree(example, twin, ignore=shutil.ignore_patterns("site", ".digest"))
+    build.build(twin, workers=1)
+    assert {k: v[1] for k, v in snapshot(example / "site").items()} == {
+        k: v[1] for k, v in snapshot(twin / "site").items()
+    }
+
+
+def test_a_broken_link_among_the_articles_is_reported(example: Path) -> None:
+    (example / "content" / "articles").mkdir(parents=True, exist_ok=True)
+    (example / "content" / "articles" / "gone.md").symlink_to("nowhere.md")
+    report = build.build(example, workers=1)
+    assert any("gone.md" in str(p) and "cannot read" in str(p) for p in report.problems)
+
+
 def test_a_crash_while_moving_files_in_is_finished_by_the_next_run(
     example: Path, digest: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -169,15 +199,20 @@ def test_a_build_with_no_changed_input_reads_nothing_else(
     assert "What to watch now" in page.read_text("utf-8")
 
 
-def test_a_file_deleted_from_the_site_comes_back_with_a_full_build(
-    example: Path, digest: Run
-) -> None:
-    """A build trusts site/ to hold what it last wrote; --full checks every file."""
+def test_files_deleted_from_the_site_come_back(example: Path, digest: Run) -> None:
+    """A build trusts site/ as it left it, but sees a folder or a listing deleted by hand;
+    --full checks every file."""
     digest("build", "-C", example)
-    page = next((example / "site").rglob("*/index.html"))
-    page.unlink()
-    article = next((example / "content" / "articles").rglob("*.md"))
-    article.write_text(article.read_text("utf-8") + "\nOne more line.\n", encoding="utf-8")
+    listing = example / "site" / "topics" / "index.html"
+    listing.unlink()
+    assert digest("build", "-C", example).code == 0
+    assert listing.is_file()
+    folder = next((example / "site").rglob("editor-s-note*/"))
+    shutil.rmtree(folder)
+    assert digest("build", "-C", example).code == 0
+    assert (folder / "index.html").is_file()
+    page = next((example / "site").rglob("editor-s-note*/index.html"))
+    page.unlink()  # inside its own folder: not seen without --full
     assert digest("build", "-C", example).code == 0
     assert not page.is_file()
     result = digest("build", "--full", "-C", example)

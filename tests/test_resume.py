@@ -7,6 +7,7 @@ answer for (a date, the topics, a new file, a template) must take the full way.
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
 from pathlib import Path
@@ -160,3 +161,19 @@ def test_random_edits_end_where_a_cold_build_ends(site: Path, tmp_path: Path) ->
             edit(site, f"a{n:03d}.md", text)
         build.build(site, workers=1)
         assert files(site / "site") == cold(site, tmp_path)
+
+
+def test_an_edit_its_stat_does_not_show_is_read_again(site: Path, tmp_path: Path) -> None:
+    """Two saves in one tick of a coarse file system clock, of the same size: the file was
+    modified as the last build started, so this build reads it again."""
+    target = site / "content/articles/a005.md"
+    before = target.stat()
+    text = target.read_text("utf-8")
+    target.write_text(text.replace("Article number 5", "Article number V"), encoding="utf-8")
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (target.stat().st_mtime_ns, target.stat().st_size) == (
+        before.st_mtime_ns,
+        before.st_size,
+    )
+    build.build(site, workers=1)
+    assert files(site / "site") == cold(site, tmp_path)
