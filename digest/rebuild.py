@@ -122,7 +122,7 @@ class _Info(NamedTuple):
 
 
 class _StaleError(Exception):
-    """A record the plan needs is not in the parse cache as the plan read it."""
+    """The plan, or a record it needs, is not as it was saved: the build is done in full."""
 
 
 def save(
