@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -177,3 +178,24 @@ def test_an_edit_its_stat_does_not_show_is_read_again(site: Path, tmp_path: Path
     )
     build.build(site, workers=1)
     assert files(site / "site") == cold(site, tmp_path)
+
+
+def test_an_offline_build_of_a_project_with_feeds_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With feeds, only a build that fetches nothing may resume; the Sources page stays."""
+    root = project(
+        tmp_path / "p", extra='[[feeds]]\nname = "Wire"\nurl = "http://127.0.0.1:9/feed"\n'
+    )
+    for n in range(12):
+        write(root / f"content/articles/a{n:03d}.md", article(n))
+    build.build(root, workers=1, offline=True)
+    assert (root / "site/sources/index.html").is_file()
+    edit(root, "a003.md", article(3, title="Offline edit"))
+    with monkeypatch.context() as patch:
+        patch.setattr(archive, "load", lambda *a, **k: pytest.fail("a full build"))
+        assert build.build(root, workers=1, offline=True).written > 0
+    copy = tmp_path / "cold"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("site", ".digest"))
+    build.build(copy, workers=1, offline=True)
+    assert files(root / "site") == files(copy / "site")
