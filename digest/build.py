@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -88,14 +87,14 @@ def build(
     ``changed`` since its last call. Otherwise, when no feed is fetched, the build
     resumes from the last one's plan if it can (digest.rebuild), unless ``full``.
     """
-    started = time.time_ns()
     now = now or datetime.now(UTC)
     cfg = config.load(root)
     resumable = render_site and memory is None and (offline or not cfg.feeds)
     if resumable:
         from digest import rebuild
 
-        if not full and (resumed := rebuild.resume(cfg)) is not None:
+        start = rebuild.begin(cfg)
+        if not full and (resumed := rebuild.resume(cfg, start)) is not None:
             return resumed  # nothing changed, or a few articles did, and moved in no listing
     # Imported here, so that a build with little to do need not import them.
     from digest import archive, group, output, render
@@ -165,7 +164,7 @@ def build(
         else:
             inbox = sum(t.new + t.updated + t.unchanged for t in sources if t.name == "inbox")
             counts = rebuild.Counts(report.articles, report.topics, report.pages, inbox)
-            rebuild.save(cfg, made, loaded, persisted, articles, bool(health), counts, started)
+            rebuild.save(cfg, start, made, loaded, persisted, articles, bool(health), counts)
     return report
 
 

@@ -62,7 +62,6 @@ class _Header:
 
     version: tuple[str, int]
     settings: str
-    """A key of everything but the articles that a build reads (see `_settings`)."""
     common: str
     topics: list[tuple[str, str, str, tuple[str, ...]]]
     has_sources: bool
@@ -125,21 +124,35 @@ class _StaleError(Exception):
     """The plan, or a record it needs, is not as it was saved: the build is done in full."""
 
 
+class Start(NamedTuple):
+    """A build's start: the plan it saves holds for the settings and files as they were then."""
+
+    time: int
+    """`time.time_ns`."""
+    settings: str
+    """A key of everything but the articles that a build reads (see `_settings`)."""
+
+
+def begin(cfg: config.Config) -> Start:
+    return Start(time.time_ns(), _settings(cfg))
+
+
 def save(
     cfg: config.Config,
+    start: Start,
     plan: render.Plan,
     loaded: archive.Loaded,
     persisted: archive.Persisted,
     articles: list[Article],
     has_sources: bool,
     counts: Counts,
-    started: int,
 ) -> None:
     """Keep a full build's plan, with what it knows of each article.
 
     The files' stat is the one taken before they were read, or as they were
     written: a file saved by someone else during the build looks changed next time,
-    and so does one modified near ``started``, when the build began (`time.time_ns`).
+    and so does one modified near the build's start. A settings or template file
+    edited during the build does too: its stat is the one taken at the start.
     Records of files written by this build are kept here; the others are in the
     parse cache, which this build wrote.
     """
@@ -147,7 +160,7 @@ def save(
     stats = {a.path: files[a.path] for a in articles}
     header = _Header(
         (__version__, _SCHEMA),
-        _settings(cfg),
+        start.settings,
         plan.common,
         plan.topics,
         has_sources,
@@ -177,7 +190,7 @@ def save(
     temporary.unlink(missing_ok=True)
     with contextlib.closing(sqlite3.connect(temporary)) as db, db:
         db.executescript(_TABLES)
-        state = _State(output.stamp(cfg.output, cfg.state), {}, _racy(stats, started))
+        state = _State(output.stamp(cfg.output, cfg.state), {}, _racy(stats, start.time))
         db.executemany(
             "INSERT INTO meta VALUES (?, ?)",
             [
@@ -210,25 +223,24 @@ def forget(cfg: config.Config) -> None:
     (cfg.state / _FILE).unlink(missing_ok=True)
 
 
-def resume(cfg: config.Config) -> Report | None:
+def resume(cfg: config.Config, start: Start) -> Report | None:
     """Bring the site up to date from the saved plan; None when a full build is needed."""
-    started = time.time_ns()
     try:
         with contextlib.closing(
             sqlite3.connect(f"file:{cfg.state / _FILE}?mode=rw", uri=True)
         ) as db:
-            return _resume(cfg, db, started)
+            return _resume(cfg, db, start)
     except (sqlite3.Error, _StaleError):
         return None  # no plan, or one this version cannot read: build in full
 
 
-def _resume(cfg: config.Config, db: sqlite3.Connection, started: int) -> Report | None:
+def _resume(cfg: config.Config, db: sqlite3.Connection, start: Start) -> Report | None:
     from digest.build import Report, Tally
 
     header, state, stats = _meta(db, "header", "state", "stats")
     if not isinstance(header, _Header) or header.version != (__version__, _SCHEMA):
         return None
-    if header.settings != _settings(cfg) or state.output != output.stamp(cfg.output, cfg.state):
+    if header.settings != start.settings or state.output != output.stamp(cfg.output, cfg.state):
         return None  # the site was written since (by digest serve, say), or by hand
     found = archive.walk(cfg.articles) if cfg.articles.is_dir() else []
     seen = {rel: (stat.st_mtime_ns, stat.st_size) for rel, stat in found}
@@ -246,7 +258,7 @@ def _resume(cfg: config.Config, db: sqlite3.Connection, started: int) -> Report 
             return None
         written = done
         stamp = output.stamp(cfg.output, cfg.state)
-        state = _State(stamp, state.read | changed, _racy(changed, started))
+        state = _State(stamp, state.read | changed, _racy(changed, start.time))
         with db:
             db.execute("UPDATE meta SET value = ? WHERE name = 'state'", (pickle.dumps(state),))
     counts = header.counts

@@ -279,8 +279,7 @@ _ENVIRONMENTS: dict[str, jinja2.Environment] = {}
 """Compiled templates by theme key: a rebuild in digest serve need not compile them again."""
 
 
-def _environment(config: Config) -> jinja2.Environment:
-    theme = _theme_key(config)
+def _environment(config: Config, theme: str) -> jinja2.Environment:
     env = _ENVIRONMENTS.get(theme)
     if env is None:  # keep only the current theme's: a template edit makes a new one
         _ENVIRONMENTS.clear()
@@ -414,7 +413,8 @@ def plan(
     """
     paths = article_paths(articles)
     keys = _article_keys(articles, paths, config, bodies)
-    common = _digest(_theme_key(config), [(t.title, t.slug) for t in topics], bool(health))
+    theme = _theme_key(config)
+    common = _digest(theme, [(t.title, t.slug) for t in topics], bool(health))
     structure = (common, repr(health), [(a.id, a.path, a.topics, a.published) for a in articles])
     if _LAST and _LAST[0][0] == structure:
         made = rekey(_LAST[0][1], keys)
@@ -422,7 +422,7 @@ def plan(
         _check_ids(config, articles)
         made = _plan(config, articles, topics, keys, paths, common, health)
     _LAST[:] = [(structure, made)]
-    site = Site(config, paths, {a.id: a for a in articles}, topics, bodies, bool(health))
+    site = Site(config, paths, {a.id: a for a in articles}, topics, bodies, bool(health), theme)
     return made, bind(made.specs, site)
 
 
@@ -577,9 +577,10 @@ class Site:
         topics: Sequence[Topic],
         bodies: Bodies,
         has_sources: bool,
+        theme: str | None = None,
     ) -> None:
         self.config, self.paths, self.by_id, self.topics = config, paths, articles, topics
-        self.env = _environment(config)
+        self.env = _environment(config, theme or _theme_key(config))  # the plan's, if it has one
         self.bodies, self.has_sources = bodies, has_sources
         self.topic_by_title = {t.title: t for t in topics}
         self.site_feeds = _alternates(config.title, "")

@@ -189,6 +189,7 @@ def test_an_offline_build_of_a_project_with_feeds_resumes(
     )
     for n in range(12):
         write(root / f"content/articles/a{n:03d}.md", article(n))
+    build.build(root, workers=1, offline=True)  # creates .digest/state.sqlite: the next is full
     build.build(root, workers=1, offline=True)
     assert (root / "site/sources/index.html").is_file()
     edit(root, "a003.md", article(3, title="Offline edit"))
@@ -199,3 +200,25 @@ def test_an_offline_build_of_a_project_with_feeds_resumes(
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns("site", ".digest"))
     build.build(copy, workers=1, offline=True)
     assert files(root / "site") == files(copy / "site")
+
+
+def test_a_template_saved_during_a_full_build_is_seen_by_the_next(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan holds for the settings as they were when the build started."""
+    from digest import render
+
+    real = render.plan
+
+    def edit_then_plan(*args: object, **kwargs: object) -> object:
+        write(site / "templates/404.html", "<p>Saved during the build.</p>\n")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    write(site / "templates/404.html", "<p>Before.</p>\n")
+    with monkeypatch.context() as patch:
+        patch.setattr(render, "plan", edit_then_plan)
+        build.build(site, workers=1)
+    with pytest.raises(pytest.fail.Exception):
+        resumed(site, monkeypatch)
+    build.build(site, workers=1)
+    assert files(site / "site") == cold(site, tmp_path)
