@@ -29,7 +29,7 @@ _CHECKSUM = re.compile(r"^  checksum: ([0-9a-f]{16})\n", re.MULTILINE)
 
 
 @functools.cache
-def _loader() -> type[yaml.SafeLoader]:
+def loader() -> type[yaml.SafeLoader]:
     """libyaml's loader is ten times faster; the pure-Python one is the fallback."""
     import yaml
 
@@ -49,7 +49,7 @@ def split(text: str, path: Path) -> tuple[dict[str, Any], str, int]:
     import yaml  # here: a build with no file to read does not pay its 15 ms
 
     try:
-        meta = yaml.load(head, Loader=_loader())  # noqa: S506 - a safe loader
+        meta = yaml.load(head, Loader=loader())  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         # Where an unclosed bracket or quote started says more than the end of the text.
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)

@@ -129,6 +129,46 @@ def test_a_site_written_by_digest_serve_is_not_resumed(
     assert files(site / "site") == cold(site, tmp_path)
 
 
+def test_without_fork_the_walk_is_done_in_process(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where os.fork is missing (Windows), the articles are walked when the plan asks."""
+    monkeypatch.delattr(os, "fork")
+    edit(site, "a012.md", article(12, title="Walked here"))
+    assert resumed(site, monkeypatch).written > 0
+    assert files(site / "site") == cold(site, tmp_path)
+
+
+def test_a_walk_that_fails_in_its_child_means_a_full_build(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parent, walk = os.getpid(), archive.walk
+
+    def failing(top: Path) -> list[tuple[str, os.stat_result]]:
+        if os.getpid() != parent:
+            raise PermissionError(top)
+        return walk(top)
+
+    monkeypatch.setattr(archive, "walk", failing)
+    edit(site, "a013.md", article(13, title="Walked twice"))
+    with pytest.raises(pytest.fail.Exception):
+        resumed(site, monkeypatch)
+    build.build(site, workers=1)
+    assert files(site / "site") == cold(site, tmp_path)
+
+
+def test_the_walking_child_is_waited_for_whichever_way_the_build_goes(site: Path) -> None:
+    """No child left behind: not after a resume, nor when the plan is given up unread."""
+    for change in (
+        lambda: edit(site, "a014.md", article(14, body="Resumed.")),
+        lambda: write(site / "templates/404.html", "<p>Gone.</p>\n"),  # gives the plan up
+    ):
+        change()
+        build.build(site, workers=1)
+        with pytest.raises(ChildProcessError):
+            os.waitpid(-1, os.WNOHANG)
+
+
 def test_a_damaged_plan_or_parse_cache_means_a_full_build(site: Path, tmp_path: Path) -> None:
     plan = site / ".digest/plan.sqlite"
     with sqlite3.connect(plan) as db:
