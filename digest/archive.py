@@ -24,7 +24,7 @@ from digest import __version__, frontmatter
 from digest.config import Config
 from digest.errors import ContentError, Problem
 from digest.model import Article
-from digest.sources.files import is_ignored
+from digest.sources.files import HIDDEN, is_ignored
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +244,8 @@ def walk(top: Path) -> list[tuple[str, os.stat_result]]:
         with os.scandir(folder) as entries:
             for entry in entries:
                 name = entry.name
-                if name.endswith(".md") and not is_ignored(name) and not entry.is_dir():
+                # is_ignored, for a name that ends in .md: the walk's most run line
+                if name.endswith(".md") and not name.startswith(HIDDEN) and not entry.is_dir():
                     try:
                         found.append((prefix + name, entry.stat()))
                     except OSError:  # a broken link: reading it will say so

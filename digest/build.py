@@ -94,7 +94,9 @@ def build(
         from digest import rebuild
 
         start = rebuild.begin(cfg)
-        if not full and (resumed := rebuild.resume(cfg, start)) is not None:
+        with _collector_paused():  # through the imports, which make no garbage
+            resumed = None if full else rebuild.resume(cfg, start)
+        if resumed is not None:
             return resumed  # nothing changed, or a few articles did, and moved in no listing
     # Imported here, so that a build with little to do need not import them.
     from digest import archive, group, output, render

@@ -14,7 +14,6 @@ import hashlib
 import html
 import json
 import re
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -27,7 +26,6 @@ from xml.parsers import expat
 import jinja2
 from cmarkgfm import cmark
 from markupsafe import Markup
-from slugify import slugify
 
 from digest import __version__
 from digest.cache import FeedState
@@ -156,6 +154,8 @@ def _article_paths(articles: list[Article]) -> dict[str, str]:
     Every segment is slugified, so no title or file name can leave ``site/``;
     clashes get the id appended.
     """
+    from slugify import slugify  # here: a resumed build names no page
+
     paths: dict[str, str] = {}
     taken: set[str] = set()
     for article in sorted(articles, key=lambda a: (a.path, a.id)):
@@ -737,6 +737,8 @@ FEED_TYPES = {
 
 def atom_id(article_id: str) -> str:
     """A stable IRI for Atom from an article id: minted ids are UUIDs already."""
+    import uuid  # here, as in digest.model
+
     try:
         return uuid.UUID(article_id).urn
     except ValueError:

@@ -25,10 +25,14 @@ KINDS = {
 }
 
 
+HIDDEN = (".", "~", "#")
+"""How the names of hidden files and editors' lock files start."""
+
+
 def is_ignored(path: Path | str) -> bool:
     """Hidden files and editors' swap, backup and temporary files."""
     name = path if isinstance(path, str) else path.name
-    return name.startswith((".", "~", "#")) or name.endswith(("~", ".swp", ".tmp", ".part"))
+    return name.startswith(HIDDEN) or name.endswith(("~", ".swp", ".tmp", ".part"))
 
 
 def read_inbox(config: Config) -> tuple[list[Article], list[Problem], list[Problem]]:
