@@ -15,10 +15,10 @@ import contextlib
 import gc
 import json
 import os
-import pickle
 import re
 import shutil
 import signal
+import sqlite3
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,7 +29,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from digest.render import Job
 
-_MANIFEST = "pages.pickle"
+_MANIFEST = "pages.sqlite"
+_TABLES = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS page (path TEXT PRIMARY KEY, key TEXT NOT NULL) WITHOUT ROWID;
+"""
 _JOURNAL = ".journal.json"
 _CHUNK = 128
 """Pages a worker renders per task: large enough to amortise, small enough to balance."""
@@ -61,24 +65,24 @@ def publish(
     site's files (digest.rebuild): the others stay as they are.
     """
     recover(out)
-    previous = _load(state, out)
+    previous = _known(state, out, [job.path for job in jobs]) if partial else _load(state, out)
     for job in jobs:
         if previous is None or job.path not in previous:  # the others passed before
             _check(job.path)
     if partial and (previous is None or not out.is_dir()):
         raise ValueError("a partial publish needs a site and its record")
+    keys = {job.path: job.key for job in jobs}
     if previous is None or not out.is_dir():
         written = _full(out, jobs, workers, progress)
-        removed = 0
-    else:
-        written, removed = _incremental(
-            out, jobs, state, previous, workers, progress, verify, partial
-        )
-    keys = {job.path: job.key for job in jobs}
-    if partial:
-        keys = {**(previous or {}), **keys}
-    if keys != previous or not (state / _MANIFEST).exists():  # changed, or dropped for the moves
-        _save(state, out, keys)
+        _save(state, out, keys, [], whole=True)
+        return Published(written, 0)
+    written, removed, moved = _incremental(
+        out, jobs, state, previous, workers, progress, verify, partial
+    )
+    changed = {p: k for p, k in keys.items() if previous.get(p) != k or p in moved}
+    gone = [] if partial else [p for p in previous if p not in keys]
+    if changed or gone:
+        _save(state, out, changed, gone, whole=False, cached=None if partial else keys)
     return Published(written, removed)
 
 
@@ -151,7 +155,8 @@ def _incremental(
     progress: bool,
     verify: bool,
     partial: bool,
-) -> tuple[int, int]:
+) -> tuple[int, int, set[str]]:
+    """Render the jobs whose key changed; written, removed, and the paths moved or deleted."""
     top = str(out)
     todo = [
         job
@@ -163,7 +168,7 @@ def _incremental(
         [] if partial else sorted(p for p in previous if p not in paths and (out / p).exists())
     )
     if not todo and not deletes:
-        return 0, 0
+        return 0, 0, set()
     stage = _stage(out)
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
@@ -177,11 +182,11 @@ def _incremental(
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
-    # The record of keys is the old site's until it is saved again: without it, a crash
-    # after the moves makes the next build a full one instead of one that trusts it.
-    (state / _MANIFEST).unlink(missing_ok=True)
+    # The record of these files' keys is the old site's until it is saved again: without
+    # them, a crash after the moves makes the next build render them again, not trust them.
+    _save(state, out, {}, [*moves, *deletes], whole=False)
     _apply(out, stage)
-    return written, len(deletes)
+    return written, len(deletes), {*moves, *deletes}
 
 
 def recover(out: Path) -> None:
@@ -331,8 +336,9 @@ def _write(path: Path, data: bytes) -> None:
 # ---------------------------------------------------------------------------
 
 
-_READ: dict[str, tuple[int, object]] = {}
-"""The manifest as last read or written by this process, by path, with its mtime."""
+_READ: dict[str, tuple[int, str, dict[str, str]]] = {}
+"""The record as last read or written whole by this process, by path, with its mtime and
+output folder (digest serve reads it once)."""
 
 
 def _load(state: Path, out: Path) -> dict[str, str] | None:
@@ -341,28 +347,67 @@ def _load(state: Path, out: Path) -> dict[str, str] | None:
     try:
         stamp = path.stat().st_mtime_ns
         known = _READ.get(str(path))
-        if known and known[0] == stamp:  # digest serve: no need to read it again
-            record = known[1]
-        else:
-            with path.open("rb") as handle:
-                record = pickle.load(handle)  # noqa: S301 - digest's own file in .digest/
-            _READ[str(path)] = (stamp, record)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+        if known and known[:2] == (stamp, str(out)):
+            return known[2]
+        with _reading(path) as db:
+            if not _for(db, out):
+                return None
+            keys = dict(db.execute("SELECT path, key FROM page"))
+    except (OSError, sqlite3.Error, TypeError, ValueError):
         return None
-    if not isinstance(record, dict) or record.get("out") != str(out):
-        return None
-    keys = record.get("keys")
-    return keys if isinstance(keys, dict) else None
+    _READ[str(path)] = (stamp, str(out), keys)
+    return keys
 
 
-def _save(state: Path, out: Path, keys: dict[str, str]) -> None:
+def _known(state: Path, out: Path, paths: list[str]) -> dict[str, str] | None:
+    """The last build's keys of some files only (digest.rebuild): a few rows of 10,000."""
+    try:
+        with _reading(state / _MANIFEST) as db:
+            if not _for(db, out):
+                return None
+            query = "SELECT key FROM page WHERE path = ?"
+            rows = ((p, db.execute(query, (p,)).fetchone()) for p in paths)
+            return {p: row[0] for p, row in rows if row is not None}
+    except (sqlite3.Error, TypeError, ValueError):
+        return None
+
+
+def _reading(path: Path) -> contextlib.closing[sqlite3.Connection]:
+    return contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True))
+
+
+def _for(db: sqlite3.Connection, out: Path) -> bool:
+    row = db.execute("SELECT value FROM meta WHERE name = 'out'").fetchone()
+    return row is not None and row[0] == str(out)
+
+
+def _save(
+    state: Path,
+    out: Path,
+    keys: dict[str, str],
+    gone: list[str],
+    *,
+    whole: bool,
+    cached: dict[str, str] | None = None,
+) -> None:
+    """Record ``keys`` and forget ``gone``; ``whole``: these are all the keys there are.
+
+    Only rows that changed are written: a rebuild of one page writes one row, not
+    11,000. ``cached`` is the whole record after this change, for `_load` to keep.
+    """
     state.mkdir(parents=True, exist_ok=True)
-    temporary = state / f"{_MANIFEST}.tmp"
-    with temporary.open("wb") as handle:
-        record = {"out": str(out), "keys": keys}
-        pickle.dump(record, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    temporary.replace(state / _MANIFEST)
-    _READ[str(state / _MANIFEST)] = ((state / _MANIFEST).stat().st_mtime_ns, record)
+    path = state / _MANIFEST
+    _READ.pop(str(path), None)
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.executescript(_TABLES)
+        if whole or not _for(db, out):
+            db.execute("DELETE FROM page")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('out', ?)", (str(out),))
+        db.executemany("DELETE FROM page WHERE path = ?", ((p,) for p in gone))
+        db.executemany("INSERT OR REPLACE INTO page VALUES (?, ?)", keys.items())
+    record = keys if whole else cached
+    if record is not None:
+        _READ[str(path)] = (path.stat().st_mtime_ns, str(out), record)
 
 
 def _files(folder: Path) -> Iterator[Path]:

@@ -12,10 +12,11 @@ import random
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from digest import archive, build
+from digest import archive, build, output
 from tests.conftest import project, write
 from tests.test_rebuild import article, cold, files
 
@@ -127,6 +128,24 @@ def test_a_site_written_by_digest_serve_is_not_resumed(
         resumed(site, monkeypatch)
     build.build(site, workers=1)
     assert files(site / "site") == cold(site, tmp_path)
+
+
+def test_a_resumed_build_records_the_keys_of_what_it_wrote(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Then a full build renders nothing: the record of keys says what site/ holds."""
+    edit(site, "a011.md", article(11, title="Retitled"))
+    assert resumed(site, monkeypatch).written > 0
+    rendered: list[object] = []
+    render = output._render
+
+    def counted(jobs: list[object], *args: Any, **how: Any) -> int:
+        rendered.extend(jobs)
+        return render(jobs, *args, **how)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(output, "_render", counted)
+    assert build.build(site, workers=1, full=True).written == 0
+    assert rendered == []
 
 
 def test_without_fork_the_walk_is_done_in_process(
