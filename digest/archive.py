@@ -7,11 +7,13 @@ overwriting one a person has edited.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
 import pickle
 import re
+import sqlite3
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -123,7 +125,11 @@ class Persisted:
         return sum(1 for key in keys if self.status.get(key) == status)
 
 
-_CACHE = "articles.pickle"
+_CACHE = "articles.sqlite"
+_CACHE_TABLES = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS folder (name TEXT PRIMARY KEY, data BLOB NOT NULL);
+"""
 _SCHEMA = 5
 """Bumped when the cached records change shape."""
 
@@ -166,7 +172,7 @@ def load(
 ) -> Loaded:
     """Read every ``.md`` file under the articles folder; bad ones become problems.
 
-    Parsed files are remembered in ``.digest/articles.pickle`` by size and
+    Parsed files are remembered in ``.digest/articles.sqlite`` by size and
     modification time, one pickled chunk per folder (``2022/09/``), so a rebuild
     parses only the files that changed and writes back the other folders' bytes
     as they were. A long-running caller (``digest serve``) passes ``memory``
@@ -364,8 +370,8 @@ def dumps(value: object) -> bytes:
     return buffer.getvalue()
 
 
-def _cache_version(config: Config) -> tuple[str, int, str, str]:
-    return (__version__, _SCHEMA, str(config.articles), str(config.timezone))
+def _cache_version(config: Config) -> str:
+    return f"{__version__}\x1f{_SCHEMA}\x1f{config.articles}\x1f{config.timezone}"
 
 
 def _read_cache(config: Config) -> dict[str, _Chunk]:
@@ -375,17 +381,23 @@ def _read_cache(config: Config) -> dict[str, _Chunk]:
         return {}
 
 
-def cached(config: Config) -> dict[str, bytes]:
-    """The parse cache: each folder's entries by path, still pickled (see `unpickle`)."""
+def cached(config: Config, folders: Iterable[str] | None = None) -> dict[str, bytes]:
+    """The parse cache: each folder's entries by path, still pickled (see `unpickle`).
+
+    Every folder's, or only those of ``folders``: digest.rebuild needs a few.
+    """
+    path = config.state / _CACHE
     try:
-        with (config.state / _CACHE).open("rb") as handle:
-            record = pickle.load(handle)  # noqa: S301 - digest's own file in .digest/
-        if not isinstance(record, dict) or record.get("version") != _cache_version(config):
-            return {}
-        folders = record["folders"]
-        return folders if isinstance(folders, dict) else {}
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError,
-            KeyError):  # fmt: skip
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            version = db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone()
+            if version is None or version[0] != _cache_version(config):
+                return {}
+            if folders is None:
+                return dict(db.execute("SELECT name, data FROM folder"))
+            query = "SELECT data FROM folder WHERE name = ?"
+            rows = ((f, db.execute(query, (f,)).fetchone()) for f in folders)
+            return {f: row[0] for f, row in rows if row is not None}
+    except sqlite3.Error:
         return {}
 
 
@@ -416,17 +428,35 @@ def _write_cache(
             folders[folder] = whole[folder]
         else:
             folders[folder] = dumps(entries)
-    if folders == {f: c[0] for f, c in chunks.items()}:
+    before = {f: c[0] for f, c in chunks.items()}
+    if folders == before:
         return
     config.state.mkdir(parents=True, exist_ok=True)
-    temporary = config.state / f"{_CACHE}.tmp"
-    with temporary.open("wb") as handle:
-        pickle.dump(
-            {"version": _cache_version(config), "folders": folders},
-            handle,
-            protocol=pickle.HIGHEST_PROTOCOL,
+    path = config.state / _CACHE
+    try:
+        _store_folders(path, _cache_version(config), folders, before)
+    except sqlite3.DatabaseError:  # not a database (a damaged file): start it again
+        path.unlink(missing_ok=True)
+        _store_folders(path, _cache_version(config), folders, {})
+
+
+def _store_folders(
+    path: Path, version: str, folders: dict[str, bytes], before: dict[str, bytes]
+) -> None:
+    """Write the folders whose bytes changed since ``before``, and drop those that are gone."""
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.executescript(_CACHE_TABLES)
+        row = db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone()
+        if row is None or row[0] != version:
+            db.execute("DELETE FROM folder")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (version,))
+            before = {}
+        gone = [(f,) for (f,) in db.execute("SELECT name FROM folder") if f not in folders]
+        db.executemany("DELETE FROM folder WHERE name = ?", gone)
+        db.executemany(
+            "INSERT OR REPLACE INTO folder VALUES (?, ?)",
+            [(f, data) for f, data in folders.items() if before.get(f) != data],
         )
-    temporary.replace(config.state / _CACHE)
 
 
 def _unique_ids(stored: list[Stored], problems: list[Problem], config: Config) -> list[Stored]:

@@ -471,7 +471,6 @@ class _Store:
         self.cfg, self.db, self.stats = cfg, db, stats
         self.buckets: dict[int, dict[str, tuple[Any, ...]]] = {}
         self.chunks: dict[int, list[render.Spec]] = {}
-        self.cache: dict[str, bytes] | None = None
         self.folders: dict[str, dict[str, archive.Entry]] = {}
         self.info = _Lazy(self._info)
         self.stored = _Lazy(self._record)
@@ -522,9 +521,10 @@ class _Store:
             info = self.info[i]
             folder = info.rel.rpartition("/")[0]
             if folder not in self.folders:
-                if self.cache is None:
-                    self.cache = archive.cached(self.cfg)
-                self.folders[folder] = archive.unpickle(self.cache[folder])
+                data = archive.cached(self.cfg, [folder]).get(folder)
+                if data is None:
+                    raise _StaleError(i)
+                self.folders[folder] = archive.unpickle(data)
             entry = self.folders[folder].get(info.rel)
             if entry is None or entry[:2] != self.stats[info.rel]:
                 raise _StaleError(i)  # the parse cache was written since, after an edit

@@ -57,7 +57,7 @@ def test_parsing_over_processes_gives_what_one_process_gives(tmp_path: Path) -> 
 def test_the_cache_gives_what_the_files_give_and_follows_an_edit(tmp_path: Path) -> None:
     cfg, paths = archive_of(tmp_path)
     cold = archive.load(cfg, workers=2)
-    assert (cfg.state / "articles.pickle").is_file()
+    assert (cfg.state / "articles.sqlite").is_file()
     warm = archive.load(cfg, workers=2)
     assert summary(warm) == summary(cold)
     write(paths[7], article(7, "An edited body."))
@@ -69,6 +69,23 @@ def test_the_cache_gives_what_the_files_give_and_follows_an_edit(tmp_path: Path)
     (edited,) = [s for s in after.stored if s.article.id == "id-7"]
     assert edited.body() == "An edited body.\n"
     assert edited.body_key != next(s for s in cold.stored if s.article.id == "id-7").body_key
+
+
+def test_a_damaged_cache_is_started_again_and_a_folder_gone_leaves_it(tmp_path: Path) -> None:
+    cfg, paths = archive_of(tmp_path)
+    (cfg.state / "articles.sqlite").parent.mkdir(parents=True, exist_ok=True)
+    (cfg.state / "articles.sqlite").write_bytes(b"not a database")
+    first = archive.load(cfg, workers=1)
+    assert summary(first) == summary(archive.load(cfg, archive.Memory()))
+    folders = archive.cached(cfg)
+    assert len(folders) == MONTHS
+    month = paths[0].parent
+    for path in month.glob("*.md"):
+        path.unlink()
+    archive.load(cfg, workers=1)
+    gone = month.relative_to(cfg.articles).as_posix()
+    assert gone in folders and set(archive.cached(cfg)) == set(folders) - {gone}
+    assert archive.cached(cfg, [gone, "nowhere"]) == {}
 
 
 def test_serve_hints_are_followed_and_a_folder_event_means_a_full_walk(tmp_path: Path) -> None:

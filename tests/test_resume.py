@@ -199,7 +199,7 @@ def test_a_damaged_plan_or_parse_cache_means_a_full_build(site: Path, tmp_path: 
     edit(site, "a006.md", article(6, title="Edited"))
     build.build(site, workers=1)
     assert files(site / "site") == cold(site, tmp_path)
-    (site / ".digest/articles.pickle").unlink()  # where the plan finds the records
+    (site / ".digest/articles.sqlite").unlink()  # where the plan finds the records
     edit(site, "a007.md", article(7, title="Edited"))
     build.build(site, workers=1)
     assert files(site / "site") == cold(site, tmp_path)
