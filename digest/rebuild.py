@@ -25,7 +25,7 @@ import pickle
 import sqlite3
 import time
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeVar, overload
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 _V = TypeVar("_V")
 _FILE = "plan.sqlite"
-_SCHEMA = 2
+_SCHEMA = 3
 _MOST = 200
 """Changed files beyond which a full build is as quick."""
 _TABLES = """
@@ -52,8 +52,8 @@ CREATE TABLE record (id TEXT PRIMARY KEY, data BLOB NOT NULL);
 _BUCKETS = 2048
 """Articles are kept in this many rows, by a hash of the id: a page's few articles come
 from a few small rows; a row per article would make a full build insert 10,000."""
-_CHUNK = 64
-"""Listing specs per row."""
+_CHUNK = 16
+"""Listing specs per row: an edit's pages are in a few rows, read whole."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +118,9 @@ class _Info(NamedTuple):
     """Its neighbours in each of its listings (see `render.article_spec`)."""
     uses: list[int]
     """The listing specs that show it, by number."""
+    stat: tuple[int, int]
+    """Its file's modification time and size when the plan was made: its record in the
+    parse cache must be of that file."""
 
 
 class _StaleError(Exception):
@@ -178,7 +181,15 @@ def save(
     buckets: list[dict[str, tuple[Any, ...]]] = [{} for _ in range(_BUCKETS)]
     for a in articles:
         uses = [number[n] for n in plan.uses.get(a.id, ()) if n in number]
-        info = (a.path, plan.paths[a.id], *plan.keys[a.id], a.topics, near[a.id], uses)
+        info = (
+            a.path,
+            plan.paths[a.id],
+            *plan.keys[a.id],
+            a.topics,
+            near[a.id],
+            uses,
+            stats[a.path],
+        )
         buckets[_bucket(a.id)][a.id] = info
     records = [
         (a.id, archive.dumps(replace(persisted.bodies.stored(a.id), article=a)))
@@ -225,22 +236,24 @@ def forget(cfg: config.Config) -> None:
 
 def resume(cfg: config.Config, start: Start) -> Report | None:
     """Bring the site up to date from the saved plan; None when a full build is needed."""
-    walk = _Walk(cfg.articles)
+    changes = _Changes(cfg)
     try:
         with contextlib.closing(
             sqlite3.connect(f"file:{cfg.state / _FILE}?mode=rw", uri=True)
         ) as db:
-            return _resume(cfg, db, start, walk)
+            return _resume(cfg, db, start, changes)
     except (sqlite3.Error, _StaleError):
         return None  # no plan, or one this version cannot read: build in full
     finally:
-        walk.close()
+        changes.close()
 
 
-def _resume(cfg: config.Config, db: sqlite3.Connection, start: Start, walk: _Walk) -> Report | None:
+def _resume(
+    cfg: config.Config, db: sqlite3.Connection, start: Start, changes: _Changes
+) -> Report | None:
     from digest.build import Report, Tally
 
-    header, state, stats = _meta(db, "header", "state", "stats")
+    header, state = _meta(db, "header", "state")
     if not isinstance(header, _Header) or header.version != (__version__, _SCHEMA):
         return None
     if header.settings != start.settings or state.output != output.stamp(cfg.output, cfg.state):
@@ -249,17 +262,14 @@ def _resume(cfg: config.Config, db: sqlite3.Connection, start: Start, walk: _Wal
     from digest import frontmatter, group, render  # noqa: F401
 
     frontmatter.loader()
-    seen = walk.result()
-    known = stats | state.read
-    if seen.keys() != known.keys():
+    changed = changes.result()
+    if changed is None:
         return None  # a file came or went
-    changed = {} if seen == known else {r: s for r, s in seen.items() if known[r] != s}
-    changed |= {rel: seen[rel] for rel in state.racy}
     written = 0
     if changed:
         if len(changed) > _MOST:
             return None
-        done = _redo(cfg, db, header, stats, changed)
+        done = _redo(cfg, db, header, changed)
         if done is None:
             return None
         written = done
@@ -272,28 +282,29 @@ def _resume(cfg: config.Config, db: sqlite3.Connection, start: Start, walk: _Wal
     return Report(counts.articles, counts.topics, (inbox,), counts.pages, written, (), ())
 
 
-class _Walk:
-    """Each article file's stat, taken by a child process while this one goes on.
+class _Changes:
+    """The article files changed since the plan, found by a child process meanwhile.
 
-    At 10,000 files the walk's stat calls take 30-50 ms, and importing what a render
-    needs takes 40-70 ms; forked, the walk runs on the other core meanwhile. Where
-    there is no os.fork, the walk is done when its result is asked for.
+    At 10,000 files, walking and comparing with the plan's stat of each takes
+    40-70 ms, and importing what a render needs about as long: forked, the walk
+    runs on the other core. Where there is no os.fork, it runs when asked for.
     """
 
-    def __init__(self, top: Path) -> None:
-        self.top, self.child, self.pipe = top, 0, None
+    def __init__(self, cfg: config.Config) -> None:
+        self.cfg, self.child, self.pipe = cfg, 0, None
         if hasattr(os, "fork"):
             reader, writer = os.pipe()
             self.child = os.fork()
             if self.child == 0:
                 os.close(reader)
-                _send(writer, top)
+                _send(writer, cfg)
             os.close(writer)
             self.pipe = os.fdopen(reader, "rb")
 
-    def result(self) -> dict[str, tuple[int, int]]:
+    def result(self) -> dict[str, tuple[int, int]] | None:
+        """Each changed file's stat; None if a file came or went."""
         if self.pipe is None:
-            return _stat(self.top)
+            return _changed(self.cfg)
         data = self.pipe.read()
         if self.close() != 0:
             raise _StaleError("the walk failed")  # the full build walks again, and says why
@@ -309,20 +320,28 @@ class _Walk:
         return os.waitstatus_to_exitcode(os.waitpid(self.child, 0)[1])
 
 
-def _send(writer: int, top: Path) -> NoReturn:
-    """In the forked child: write the walk's result, and exit without the parent's exit hooks."""
+def _send(writer: int, cfg: config.Config) -> NoReturn:
+    """In the forked child: write the result, and exit without the parent's exit hooks."""
     status = 1
     try:
         with os.fdopen(writer, "wb") as pipe:
-            pipe.write(marshal.dumps(_stat(top)))
+            pipe.write(marshal.dumps(_changed(cfg)))
         status = 0
     finally:
         os._exit(status)
 
 
-def _stat(top: Path) -> dict[str, tuple[int, int]]:
-    found = archive.walk(top) if top.is_dir() else []
-    return {rel: (stat.st_mtime_ns, stat.st_size) for rel, stat in found}
+def _changed(cfg: config.Config) -> dict[str, tuple[int, int]] | None:
+    """The walk, compared with the plan's stat of every file (and of those read since)."""
+    with contextlib.closing(sqlite3.connect(f"file:{cfg.state / _FILE}?mode=ro", uri=True)) as db:
+        state, stats = _meta(db, "state", "stats")
+    found = archive.walk(cfg.articles) if cfg.articles.is_dir() else []
+    seen = {rel: (stat.st_mtime_ns, stat.st_size) for rel, stat in found}
+    known = stats | state.read
+    if seen.keys() != known.keys():
+        return None
+    changed = {} if seen == known else {r: s for r, s in seen.items() if known[r] != s}
+    return changed | {rel: seen[rel] for rel in state.racy}
 
 
 def _meta(db: sqlite3.Connection, *names: str) -> list[Any]:
@@ -349,7 +368,6 @@ def _redo(
     cfg: config.Config,
     db: sqlite3.Connection,
     header: _Header,
-    stats: dict[str, tuple[int, int]],
     changed: dict[str, tuple[int, int]],
 ) -> int | None:
     """Render the files that show the changed files' articles: how many were written.
@@ -360,7 +378,7 @@ def _redo(
     """
     from digest import group, render
 
-    store = _Store(cfg, db, stats)
+    store = _Store(cfg, db)
     edited: dict[str, Stored] = {}
     for rel in changed:
         new = _reread(cfg, rel, store)
@@ -384,6 +402,7 @@ def _redo(
         for n, s in store.listings(numbers)
         if listed.intersection(s.shown) or read.intersection(s.full)
     ]
+    store.prefetch(i for _, s in listings for i in (*s.shown, *s.full) if i)
     rekeyed = render.rekey_specs(header.common, [s for _, s in listings], store.keys)
     specs = [
         render.article_spec(header.common, i, store.paths[i], store.info[i].near, store.keys)
@@ -463,12 +482,10 @@ def _stats(top: Path) -> Iterator[tuple[str, os.stat_result]]:
 class _Store:
     """The saved plan's articles and listings, read from the database as they are needed."""
 
-    def __init__(
-        self, cfg: config.Config, db: sqlite3.Connection, stats: dict[str, tuple[int, int]]
-    ) -> None:
+    def __init__(self, cfg: config.Config, db: sqlite3.Connection) -> None:
         from digest import render
 
-        self.cfg, self.db, self.stats = cfg, db, stats
+        self.cfg, self.db = cfg, db
         self.buckets: dict[int, dict[str, tuple[Any, ...]]] = {}
         self.chunks: dict[int, list[render.Spec]] = {}
         self.folders: dict[str, dict[str, archive.Entry]] = {}
@@ -495,6 +512,17 @@ class _Store:
                 ).fetchone()
                 self.buckets[bucket] = marshal.loads(data)  # noqa: S302 - digest's own file
         return self.buckets[bucket]
+
+    def prefetch(self, ids: Iterable[str]) -> None:
+        """Read the rows that hold ``ids`` in one query: a title edit's pages show 300."""
+        wanted = sorted({_bucket(i) for i in ids} - self.buckets.keys())
+        with _reading():
+            for start in range(0, len(wanted), 500):
+                part = wanted[start : start + 500]
+                marks = ",".join("?" * len(part))
+                query = f"SELECT bucket, data FROM article WHERE bucket IN ({marks})"  # noqa: S608
+                for bucket, data in self.db.execute(query, part):
+                    self.buckets[bucket] = marshal.loads(data)  # noqa: S302 - digest's own file
 
     def _info(self, i: str) -> _Info:
         with _reading():
@@ -526,7 +554,7 @@ class _Store:
                     raise _StaleError(i)
                 self.folders[folder] = archive.unpickle(data)
             entry = self.folders[folder].get(info.rel)
-            if entry is None or entry[:2] != self.stats[info.rel]:
+            if entry is None or entry[:2] != tuple(info.stat):
                 raise _StaleError(i)  # the parse cache was written since, after an edit
             stored = entry[2]
             return replace(stored, article=replace(stored.article, topics=info.topics))
