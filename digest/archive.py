@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from stat import S_ISREG
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from digest import __version__, frontmatter
@@ -95,8 +96,7 @@ class Bodies:
         return self._stored[article.id].body_key
 
 
-@dataclass(frozen=True, slots=True)
-class Loaded:
+class Loaded(NamedTuple):
     """The archive as read: its articles, the files that could not be read, and what they block."""
 
     stored: list[Stored]

@@ -10,10 +10,9 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from digest import config
 from digest.errors import ContentError, Problem
@@ -23,8 +22,7 @@ if TYPE_CHECKING:
     from digest.sources import feeds
 
 
-@dataclass(frozen=True, slots=True)
-class Tally:
+class Tally(NamedTuple):
     """New, updated and unchanged articles from one source (the inbox, or a feed)."""
 
     name: str
@@ -46,8 +44,7 @@ class Tally:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
+class Report(NamedTuple):
     """What a build did, for the summary."""
 
     articles: int
@@ -129,7 +126,7 @@ def build(
         sources = [_tally("inbox", [archive.key(a) for a in imported], persisted)]
         for o in outcomes:
             tally = _tally(o.feed.name, [a.id for a in o.articles], persisted)
-            sources.append(replace(tally, status=o.status, reason=o.reason))
+            sources.append(tally._replace(status=o.status, reason=o.reason))
         # Articles placed by hand without a topics line get theirs now, in memory only.
         bodies = persisted.bodies
         assigned = [group.assign(a, cfg.topics, bodies.text) for a in persisted.articles]

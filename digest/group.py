@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import NamedTuple
 
 from digest.config import TopicRule
 from digest.model import Article, mint_id
@@ -39,8 +40,7 @@ class Topic:
     """Newest first. A tuple, or in digest.rebuild records read when a page needs them."""
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     """Why a rule does or does not match an article, for ``digest topics --explain``."""
 
     rule: TopicRule

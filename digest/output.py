@@ -21,10 +21,9 @@ import signal
 import sqlite3
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from digest.render import Job
@@ -39,8 +38,7 @@ _CHUNK = 128
 """Pages a worker renders per task: large enough to amortise, small enough to balance."""
 
 
-@dataclass(frozen=True, slots=True)
-class Published:
+class Published(NamedTuple):
     """What a build did to the output folder."""
 
     written: int

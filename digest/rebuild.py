@@ -26,7 +26,7 @@ import sqlite3
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeVar, overload
 
@@ -56,8 +56,7 @@ _CHUNK = 16
 """Listing specs per row: an edit's pages are in a few rows, read whole."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Header:
+class _Header(NamedTuple):
     """What tells whether the saved plan still holds, and what a report needs."""
 
     version: tuple[str, int]
@@ -80,8 +79,7 @@ class Counts(NamedTuple):
     """Inbox files."""
 
 
-@dataclass(frozen=True, slots=True)
-class _State:
+class _State(NamedTuple):
     """What each resumed build changes: small, so it is quick to write."""
 
     output: tuple[object, ...] | None

@@ -15,11 +15,11 @@ import html
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from urllib.parse import quote, urljoin
 from xml.parsers import expat
 
@@ -28,11 +28,13 @@ from cmarkgfm import cmark
 from markupsafe import Markup
 
 from digest import __version__
-from digest.cache import FeedState
 from digest.config import DEFAULT_THEME, Config, Feed
 from digest.errors import ContentError, Problem, ThemeError
 from digest.group import Topic
 from digest.model import Article, http_url, mint_id
+
+if TYPE_CHECKING:
+    from digest.cache import FeedState
 
 HOME_ITEMS = 5
 """Articles per topic on the home page."""
@@ -371,8 +373,7 @@ def _key(common: str, spec: Spec, keys: Mapping[str, Keys]) -> str:
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(NamedTuple):
     """Every output file of the site, as specs with keys; nothing rendered yet."""
 
     common: str
@@ -438,7 +439,7 @@ def rekey(last: Plan, keys: dict[str, Keys]) -> Plan:
     fresh = rekey_specs(last.common, [specs[n] for n in places], keys)
     for index, spec in zip(places, fresh, strict=True):
         specs[index] = spec
-    return replace(last, specs=specs, keys=keys)
+    return last._replace(specs=specs, keys=keys)
 
 
 def rekey_specs(common: str, specs: list[Spec], keys: Mapping[str, Keys]) -> list[Spec]:
