@@ -59,6 +59,12 @@ def timed(command: list[str], cwd: Path) -> Run:
     return Run(seconds, usage.ru_maxrss / 1024)
 
 
+def reference() -> float:
+    """A fixed Python loop's time: how quick the machine is just now (it varies by a third)."""
+    loop = "for i in range(5_000_000): pass"
+    return timed([sys.executable, "-c", loop], REPO).seconds
+
+
 def generate(size: int, folder: Path, url_key: str) -> None:
     if (folder / "content").is_dir():
         return
@@ -121,8 +127,9 @@ def ensure_hugo() -> str:
 def measure(size: int, work: Path, runs: int, hugo: str) -> dict[str, object]:
     site = digest_site(size, work)
     other = hugo_site(size, work)
-    cold, hugo_cold = [], []
+    cold, hugo_cold, loops = [], [], []
     for _ in range(runs):  # interleaved, so both meet the same machine
+        loops.append(reference())
         clear(other, "public", "resources")
         hugo_cold.append(timed([hugo, "--quiet"], other))
         clear(site, "site", ".digest", ".site.new", ".site.stage")
@@ -131,6 +138,7 @@ def measure(size: int, work: Path, runs: int, hugo: str) -> dict[str, object]:
     one = sorted((site / "content" / "articles").rglob("*.md"))[size // 2]
     edits, retitles = [], []
     for attempt in range(runs):
+        loops.append(reference())
         with one.open("a", encoding="utf-8") as handle:
             handle.write(f"\nA sentence added by the benchmark, edit {attempt}.\n")
         edits.append(timed([str(DIGEST), "build"], site))
@@ -158,6 +166,7 @@ def measure(size: int, work: Path, runs: int, hugo: str) -> dict[str, object]:
         "one_change": statistics.median(r.seconds for r in edits),
         "one_title": statistics.median(r.seconds for r in retitles),
         "identical": identical,
+        "loop": statistics.median(loops),
         "digest_files": count(site / "site"),
         "hugo_files": count(other / "public"),
     }
@@ -205,6 +214,12 @@ def report(rows: list[dict[str, object]], large: dict[str, object] | None, runs:
             f" | {'yes' if r['identical'] else 'NO'}"
             f" | {r['digest_files']:,} / {r['hugo_files']:,} |"
         )
+    lines += [
+        "",
+        "How quick the machine was: a fixed Python loop (`for i in range(5_000_000): pass`) took"
+        + ", ".join(f" {r['loop']:.2f} s during the {r['size']:,}-article runs" for r in rows)
+        + " (medians; 0.17 s when it is quick, up to 0.3 s when it is not).",
+    ]
     if large:
         lines += [
             "",

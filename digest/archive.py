@@ -130,7 +130,7 @@ _CACHE_TABLES = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS folder (name TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
-_SCHEMA = 5
+_SCHEMA = 6
 """Bumped when the cached records change shape."""
 
 
@@ -226,7 +226,7 @@ def load(
     bar = progress_bar(sum(map(len, todo.values())), "reading", progress and len(todo) > 1)
     for folder, (data, failed) in zip(todo, results, strict=True):
         bar.update(len(todo[folder]))
-        fresh.update(pickle.loads(data))  # noqa: S301 - made by our own worker
+        fresh.update(unpickle(data))
         for problem_list, keys in failed:
             problems.extend(problem_list)
             blocked.update(keys)
@@ -328,7 +328,7 @@ def _parse_folder(files: list[tuple[str, int, int]]) -> tuple[bytes, list[_Failu
             entries[rel] = (mtime, size, result)
         else:
             failed.append(result)
-    return dumps(entries), failed
+    return pack(entries), failed
 
 
 def parse(config: Config, rel: str) -> Stored | None:
@@ -401,9 +401,26 @@ def cached(config: Config, folders: Iterable[str] | None = None) -> dict[str, by
         return {}
 
 
-def unpickle(data: bytes) -> dict[str, Entry]:
-    found: dict[str, Entry] = pickle.loads(data)  # noqa: S301 - digest's own file in .digest/
+def pack(entries: dict[str, Entry]) -> bytes:
+    """A folder's entries as the parse cache keeps them: each pickled apart, so that
+    digest.rebuild can read the five it needs of a folder's 300 (see `unpack`)."""
+    return dumps({rel: dumps(entry) for rel, entry in entries.items()})
+
+
+def unpack(data: bytes) -> dict[str, bytes]:
+    """A packed folder's entries, each still pickled (read one with `entry`)."""
+    found: dict[str, bytes] = pickle.loads(data)  # noqa: S301 - digest's own file in .digest/
     return found
+
+
+def entry(data: bytes) -> Entry:
+    found: Entry = pickle.loads(data)  # noqa: S301 - digest's own file in .digest/
+    return found
+
+
+def unpickle(data: bytes) -> dict[str, Entry]:
+    """A packed folder's entries, read."""
+    return {rel: entry(one) for rel, one in unpack(data).items()}
 
 
 def _write_cache(
@@ -427,7 +444,7 @@ def _write_cache(
         elif folder in whole:
             folders[folder] = whole[folder]
         else:
-            folders[folder] = dumps(entries)
+            folders[folder] = pack(entries)
     before = {f: c[0] for f, c in chunks.items()}
     if folders == before:
         return

@@ -486,7 +486,7 @@ class _Store:
         self.cfg, self.db = cfg, db
         self.buckets: dict[int, dict[str, tuple[Any, ...]]] = {}
         self.chunks: dict[int, list[render.Spec]] = {}
-        self.folders: dict[str, dict[str, archive.Entry]] = {}
+        self.folders: dict[str, dict[str, bytes]] = {}
         self.info = _Lazy(self._info)
         self.stored = _Lazy(self._record)
         self.articles = _Lazy(lambda i: self.stored[i].article)
@@ -550,8 +550,9 @@ class _Store:
                 data = archive.cached(self.cfg, [folder]).get(folder)
                 if data is None:
                     raise _StaleError(i)
-                self.folders[folder] = archive.unpickle(data)
-            entry = self.folders[folder].get(info.rel)
+                self.folders[folder] = archive.unpack(data)
+            packed = self.folders[folder].get(info.rel)
+            entry = None if packed is None else archive.entry(packed)
             if entry is None or entry[:2] != tuple(info.stat):
                 raise _StaleError(i)  # the parse cache was written since, after an edit
             stored = entry[2]
