@@ -7,14 +7,30 @@ traceback is shown only with ``--verbose``.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 
 from digest import __version__
 from digest.errors import DigestError, Problem
 
 # Each command imports what it uses: a build with nothing to do is then mostly Python's start.
+
+
+def run() -> NoReturn:
+    """The ``digest`` command: `main`, then an exit without Python's teardown.
+
+    Freeing every module and record at exit took 20-30 ms, a seventh of a build
+    after one edit; by then every file is written and closed (mypy exits so too).
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
+            stream.flush()
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:

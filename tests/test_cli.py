@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO, Run
+from tests.conftest import REPO, Run, write
 
 SEED = REPO / "content" / "inbox" / "2022-09-19-upi-russia-china-relations.txt"
 
@@ -54,6 +56,21 @@ def test_python_dash_m_and_version() -> None:
     )
     assert result.returncode == 0
     assert result.stdout.startswith("digest ")
+
+
+def test_the_command_says_all_it_printed_and_gives_its_code(example: Path, tmp_path: Path) -> None:
+    """The command exits without Python's teardown: what it wrote to a pipe must arrive."""
+    command = [sys.executable, "-m", "digest", "build", "-C"]
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    built = subprocess.run(
+        [*command, example], capture_output=True, text=True, check=False, env=buffered
+    )
+    assert built.returncode == 0, built.stderr
+    assert re.search(r"^\d+ articles in \d+ topics; wrote \d+ of \d+ files$", built.stdout, re.M)
+    broken = write(tmp_path / "broken" / "digest.toml", "title = [\n")
+    failed = subprocess.run([*command, broken.parent], capture_output=True, text=True, check=False)
+    assert failed.returncode == 1
+    assert "digest.toml" in failed.stderr
 
 
 def test_unknown_command_exits_2_with_usage(digest: Run) -> None:
