@@ -487,6 +487,7 @@ class _Store:
         self.buckets: dict[int, dict[str, tuple[Any, ...]]] = {}
         self.chunks: dict[int, list[render.Spec]] = {}
         self.folders: dict[str, dict[str, bytes]] = {}
+        self.recorded: set[str] | None = None
         self.info = _Lazy(self._info)
         self.stored = _Lazy(self._record)
         self.articles = _Lazy(lambda i: self.stored[i].article)
@@ -538,9 +539,11 @@ class _Store:
     def _record(self, i: str) -> Stored:
         """A record as the plan was made (or as a resumed build read it), grouped."""
         with _reading():
-            row = self.db.execute("SELECT data FROM record WHERE id = ?", (i,)).fetchone()
-            if row is not None:
-                found = pickle.loads(row[0])  # noqa: S301 - digest's own file
+            if self.recorded is None:  # a few: those written by the last build and since
+                self.recorded = {i for (i,) in self.db.execute("SELECT id FROM record")}
+            if i in self.recorded:
+                (data,) = self.db.execute("SELECT data FROM record WHERE id = ?", (i,)).fetchone()
+                found = pickle.loads(data)  # noqa: S301 - digest's own file
                 if not isinstance(found, Stored):
                     raise _StaleError(i)
                 return found
@@ -556,6 +559,8 @@ class _Store:
             if entry is None or entry[:2] != tuple(info.stat):
                 raise _StaleError(i)  # the parse cache was written since, after an edit
             stored = entry[2]
+            if stored.article.topics == info.topics:  # as written, as most are
+                return stored
             return replace(stored, article=replace(stored.article, topics=info.topics))
 
 
