@@ -25,6 +25,7 @@ import pickle
 import sqlite3
 import time
 import zlib
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 
 _V = TypeVar("_V")
 _FILE = "plan.sqlite"
-_SCHEMA = 3
+_SCHEMA = 4
 _MOST = 200
 """Changed files beyond which a full build is as quick."""
 _TABLES = """
@@ -205,7 +206,7 @@ def save(
             [
                 ("header", pickle.dumps(header)),
                 ("state", pickle.dumps(state)),
-                ("stats", marshal.dumps(stats)),
+                ("stats", marshal.dumps(_pack(stats))),
             ],
         )
         db.executemany(
@@ -332,18 +333,26 @@ def _send(writer: int, cfg: config.Config) -> NoReturn:
 def _changed(cfg: config.Config) -> dict[str, tuple[int, int]] | None:
     """The walk, compared with the plan's stat of every file (and of those read since)."""
     with contextlib.closing(sqlite3.connect(f"file:{cfg.state / _FILE}?mode=ro", uri=True)) as db:
-        state, stats = _meta(db, "state", "stats")
+        state, (rels, numbers) = _meta(db, "state", "stats")
+    stats = array("q")
+    stats.frombytes(numbers)
     found = archive.walk(cfg.articles) if cfg.articles.is_dir() else []
     seen = {rel: (stat.st_mtime_ns, stat.st_size) for rel, stat in found}
-    known = stats | state.read
+    known = dict(zip(rels, zip(stats[::2], stats[1::2], strict=True), strict=True)) | state.read
     if seen.keys() != known.keys():
         return None
     changed = {} if seen == known else {r: s for r, s in seen.items() if known[r] != s}
     return changed | {rel: seen[rel] for rel in state.racy}
 
 
+def _pack(stats: dict[str, tuple[int, int]]) -> tuple[list[str], bytes]:
+    """The stat of every file as the paths and an array of numbers: marshal reads 10,000
+    big integers in 7 ms, and the array's bytes in none."""
+    return list(stats), array("q", [n for stat in stats.values() for n in stat]).tobytes()
+
+
 def _meta(db: sqlite3.Connection, *names: str) -> list[Any]:
-    """Rows of the meta table: ``stats`` in marshal, quicker with 10,000 entries."""
+    """Rows of the meta table: ``stats`` in marshal (see `_pack`), the others pickled."""
     found = []
     with _reading():
         for name in names:
