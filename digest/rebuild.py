@@ -293,7 +293,12 @@ class _Changes:
         self.cfg, self.child, self.pipe = cfg, 0, None
         if hasattr(os, "fork"):
             reader, writer = os.pipe()
-            self.child = os.fork()
+            try:
+                self.child = os.fork()
+            except OSError:  # no process to spare: the walk is done here, when asked for
+                os.close(reader)
+                os.close(writer)
+                return
             if self.child == 0:
                 os.close(reader)
                 _send(writer, cfg)
@@ -549,7 +554,7 @@ class _Store:
         """A record as the plan was made (or as a resumed build read it), grouped."""
         with _reading():
             if self.recorded is None:  # a few: those written by the last build and since
-                self.recorded = {i for (i,) in self.db.execute("SELECT id FROM record")}
+                self.recorded = {row for (row,) in self.db.execute("SELECT id FROM record")}
             if i in self.recorded:
                 (data,) = self.db.execute("SELECT data FROM record WHERE id = ?", (i,)).fetchone()
                 found = pickle.loads(data)  # noqa: S301 - digest's own file

@@ -148,11 +148,19 @@ def test_a_resumed_build_records_the_keys_of_what_it_wrote(
     assert rendered == []
 
 
+def no_fork() -> int:
+    raise BlockingIOError(11, "Resource temporarily unavailable")
+
+
+@pytest.mark.parametrize("why", ["missing", "failing"])
 def test_without_fork_the_walk_is_done_in_process(
-    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, why: str
 ) -> None:
-    """Where os.fork is missing (Windows), the articles are walked when the plan asks."""
-    monkeypatch.delattr(os, "fork")
+    """Where os.fork is missing (Windows) or fails, the articles are walked when asked for."""
+    if why == "missing":
+        monkeypatch.delattr(os, "fork")
+    else:
+        monkeypatch.setattr(os, "fork", no_fork)
     edit(site, "a012.md", article(12, title="Walked here"))
     assert resumed(site, monkeypatch).written > 0
     assert files(site / "site") == cold(site, tmp_path)
