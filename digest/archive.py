@@ -454,6 +454,7 @@ def _write_cache(
         _store_folders(path, _cache_version(config), folders, before)
     except sqlite3.DatabaseError:  # not a database (a damaged file): start it again
         path.unlink(missing_ok=True)
+        path.with_name(f"{path.name}-journal").unlink(missing_ok=True)  # or it is played back
         _store_folders(path, _cache_version(config), folders, {})
 
 

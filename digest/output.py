@@ -396,6 +396,20 @@ def _save(
     state.mkdir(parents=True, exist_ok=True)
     path = state / _MANIFEST
     _READ.pop(str(path), None)
+    try:
+        _write_keys(path, out, keys, gone, whole=whole)
+    except sqlite3.DatabaseError:  # not a database (a damaged file): start it again
+        path.unlink(missing_ok=True)
+        path.with_name(f"{path.name}-journal").unlink(missing_ok=True)  # or it is played back
+        _write_keys(path, out, keys, gone, whole=whole)  # a file left out is checked next time
+    record = keys if whole else cached
+    if record is not None:
+        _READ[str(path)] = (path.stat().st_mtime_ns, str(out), record)
+
+
+def _write_keys(
+    path: Path, out: Path, keys: dict[str, str], gone: list[str], *, whole: bool
+) -> None:
     with contextlib.closing(sqlite3.connect(path)) as db, db:
         db.executescript(_TABLES)
         if whole or not _for(db, out):
@@ -403,9 +417,6 @@ def _save(
             db.execute("INSERT OR REPLACE INTO meta VALUES ('out', ?)", (str(out),))
         db.executemany("DELETE FROM page WHERE path = ?", ((p,) for p in gone))
         db.executemany("INSERT OR REPLACE INTO page VALUES (?, ?)", keys.items())
-    record = keys if whole else cached
-    if record is not None:
-        _READ[str(path)] = (path.stat().st_mtime_ns, str(out), record)
 
 
 def _files(folder: Path) -> Iterator[Path]:

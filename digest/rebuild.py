@@ -197,7 +197,7 @@ def save(
     ]
     cfg.state.mkdir(parents=True, exist_ok=True)
     temporary = cfg.state / f"{_FILE}.tmp"
-    temporary.unlink(missing_ok=True)
+    _drop(temporary)
     with contextlib.closing(sqlite3.connect(temporary)) as db, db:
         db.executescript(_TABLES)
         state = _State(output.stamp(cfg.output, cfg.state), {}, _racy(stats, start.time))
@@ -221,6 +221,7 @@ def save(
             ],
         )
         db.executemany("INSERT INTO record VALUES (?, ?)", records)
+    forget(cfg)
     temporary.replace(cfg.state / _FILE)
 
 
@@ -230,7 +231,14 @@ def _bucket(article_id: str) -> int:
 
 def forget(cfg: config.Config) -> None:
     """Drop the saved plan: the next build must be a full one."""
-    (cfg.state / _FILE).unlink(missing_ok=True)
+    _drop(cfg.state / _FILE)
+
+
+def _drop(database: Path) -> None:
+    """Delete a database, then its journal: a journal left by a killed write would
+    otherwise be played back into the next file of that name."""
+    database.unlink(missing_ok=True)
+    database.with_name(f"{database.name}-journal").unlink(missing_ok=True)
 
 
 def resume(cfg: config.Config, start: Start) -> Report | None:

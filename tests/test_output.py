@@ -138,6 +138,22 @@ def test_a_crash_after_the_moves_before_the_record_of_keys_is_not_trusted(
     }
 
 
+def test_a_damaged_record_of_keys_is_started_again(example: Path) -> None:
+    build.build(example, workers=1)
+    record = example / ".digest" / "pages.sqlite"
+    record.write_bytes(b"not a database")
+    note = next((example / "content" / "articles").rglob("*.md"))
+    note.write_text(note.read_text("utf-8") + "\nA line more.\n", "utf-8")
+    build.build(example, workers=1)
+    twin = example.parent / "twin"
+    shutil.copytree(example, twin, ignore=shutil.ignore_patterns("site", ".digest"))
+    build.build(twin, workers=1)
+    assert {k: v[1] for k, v in snapshot(example / "site").items()} == {
+        k: v[1] for k, v in snapshot(twin / "site").items()
+    }
+    assert build.build(example, workers=1).written == 0  # and the record is whole again
+
+
 def test_a_broken_link_among_the_articles_is_reported(example: Path) -> None:
     (example / "content" / "articles").mkdir(parents=True, exist_ok=True)
     (example / "content" / "articles" / "gone.md").symlink_to("nowhere.md")

@@ -11,6 +11,8 @@ import os
 import random
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -210,6 +212,33 @@ def test_a_damaged_plan_or_parse_cache_means_a_full_build(site: Path, tmp_path: 
     (site / ".digest/articles.sqlite").unlink()  # where the plan finds the records
     edit(site, "a007.md", article(7, title="Edited"))
     build.build(site, workers=1)
+    assert files(site / "site") == cold(site, tmp_path)
+
+
+KILLED_WRITE = """
+import os, signal, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("PRAGMA cache_size=1")  # so that the write spills to the file, behind a journal
+db.execute("BEGIN")
+db.execute("UPDATE listing SET data = zeroblob(length(data))")
+db.execute("UPDATE article SET data = zeroblob(length(data))")
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_plan_write_killed_midway_spoils_no_later_plan(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its journal must not be played back into the plan the next full build saves."""
+    plan = site / ".digest/plan.sqlite"
+    subprocess.run([sys.executable, "-c", KILLED_WRITE, plan], check=False)
+    assert (site / ".digest/plan.sqlite-journal").is_file()
+    # --full: the old plan is not opened (which would play its journal back into it)
+    edit(site, "a005.md", article(5).replace("2024-02-06", "2024-02-27"))  # last in February
+    build.build(site, workers=1, full=True)
+    for n in (9, 13, 17, 21, 25, 29):  # February's others: their listings were reordered
+        edit(site, f"a{n:03d}.md", article(n, title=f"Retitled {n}"))
+    resumed(site, monkeypatch)
     assert files(site / "site") == cold(site, tmp_path)
 
 
