@@ -71,7 +71,11 @@ class Stored:
             ) from None
         if body_key(body) != self.body_key:
             raise ContentError(
-                Problem(self.file, "changed while the site was being built", "build again")
+                Problem(
+                    self.file,
+                    "changed while the site was being built",
+                    "build again (with --full if this comes back: its size and time are as before)",
+                )
             )
         return body
 
@@ -169,6 +173,7 @@ def load(
     workers: int = 1,
     changed: Collection[Path] | None = None,
     progress: bool = False,
+    everything: bool = False,
 ) -> Loaded:
     """Read every ``.md`` file under the articles folder; bad ones become problems.
 
@@ -188,7 +193,9 @@ def load(
     if memory is not None and memory.scope != (str(config.articles), str(config.timezone)):
         memory.entries, memory.found = {}, None
         memory.scope = (str(config.articles), str(config.timezone))
-    chunks: dict[str, _Chunk] = {} if memory is not None else _read_cache(config)
+    # ``everything`` (digest build --full) trusts no stat: a file saved with its old size and
+    # modification time (restored by a copy, say) is read again.
+    chunks: dict[str, _Chunk] = {} if memory is not None or everything else _read_cache(config)
     known = (
         memory.entries
         if memory is not None
@@ -388,7 +395,7 @@ def cached(config: Config, folders: Iterable[str] | None = None) -> dict[str, by
     """
     path = config.state / _CACHE
     try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        with contextlib.closing(sqlite3.connect(_existing(path), uri=True)) as db:
             version = db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone()
             if version is None or version[0] != _cache_version(config):
                 return {}
@@ -416,6 +423,16 @@ def unpack(data: bytes) -> dict[str, bytes]:
 def entry(data: bytes) -> Entry:
     found: Entry = pickle.loads(data)  # noqa: S301 - digest's own file in .digest/
     return found
+
+
+_DAMAGED = ("SQLITE_NOTADB", "SQLITE_CORRUPT")
+"""The errors of a file that is not a database or a damaged one: it is started again."""
+
+
+def _existing(path: Path) -> str:
+    """A URI that opens ``path`` only if it exists. Read-write: a journal left by a killed
+    write is rolled back (a read-only connection would fail); ``as_uri`` escapes ? and #."""
+    return f"{path.absolute().as_uri()}?mode=rw"
 
 
 def unpickle(data: bytes) -> dict[str, Entry]:
@@ -452,7 +469,9 @@ def _write_cache(
     path = config.state / _CACHE
     try:
         _store_folders(path, _cache_version(config), folders, before)
-    except sqlite3.DatabaseError:  # not a database (a damaged file): start it again
+    except sqlite3.DatabaseError as exc:
+        if exc.sqlite_errorname not in _DAMAGED:  # locked by another build, say: not ours to drop
+            raise
         path.unlink(missing_ok=True)
         path.with_name(f"{path.name}-journal").unlink(missing_ok=True)  # or it is played back
         _store_folders(path, _cache_version(config), folders, {})

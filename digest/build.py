@@ -82,7 +82,8 @@ def build(
     is the same whatever the number); ``memory`` keeps parsed articles between
     calls of a long-running caller (``digest serve``), which may say which paths
     ``changed`` since its last call. Otherwise, when no feed is fetched, the build
-    resumes from the last one's plan if it can (digest.rebuild), unless ``full``.
+    resumes from the last one's plan if it can (digest.rebuild), unless ``full``,
+    which also reads every article file again instead of trusting its stat.
     """
     now = now or datetime.now(UTC)
     cfg = config.load(root)
@@ -106,6 +107,7 @@ def build(
             workers=workers or output.cpu_workers(),
             changed=changed,
             progress=output.is_terminal(),
+            everything=full,
         )
         problems = list(loaded.problems)
         imported, skipped, notes = files.read_inbox(cfg)

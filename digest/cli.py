@@ -7,7 +7,6 @@ traceback is shown only with ``--verbose``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 from dataclasses import replace
@@ -28,8 +27,12 @@ def run() -> NoReturn:
     """
     code = main()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
+        try:
             stream.flush()
+        except BrokenPipeError:  # the reader left (digest build | head): nothing more to say
+            pass
+        except OSError:  # a full disk, say: the code Python itself exits with then
+            code = code or 120
     os._exit(code)
 
 

@@ -38,6 +38,10 @@ _CHUNK = 128
 """Pages a worker renders per task: large enough to amortise, small enough to balance."""
 
 
+class UnknownSiteError(Exception):
+    """A partial publish (digest.rebuild) found no site, or no record of its keys."""
+
+
 class Published(NamedTuple):
     """What a build did to the output folder."""
 
@@ -68,7 +72,7 @@ def publish(
         if previous is None or job.path not in previous:  # the others passed before
             _check(job.path)
     if partial and (previous is None or not out.is_dir()):
-        raise ValueError("a partial publish needs a site and its record")
+        raise UnknownSiteError(out)
     keys = {job.path: job.key for job in jobs}
     if previous is None or not out.is_dir():
         written = _full(out, jobs, workers, progress)
@@ -371,7 +375,8 @@ def _known(state: Path, out: Path, paths: list[str]) -> dict[str, str] | None:
 
 
 def _reading(path: Path) -> contextlib.closing[sqlite3.Connection]:
-    return contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True))
+    # Read-write, so that a journal left by a killed write is rolled back; as_uri escapes ?, #.
+    return contextlib.closing(sqlite3.connect(f"{path.absolute().as_uri()}?mode=rw", uri=True))
 
 
 def _for(db: sqlite3.Connection, out: Path) -> bool:
@@ -398,7 +403,9 @@ def _save(
     _READ.pop(str(path), None)
     try:
         _write_keys(path, out, keys, gone, whole=whole)
-    except sqlite3.DatabaseError:  # not a database (a damaged file): start it again
+    except sqlite3.DatabaseError as exc:
+        if exc.sqlite_errorname not in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):  # locked, say
+            raise
         path.unlink(missing_ok=True)
         path.with_name(f"{path.name}-journal").unlink(missing_ok=True)  # or it is played back
         _write_keys(path, out, keys, gone, whole=whole)  # a file left out is checked next time

@@ -245,12 +245,10 @@ def resume(cfg: config.Config, start: Start) -> Report | None:
     """Bring the site up to date from the saved plan; None when a full build is needed."""
     changes = _Changes(cfg)
     try:
-        with contextlib.closing(
-            sqlite3.connect(f"file:{cfg.state / _FILE}?mode=rw", uri=True)
-        ) as db:
+        with contextlib.closing(sqlite3.connect(_plan(cfg), uri=True)) as db:
             return _resume(cfg, db, start, changes)
-    except (sqlite3.Error, _StaleError):
-        return None  # no plan, or one this version cannot read: build in full
+    except (sqlite3.Error, _StaleError, output.UnknownSiteError):
+        return None  # no plan, or one this version cannot read, or no site: build in full
     finally:
         changes.close()
 
@@ -345,7 +343,7 @@ def _send(writer: int, cfg: config.Config) -> NoReturn:
 
 def _changed(cfg: config.Config) -> dict[str, tuple[int, int]] | None:
     """The walk, compared with the plan's stat of every file (and of those read since)."""
-    with contextlib.closing(sqlite3.connect(f"file:{cfg.state / _FILE}?mode=ro", uri=True)) as db:
+    with contextlib.closing(sqlite3.connect(_plan(cfg), uri=True)) as db:
         state, (rels, numbers) = _meta(db, "state", "stats")
     stats = array("q")
     stats.frombytes(numbers)
@@ -356,6 +354,11 @@ def _changed(cfg: config.Config) -> dict[str, tuple[int, int]] | None:
         return None
     changed = {} if seen == known else {r: s for r, s in seen.items() if known[r] != s}
     return changed | {rel: seen[rel] for rel in state.racy}
+
+
+def _plan(cfg: config.Config) -> str:
+    """The plan's URI: opened only if it exists (``as_uri`` escapes a ? or # in the path)."""
+    return f"{(cfg.state / _FILE).absolute().as_uri()}?mode=rw"
 
 
 def _pack(stats: dict[str, tuple[int, int]]) -> tuple[list[str], bytes]:

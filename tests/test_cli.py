@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO, Run, write
 
 SEED = REPO / "content" / "inbox" / "2022-09-19-upi-russia-china-relations.txt"
@@ -71,6 +73,20 @@ def test_the_command_says_all_it_printed_and_gives_its_code(example: Path, tmp_p
     failed = subprocess.run([*command, broken.parent], capture_output=True, text=True, check=False)
     assert failed.returncode == 1
     assert "digest.toml" in failed.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+def test_a_summary_that_cannot_be_written_is_not_a_success(example: Path) -> None:
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    with Path("/dev/full").open("w") as full:  # every write: no space left on device
+        result = subprocess.run(
+            [sys.executable, "-m", "digest", "build", "-C", example],
+            stdout=full,
+            stderr=subprocess.DEVNULL,
+            check=False,
+            env=buffered,
+        )
+    assert result.returncode == 120
 
 
 def test_unknown_command_exits_2_with_usage(digest: Run) -> None:

@@ -276,6 +276,64 @@ def test_an_edit_its_stat_does_not_show_is_read_again(site: Path, tmp_path: Path
     assert files(site / "site") == cold(site, tmp_path)
 
 
+def test_full_reads_again_a_file_whose_stat_hides_an_edit(site: Path, tmp_path: Path) -> None:
+    """A copy that restores the old size and modification time: --full trusts no stat."""
+    target = site / "content/articles/a005.md"
+    old = 1_600_000_000_000_000_000  # long before any build: not a file saved as one started
+    os.utime(target, ns=(old, old))
+    build.build(site, workers=1, full=True)  # the parse cache now has it, with that stat
+    target.write_text(article(5).replace("Article number 5", "Article number V"), "utf-8")
+    os.utime(target, ns=(old, old))
+    build.build(site, workers=1, full=True)
+    assert files(site / "site") == cold(site, tmp_path)
+
+
+def test_a_project_whose_path_has_a_question_mark_or_hash_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite reads its files from URIs, in which ? and # end the path."""
+    root = project(tmp_path / "news?#50%")
+    for n in range(6):
+        write(root / f"content/articles/a{n:03d}.md", article(n))
+    build.build(root, workers=1)
+    edit(root, "a002.md", article(2, title="Retitled"))
+    assert resumed(root, monkeypatch).written > 0
+    assert files(root / "site") == cold(root, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cold", "news?#50%"]
+
+
+KILLED_KEYS = """
+import os, signal, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("PRAGMA cache_size=1")
+db.execute("BEGIN")
+db.execute("UPDATE page SET key = 'spoilt'")
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_write_of_the_record_of_keys_killed_midway_is_rolled_back(
+    site: Path, tmp_path: Path
+) -> None:
+    record = site / ".digest/pages.sqlite"
+    before = record.stat()
+    subprocess.run([sys.executable, "-c", KILLED_KEYS, record], check=False)
+    assert (site / ".digest/pages.sqlite-journal").is_file()
+    os.utime(record, ns=(before.st_atime_ns, before.st_mtime_ns))  # as if not yet written
+    edit(site, "a006.md", article(6, title="Retitled"))
+    build.build(site, workers=1)
+    assert files(site / "site") == cold(site, tmp_path)
+
+
+def test_a_record_of_keys_that_cannot_be_read_means_a_full_build(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(output, "_known", lambda *_: None)
+    edit(site, "a007.md", article(7, title="Retitled"))
+    build.build(site, workers=1)
+    assert files(site / "site") == cold(site, tmp_path)
+
+
 def test_an_offline_build_of_a_project_with_feeds_resumes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
