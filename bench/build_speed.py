@@ -217,7 +217,7 @@ def report(rows: list[dict[str, object]], large: dict[str, object] | None, runs:
     lines += [
         "",
         "How quick the machine was: a fixed Python loop (`for i in range(5_000_000): pass`) took"
-        + ", ".join(f" {r['loop']:.2f} s during the {r['size']:,}-article runs" for r in rows)
+        + ",".join(f" {r['loop']:.2f} s during the {r['size']:,}-article runs" for r in rows)
         + " (medians; 0.17 s when it is quick, up to 0.3 s when it is not).",
     ]
     if large:
