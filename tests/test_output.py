@@ -108,6 +108,16 @@ def test_same_titles_get_unique_urls(tmp_path: Path, digest: Run) -> None:
     assert all(p and p != "-" for p in pages)
 
 
+def assert_as_cold(root: Path) -> None:
+    """The site's bytes are those of a cold build of a copy without site/ and .digest/."""
+    twin = root.parent / "twin"
+    shutil.copytree(root, twin, ignore=shutil.ignore_patterns("site", ".digest"))
+    build.build(twin, workers=1)
+    assert {k: v[1] for k, v in snapshot(root / "site").items()} == {
+        k: v[1] for k, v in snapshot(twin / "site").items()
+    }
+
+
 def test_a_crash_after_the_moves_before_the_record_of_keys_is_not_trusted(
     example: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -130,12 +140,7 @@ def test_a_crash_after_the_moves_before_the_record_of_keys_is_not_trusted(
             build.build(example, workers=1)
     note.write_text(original, "utf-8")  # back to what the record of keys describes
     build.build(example, workers=1)
-    twin = example.parent / "twin"
-    shutil.copytree(example, twin, ignore=shutil.ignore_patterns("site", ".digest"))
-    build.build(twin, workers=1)
-    assert {k: v[1] for k, v in snapshot(example / "site").items()} == {
-        k: v[1] for k, v in snapshot(twin / "site").items()
-    }
+    assert_as_cold(example)
 
 
 def test_a_damaged_record_of_keys_is_started_again(example: Path) -> None:
@@ -145,12 +150,7 @@ def test_a_damaged_record_of_keys_is_started_again(example: Path) -> None:
     note = next((example / "content" / "articles").rglob("*.md"))
     note.write_text(note.read_text("utf-8") + "\nA line more.\n", "utf-8")
     build.build(example, workers=1)
-    twin = example.parent / "twin"
-    shutil.copytree(example, twin, ignore=shutil.ignore_patterns("site", ".digest"))
-    build.build(twin, workers=1)
-    assert {k: v[1] for k, v in snapshot(example / "site").items()} == {
-        k: v[1] for k, v in snapshot(twin / "site").items()
-    }
+    assert_as_cold(example)
     assert build.build(example, workers=1).written == 0  # and the record is whole again
 
 
@@ -186,12 +186,7 @@ def test_a_crash_while_moving_files_in_is_finished_by_the_next_run(
     assert (example / ".site.stage" / ".journal.json").is_file()
     digest("build", "-C", example)
     assert not (example / ".site.stage").exists()
-    twin = example.parent / "twin"
-    shutil.copytree(example, twin, ignore=shutil.ignore_patterns("site", ".digest"))
-    digest("build", "-C", twin)
-    assert {k: v[1] for k, v in snapshot(example / "site").items()} == {
-        k: v[1] for k, v in snapshot(twin / "site").items()
-    }
+    assert_as_cold(example)
 
 
 def test_output_is_the_same_whatever_the_workers_and_the_cache(example: Path) -> None:
