@@ -408,7 +408,7 @@ def _save(
             raise
         path.unlink(missing_ok=True)
         path.with_name(f"{path.name}-journal").unlink(missing_ok=True)  # or it is played back
-        _write_keys(path, out, keys, gone, whole=whole)  # a file left out is checked next time
+        _write_keys(path, out, keys, gone, whole=whole)
     record = keys if whole else cached
     if record is not None:
         _READ[str(path)] = (path.stat().st_mtime_ns, str(out), record)
@@ -419,9 +419,11 @@ def _write_keys(
 ) -> None:
     with contextlib.closing(sqlite3.connect(path)) as db, db:
         db.executescript(_TABLES)
-        if whole or not _for(db, out):
+        if whole:
             db.execute("DELETE FROM page")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('out', ?)", (str(out),))
+        elif not _for(db, out):
+            return  # no record of this site to change: a few keys would hide the other files
         db.executemany("DELETE FROM page WHERE path = ?", ((p,) for p in gone))
         db.executemany("INSERT OR REPLACE INTO page VALUES (?, ?)", keys.items())
 

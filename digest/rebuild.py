@@ -298,10 +298,13 @@ class _Changes:
     def __init__(self, cfg: config.Config) -> None:
         self.cfg, self.child, self.pipe = cfg, 0, None
         if hasattr(os, "fork"):
-            reader, writer = os.pipe()
+            try:
+                reader, writer = os.pipe()
+            except OSError:  # no descriptor to spare: the walk is done here, when asked for
+                return
             try:
                 self.child = os.fork()
-            except OSError:  # no process to spare: the walk is done here, when asked for
+            except OSError:  # no process to spare: likewise
                 os.close(reader)
                 os.close(writer)
                 return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +153,37 @@ def test_a_damaged_record_of_keys_is_started_again(example: Path) -> None:
     build.build(example, workers=1)
     assert_as_cold(example)
     assert build.build(example, workers=1).written == 0  # and the record is whole again
+
+
+def test_a_record_of_keys_found_damaged_mid_rebuild_is_not_left_partial(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Started again with only this build's keys, it would hide the other pages from the
+    next build, which would then never delete them."""
+    root = project(tmp_path / "p")
+    for n in range(4):
+        write(root / f"content/articles/a{n}.md", f"---\nid: a{n}\ntitle: A {n}\n"
+              f"date: 2024-01-0{n + 1}T10:00:00Z\n---\n\nText {n}.\n")  # fmt: skip
+    build.build(root, workers=1)
+    keys, damage = output._write_keys, [1]
+
+    def damaged(*args: Any, whole: bool) -> None:
+        if not whole and damage:  # found damaged once; started again, it works
+            damage.pop()
+            error = sqlite3.DatabaseError("database disk image is malformed")
+            error.sqlite_errorname = "SQLITE_CORRUPT"
+            raise error
+        keys(*args, whole=whole)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(output, "_write_keys", damaged)
+        write(root / "content/articles/a1.md", "---\nid: a1\ntitle: A one\n"
+              "date: 2024-01-02T10:00:00Z\n---\n\nText 1.\n")  # fmt: skip
+        build.build(root, workers=1, full=True)  # --full: no resume to fall back from
+    (root / "content/articles/a3.md").unlink()
+    output._READ.clear()  # as the next digest build would: a new process
+    build.build(root, workers=1)
+    assert_as_cold(root)
 
 
 def test_a_broken_link_among_the_articles_is_reported(example: Path) -> None:
