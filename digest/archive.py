@@ -7,7 +7,6 @@ overwriting one a person has edited.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import os
@@ -23,7 +22,7 @@ from stat import S_ISREG
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from digest import __version__, frontmatter
+from digest import __version__, frontmatter, sqlitefile
 from digest.config import Config
 from digest.errors import ContentError, Problem
 from digest.model import Article
@@ -395,7 +394,7 @@ def cached(config: Config, folders: Iterable[str] | None = None) -> dict[str, by
     """
     path = config.state / _CACHE
     try:
-        with contextlib.closing(sqlite3.connect(_existing(path), uri=True)) as db:
+        with sqlitefile.existing(path) as db:
             version = db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone()
             if version is None or version[0] != _cache_version(config):
                 return {}
@@ -423,16 +422,6 @@ def unpack(data: bytes) -> dict[str, bytes]:
 def entry(data: bytes) -> Entry:
     found: Entry = pickle.loads(data)  # noqa: S301 - digest's own file in .digest/
     return found
-
-
-_DAMAGED = ("SQLITE_NOTADB", "SQLITE_CORRUPT")
-"""The errors of a file that is not a database or a damaged one: it is started again."""
-
-
-def _existing(path: Path) -> str:
-    """A URI that opens ``path`` only if it exists. Read-write: a journal left by a killed
-    write is rolled back (a read-only connection would fail); ``as_uri`` escapes ? and #."""
-    return f"{path.absolute().as_uri()}?mode=rw"
 
 
 def unpickle(data: bytes) -> dict[str, Entry]:
@@ -466,34 +455,24 @@ def _write_cache(
     if folders == before:
         return
     config.state.mkdir(parents=True, exist_ok=True)
-    path = config.state / _CACHE
-    try:
-        _store_folders(path, _cache_version(config), folders, before)
-    except sqlite3.DatabaseError as exc:
-        if exc.sqlite_errorname not in _DAMAGED:  # locked by another build, say: not ours to drop
-            raise
-        path.unlink(missing_ok=True)
-        path.with_name(f"{path.name}-journal").unlink(missing_ok=True)  # or it is played back
-        _store_folders(path, _cache_version(config), folders, {})
+    version = _cache_version(config)
 
-
-def _store_folders(
-    path: Path, version: str, folders: dict[str, bytes], before: dict[str, bytes]
-) -> None:
-    """Write the folders whose bytes changed since ``before``, and drop those that are gone."""
-    with contextlib.closing(sqlite3.connect(path)) as db, db:
+    def store(db: sqlite3.Connection) -> None:
+        """Write the folders whose bytes changed since read, and drop those that are gone."""
         db.executescript(_CACHE_TABLES)
         row = db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone()
-        if row is None or row[0] != version:
+        known = before if row is not None and row[0] == version else {}
+        if not known:
             db.execute("DELETE FROM folder")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (version,))
-            before = {}
         gone = [(f,) for (f,) in db.execute("SELECT name FROM folder") if f not in folders]
         db.executemany("DELETE FROM folder WHERE name = ?", gone)
         db.executemany(
             "INSERT OR REPLACE INTO folder VALUES (?, ?)",
-            [(f, data) for f, data in folders.items() if before.get(f) != data],
+            [(f, data) for f, data in folders.items() if known.get(f) != data],
         )
+
+    sqlitefile.write(config.state / _CACHE, store)
 
 
 def _unique_ids(stored: list[Stored], problems: list[Problem], config: Config) -> list[Stored]:

@@ -12,6 +12,7 @@ whose bytes did not change keeps its timestamp.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import json
 import os
@@ -24,6 +25,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from digest import sqlitefile
 
 if TYPE_CHECKING:
     from digest.render import Job
@@ -351,7 +354,7 @@ def _load(state: Path, out: Path) -> dict[str, str] | None:
         known = _READ.get(str(path))
         if known and known[:2] == (stamp, str(out)):
             return known[2]
-        with _reading(path) as db:
+        with sqlitefile.existing(path) as db:
             if not _for(db, out):
                 return None
             keys = dict(db.execute("SELECT path, key FROM page"))
@@ -364,7 +367,7 @@ def _load(state: Path, out: Path) -> dict[str, str] | None:
 def _known(state: Path, out: Path, paths: list[str]) -> dict[str, str] | None:
     """The last build's keys of some files only (digest.rebuild): a few rows of 10,000."""
     try:
-        with _reading(state / _MANIFEST) as db:
+        with sqlitefile.existing(state / _MANIFEST) as db:
             if not _for(db, out):
                 return None
             query = "SELECT key FROM page WHERE path = ?"
@@ -372,11 +375,6 @@ def _known(state: Path, out: Path, paths: list[str]) -> dict[str, str] | None:
             return {p: row[0] for p, row in rows if row is not None}
     except (sqlite3.Error, TypeError, ValueError):
         return None
-
-
-def _reading(path: Path) -> contextlib.closing[sqlite3.Connection]:
-    # Read-write, so that a journal left by a killed write is rolled back; as_uri escapes ?, #.
-    return contextlib.closing(sqlite3.connect(f"{path.absolute().as_uri()}?mode=rw", uri=True))
 
 
 def _for(db: sqlite3.Connection, out: Path) -> bool:
@@ -401,31 +399,25 @@ def _save(
     state.mkdir(parents=True, exist_ok=True)
     path = state / _MANIFEST
     _READ.pop(str(path), None)
-    try:
-        _write_keys(path, out, keys, gone, whole=whole)
-    except sqlite3.DatabaseError as exc:
-        if exc.sqlite_errorname not in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):  # locked, say
-            raise
-        path.unlink(missing_ok=True)
-        path.with_name(f"{path.name}-journal").unlink(missing_ok=True)  # or it is played back
-        _write_keys(path, out, keys, gone, whole=whole)
+    sqlitefile.write(
+        path, functools.partial(_write_keys, out=out, keys=keys, gone=gone, whole=whole)
+    )
     record = keys if whole else cached
     if record is not None:
         _READ[str(path)] = (path.stat().st_mtime_ns, str(out), record)
 
 
 def _write_keys(
-    path: Path, out: Path, keys: dict[str, str], gone: list[str], *, whole: bool
+    db: sqlite3.Connection, *, out: Path, keys: dict[str, str], gone: list[str], whole: bool
 ) -> None:
-    with contextlib.closing(sqlite3.connect(path)) as db, db:
-        db.executescript(_TABLES)
-        if whole:
-            db.execute("DELETE FROM page")
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('out', ?)", (str(out),))
-        elif not _for(db, out):
-            return  # no record of this site to change: a few keys would hide the other files
-        db.executemany("DELETE FROM page WHERE path = ?", ((p,) for p in gone))
-        db.executemany("INSERT OR REPLACE INTO page VALUES (?, ?)", keys.items())
+    db.executescript(_TABLES)
+    if whole:
+        db.execute("DELETE FROM page")
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('out', ?)", (str(out),))
+    elif not _for(db, out):
+        return  # no record of this site to change: a few keys would hide the other files
+    db.executemany("DELETE FROM page WHERE path = ?", ((p,) for p in gone))
+    db.executemany("INSERT OR REPLACE INTO page VALUES (?, ?)", keys.items())
 
 
 def _files(folder: Path) -> Iterator[Path]:

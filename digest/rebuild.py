@@ -31,7 +31,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeVar, overload
 
-from digest import __version__, archive, config, output
+from digest import __version__, archive, config, output, sqlitefile
 from digest.archive import Stored
 from digest.model import Article
 
@@ -197,7 +197,7 @@ def save(
     ]
     cfg.state.mkdir(parents=True, exist_ok=True)
     temporary = cfg.state / f"{_FILE}.tmp"
-    _drop(temporary)
+    sqlitefile.drop(temporary)
     with contextlib.closing(sqlite3.connect(temporary)) as db, db:
         db.executescript(_TABLES)
         state = _State(output.stamp(cfg.output, cfg.state), {}, _racy(stats, start.time))
@@ -231,21 +231,14 @@ def _bucket(article_id: str) -> int:
 
 def forget(cfg: config.Config) -> None:
     """Drop the saved plan: the next build must be a full one."""
-    _drop(cfg.state / _FILE)
-
-
-def _drop(database: Path) -> None:
-    """Delete a database, then its journal: a journal left by a killed write would
-    otherwise be played back into the next file of that name."""
-    database.unlink(missing_ok=True)
-    database.with_name(f"{database.name}-journal").unlink(missing_ok=True)
+    sqlitefile.drop(cfg.state / _FILE)
 
 
 def resume(cfg: config.Config, start: Start) -> Report | None:
     """Bring the site up to date from the saved plan; None when a full build is needed."""
     changes = _Changes(cfg)
     try:
-        with contextlib.closing(sqlite3.connect(_plan(cfg), uri=True)) as db:
+        with sqlitefile.existing(cfg.state / _FILE) as db:
             return _resume(cfg, db, start, changes)
     except (sqlite3.Error, _StaleError, output.UnknownSiteError):
         return None  # no plan, or one this version cannot read, or no site: build in full
@@ -346,7 +339,7 @@ def _send(writer: int, cfg: config.Config) -> NoReturn:
 
 def _changed(cfg: config.Config) -> dict[str, tuple[int, int]] | None:
     """The walk, compared with the plan's stat of every file (and of those read since)."""
-    with contextlib.closing(sqlite3.connect(_plan(cfg), uri=True)) as db:
+    with sqlitefile.existing(cfg.state / _FILE) as db:
         state, (rels, numbers) = _meta(db, "state", "stats")
     stats = array("q")
     stats.frombytes(numbers)
@@ -357,11 +350,6 @@ def _changed(cfg: config.Config) -> dict[str, tuple[int, int]] | None:
         return None
     changed = {} if seen == known else {r: s for r, s in seen.items() if known[r] != s}
     return changed | {rel: seen[rel] for rel in state.racy}
-
-
-def _plan(cfg: config.Config) -> str:
-    """The plan's URI: opened only if it exists (``as_uri`` escapes a ? or # in the path)."""
-    return f"{(cfg.state / _FILE).absolute().as_uri()}?mode=rw"
 
 
 def _pack(stats: dict[str, tuple[int, int]]) -> tuple[list[str], bytes]:
@@ -531,17 +519,13 @@ class _Store:
 
     def info_bucket(self, i: str) -> dict[str, tuple[Any, ...]]:
         """The row of articles that holds ``i``'s (a marshalled dict, kept to be written back)."""
-        bucket = _bucket(i)
-        if bucket not in self.buckets:
-            with _reading():
-                (data,) = self.db.execute(
-                    "SELECT data FROM article WHERE bucket = ?", (bucket,)
-                ).fetchone()
-                self.buckets[bucket] = marshal.loads(data)  # noqa: S302 - digest's own file
-        return self.buckets[bucket]
+        self.prefetch((i,))
+        with _reading():
+            return self.buckets[_bucket(i)]
 
     def prefetch(self, ids: Iterable[str]) -> None:
-        """Read the rows that hold ``ids`` in one query: a title edit's pages show 300."""
+        """Read the rows that hold ``ids``, those not read yet, in one query: a title edit's
+        pages show 300."""
         wanted = sorted({_bucket(i) for i in ids} - self.buckets.keys())
         with _reading():
             for start in range(0, len(wanted), 500):

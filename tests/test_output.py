@@ -167,13 +167,13 @@ def test_a_record_of_keys_found_damaged_mid_rebuild_is_not_left_partial(
     build.build(root, workers=1)
     keys, damage = output._write_keys, [1]
 
-    def damaged(*args: Any, whole: bool) -> None:
+    def damaged(db: sqlite3.Connection, *, whole: bool, **rest: Any) -> None:
         if not whole and damage:  # found damaged once; started again, it works
             damage.pop()
             error = sqlite3.DatabaseError("database disk image is malformed")
             error.sqlite_errorname = "SQLITE_CORRUPT"
             raise error
-        keys(*args, whole=whole)
+        keys(db, whole=whole, **rest)
 
     with monkeypatch.context() as patch:
         patch.setattr(output, "_write_keys", damaged)
