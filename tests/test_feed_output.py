@@ -216,3 +216,20 @@ def test_a_feed_template_that_breaks_the_xml_fails_the_build(example: Path, dige
     assert result.err.startswith("error: templates/feed.xml: it made ")
     assert "feed.xml, which is not well-formed XML (mismatched tag: line " in result.err
     assert result.err.rstrip().endswith("— fix the feed template")
+
+
+def test_bodies_lose_what_xml_forbids_and_get_absolute_links() -> None:
+    body = (
+        "# Head\u00e9\x01\n\nA\x00b\x08c\x0bd\x0ce\x1ff\ufffeg\uffffh \u4e2d\ufffd\t.\r\n\n"
+        '[rel](../a%20b/?x=1&y=2 "t") [amp](p?q=1&amp;r=2) [abs](https://x.org/a) '
+        "[](empty) [js](javascript:alert(1)) ![img](\u56fe.png)\n\n## Two\n"
+    )
+    html = str(render.markdown_to_html(body, "https://e.org/d/n/"))
+    assert html == (
+        "<h2>Head\u00e9</h2>\n<p>Abcdefgh \u4e2d\ufffd\t.</p>\n"
+        '<p><a href="https://e.org/d/a%20b/?x=1&amp;y=2" title="t">rel</a> '
+        '<a href="https://e.org/d/n/p?q=1&amp;r=2">amp</a> <a href="https://x.org/a">abs</a> '
+        '<a href="https://e.org/d/n/empty"></a> js '
+        '<img src="https://e.org/d/n/%E5%9B%BE.png" alt="img" /></p>\n<h2>Two</h2>\n'
+    )
+    assert not any(c in html for c in "\x00\x01\x08\x0b\x0c\x1f\ufffe\uffff")
