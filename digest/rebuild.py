@@ -519,9 +519,12 @@ class _Store:
 
     def info_bucket(self, i: str) -> dict[str, tuple[Any, ...]]:
         """The row of articles that holds ``i``'s (a marshalled dict, kept to be written back)."""
-        self.prefetch((i,))
-        with _reading():
-            return self.buckets[_bucket(i)]
+        bucket = _bucket(i)
+        if bucket not in self.buckets:
+            self.prefetch((i,))
+            if bucket not in self.buckets:
+                raise _StaleError(f"no row {bucket} of articles")
+        return self.buckets[bucket]
 
     def prefetch(self, ids: Iterable[str]) -> None:
         """Read the rows that hold ``ids``, those not read yet, in one query: a title edit's
