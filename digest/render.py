@@ -44,6 +44,9 @@ _RESERVED = {"topics", "archive", "sources", "static", "feed.xml", "index.html",
 # Characters XML does not allow. In UTF-8 each C0 control is one byte, never part of another
 # character, so bytes.translate drops them (a regex over the text took a fifth of a body's time).
 _XML_ILLEGAL = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+# cmark-gfm writes a character reference as the character: &#1; as a control, and &#xFFFE; and
+# &#xFFFF; as the bytes FE and FF, which are never part of UTF-8.
+_NOT_IN_HTML = _XML_ILLEGAL + b"\xfe\xff"
 # The HTML is edited as UTF-8 bytes, before it is decoded once: quicker to scan than text.
 _EMPTY_LINK = re.compile(rb'<a href=""(?: title="[^"]*")?>(.*?)</a>', re.DOTALL)
 # cmark-gfm writes each attribute after a space; links that are absolute already are left alone.
@@ -65,7 +68,7 @@ def markdown_to_html(markdown: str, base: str) -> Markup:
     if "\ufffe" in markdown or "\uffff" in markdown:  # one character: quicker found in text
         markdown = markdown.replace("\ufffe", "").replace("\uffff", "")
     data = markdown.encode("utf-8").translate(None, _XML_ILLEGAL)
-    html_bytes = _gfm(data)
+    html_bytes = _gfm(data).translate(None, _NOT_IN_HTML)
     html_bytes = _EMPTY_LINK.sub(rb"\1", html_bytes)
     html_bytes = _URL_ATTR.sub(lambda m: _absolute_attr(m, base), html_bytes)
     if b"<h1>" in html_bytes:

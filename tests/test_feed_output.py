@@ -233,3 +233,13 @@ def test_bodies_lose_what_xml_forbids_and_get_absolute_links() -> None:
         '<img src="https://e.org/d/n/%E5%9B%BE.png" alt="img" /></p>\n<h2>Two</h2>\n'
     )
     assert not any(c in html for c in "\x00\x01\x08\x0b\x0c\x1f\ufffe\uffff")
+
+
+def test_character_references_to_what_xml_forbids_are_dropped() -> None:
+    # cmark-gfm turns &#1; into the character itself, and &#xFFFE; into a byte that is not UTF-8.
+    body = '&#1;a&#x1F;b &#xFFFE;c&#65535; [l](u "&#8;t") ![&#2;i](p.png)'
+    html = str(render.markdown_to_html(body, "https://e.org/"))
+    assert html == (
+        '<p>ab c <a href="https://e.org/u" title="t">l</a> '
+        '<img src="https://e.org/p.png" alt="i" /></p>\n'
+    )
