@@ -138,7 +138,7 @@ def test_control_characters_do_not_break_the_feed(tmp_path: Path, digest: Run) -
     write(
         root / "content" / "articles" / "ctl.md",
         '---\ntitle: "Bell \\a and null \\0 here"\ndate: 2024-01-01\n---\nText \x0b with VT.\n'
-        "As references: &#1; &#x1B; &#xFFFE; &#65535; [link](/x \"&#8;\").\n",
+        'As references: &#1; &#x1B; &#xFFFE; &#65535; [link](/x "&#8;").\n',
     )
     assert digest("build", "-C", root).code == 0
     feed = feedparser.parse((root / "site" / "feed.xml").read_bytes())
