@@ -252,6 +252,36 @@ def test_hostile_items_leave_nothing_executable(tmp_path: Path, server: FeedServ
         assert not pattern.search(text), (path, pattern.search(text))
 
 
+def test_references_and_escapes_to_no_character_never_abort_the_build(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    # feedparser's lenient reader raises on &#xD800; and on &#x110000;; JSON's \ud800 escape
+    # makes a string that no UTF-8 file can hold.
+    for name, ref in (("surrogate", "&#55296;"), ("beyond", "&#x110000;")):
+        server.routes[f"/{name}.xml"] = Route(rss(item(name, title=f"Moscow {ref} Beijing")))
+    escaped = (
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": [{"id": "j\\ud800",'
+        ' "url": "https://j.example/a\\udc00", "title": "Lone \\ud800 half",'
+        ' "content_html": "<p>Body \\udfff text</p>", "authors": [{"name": "Ann\\ud800"}]}]}'
+    )
+    server.routes["/j.json"] = Route(escaped.encode(), content_type="application/feed+json")
+    server.routes["/fine.xml"] = Route(rss(item("fine")))
+    feeds = {"S": "/surrogate.xml", "B": "/beyond.xml", "J": "/j.json", "F": "/fine.xml"}
+    root = site(tmp_path, server, feeds)
+    report = build.build(root, now=NOW)
+    for name in ("S", "B"):
+        assert tally(report, name).startswith(
+            f"{name}: error: not a readable feed: a character reference to no character ("
+        )
+    assert tally(report, "J") == "J: 1 new, 0 updated, 0 unchanged"
+    assert tally(report, "F") == "F: 1 new, 0 updated, 0 unchanged"
+    (text,) = [t for t in stored(root).values() if "source: J" in t]
+    assert "title: Lone \ufffd half" in text
+    assert "Body \ufffd text" in text
+    assert "- Ann\ufffd" in text
+    assert (root / "site" / "feed.xml").is_file()
+
+
 def test_json_feed_and_dates(tmp_path: Path, server: FeedServer) -> None:
     feed = {
         "version": "https://jsonfeed.org/version/1.1",

@@ -299,7 +299,7 @@ def parse(body: bytes, headers: Mapping[str, str], url: str) -> Parsed:
     kind = headers.get("content-type", "").lower()
     head = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if "json" in kind or head == b"{":
-        return Parsed(_json_feed(body, url))
+        return Parsed([_scrubbed(e) for e in _json_feed(body, url)])
     parsed = _feedparser(body, headers.get("content-type", ""), url)
     # When feedparser fell back to windows-1252, the declared (or default) encoding was wrong.
     if isinstance(parsed.get("bozo_exception"), _ENCODING_GUESSED) and (text := _detect(body)):
@@ -316,7 +316,27 @@ def parse(body: bytes, headers: Mapping[str, str], url: str) -> Parsed:
     warning = ""
     if problem is not None and not isinstance(problem, _ENCODING_GUESSED):
         warning = f"not well-formed ({problem}); read leniently"
-    return Parsed([_entry(e) for e in parsed.entries], warning)
+    return Parsed([_scrubbed(_entry(e)) for e in parsed.entries], warning)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _scrubbed(entry: Entry) -> Entry:
+    """The entry without lone surrogates, which no UTF-8 file or page can hold: JSON's
+    ``\\ud800`` escapes make them. Each becomes U+FFFD, as a decoder makes of a bad byte."""
+    texts = (entry.guid, entry.link, entry.title, entry.html, entry.summary, *entry.authors)
+    if not any(_SURROGATE.search(text) for text in texts):
+        return entry
+    return replace(
+        entry,
+        guid=_SURROGATE.sub("\ufffd", entry.guid),
+        link=_SURROGATE.sub("\ufffd", entry.link),
+        title=_SURROGATE.sub("\ufffd", entry.title),
+        html=_SURROGATE.sub("\ufffd", entry.html),
+        summary=_SURROGATE.sub("\ufffd", entry.summary),
+        authors=tuple(_SURROGATE.sub("\ufffd", a) for a in entry.authors),
+    )
 
 
 _ENCODING_GUESSED = (feedparser.CharacterEncodingOverride, feedparser.CharacterEncodingUnknown)
@@ -325,7 +345,13 @@ _ENCODING_GUESSED = (feedparser.CharacterEncodingOverride, feedparser.CharacterE
 def _feedparser(body: bytes, content_type: str, url: str) -> Any:
     """feedparser on bytes (never a string, which it may take for a URL or a path)."""
     headers = {"content-type": content_type, "content-location": url}
-    return feedparser.parse(body, response_headers=headers)
+    try:
+        return feedparser.parse(body, response_headers=headers)
+    except (ValueError, OverflowError) as exc:  # feedparser 6 on a reference like &#xD800;
+        # A character reference to no character, which feedparser's lenient reader turns
+        # into one: a surrogate, or a number beyond Unicode.
+        reason = f"not a readable feed: a character reference to no character ({exc})"
+        raise FetchError(reason) from None
 
 
 def _detect(body: bytes) -> str | None:
