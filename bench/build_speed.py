@@ -189,7 +189,8 @@ def report(rows: list[dict[str, object]], large: dict[str, object] | None, runs:
         "# Build performance",
         "",
         f"Measured {date.today().isoformat()} on {platform.machine()} Linux,"
-        f" {os.cpu_count()} cores, Python {platform.python_version()}, Hugo from Debian."
+        f" {os.cpu_count()} cores, Python {platform.python_version()}"
+        f" ({Path(sys.base_prefix) / 'bin'}: builds differ in speed), Hugo from Debian."
         " Regenerate with `.venv/bin/python bench/build_speed.py` next to `../shared`.",
         "",
         f"Medians of {runs} runs; cold builds of digest and Hugo interleaved. Ratios are digest"
