@@ -252,27 +252,44 @@ def test_hostile_items_leave_nothing_executable(tmp_path: Path, server: FeedServ
         assert not pattern.search(text), (path, pattern.search(text))
 
 
-def test_references_and_escapes_to_no_character_never_abort_the_build(
+def test_feeds_that_break_the_parsers_are_per_feed_errors(
     tmp_path: Path, server: FeedServer
 ) -> None:
-    # feedparser's lenient reader raises on &#xD800; and on &#x110000;; JSON's \ud800 escape
-    # makes a string that no UTF-8 file can hold.
-    for name, ref in (("surrogate", "&#55296;"), ("beyond", "&#x110000;")):
-        server.routes[f"/{name}.xml"] = Route(rss(item(name, title=f"Moscow {ref} Beijing")))
+    # Each of these raised out of feedparser, json or markdownify and stopped the whole build.
+    broken = {
+        "surrogate": rss(item("s", title="Moscow &#55296; Beijing")),  # UnicodeEncodeError
+        "beyond": rss(item("b", title="Moscow &#x110000; Beijing")),  # ValueError
+        "wrapped": rss("<item><title>t</title><category><item/>x</category></item>"),  # KeyError
+        "deep": rss(item("d", body="<div>" * 2000 + "x")),  # RecursionError in markdownify
+    }
+    for name, body in broken.items():
+        server.routes[f"/{name}.xml"] = Route(body)
+    version = '"version": "https://jsonfeed.org/version/1.1"'
+    server.routes["/digits.json"] = Route(f'{{{version}, "x": {"9" * 5000}}}'.encode())
+    server.routes["/nested.json"] = Route(f'{{{version}, "x": {"[" * 100_000}'.encode())
     escaped = (
-        '{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": [{"id": "j\\ud800",'
-        ' "url": "https://j.example/a\\udc00", "title": "Lone \\ud800 half",'
-        ' "content_html": "<p>Body \\udfff text</p>", "authors": [{"name": "Ann\\ud800"}]}]}'
+        f'{{{version}, "items": [{{"id": "j\\ud800", "url": "https://j.example/a\\udc00",'
+        ' "title": "Lone \\ud800 half", "content_html": "<p>Body \\udfff text</p>",'
+        ' "authors": [{"name": "Ann\\ud800"}]}]}'
     )
     server.routes["/j.json"] = Route(escaped.encode(), content_type="application/feed+json")
     server.routes["/fine.xml"] = Route(rss(item("fine")))
-    feeds = {"S": "/surrogate.xml", "B": "/beyond.xml", "J": "/j.json", "F": "/fine.xml"}
+    feeds = {name: f"/{name}.xml" for name in broken} | {
+        "digits": "/digits.json",
+        "nested": "/nested.json",
+        "J": "/j.json",
+        "F": "/fine.xml",
+    }
     root = site(tmp_path, server, feeds)
     report = build.build(root, now=NOW)
-    for name in ("S", "B"):
-        assert tally(report, name).startswith(
-            f"{name}: error: not a readable feed: a character reference to no character ("
-        )
+    errors = {name: tally(report, name) for name in [*broken, "digits", "nested"]}
+    assert errors["surrogate"].startswith("surrogate: error: not a readable feed: Unicode")
+    assert errors["beyond"].startswith("beyond: error: not a readable feed: ValueError")
+    assert errors["wrapped"].startswith("wrapped: error: not a readable feed: KeyError")
+    assert errors["deep"].startswith("deep: error: digest could not read it: RecursionError")
+    assert errors["digits"].startswith("digits: error: not valid JSON: Exceeds the limit")
+    assert errors["nested"].startswith("nested: error: not valid JSON: maximum recursion")
+    # Lone surrogates from JSON escapes become U+FFFD, which UTF-8 files can hold.
     assert tally(report, "J") == "J: 1 new, 0 updated, 0 unchanged"
     assert tally(report, "F") == "F: 1 new, 0 updated, 0 unchanged"
     (text,) = [t for t in stored(root).values() if "source: J" in t]

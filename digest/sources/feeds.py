@@ -119,6 +119,15 @@ async def _fetch_all(
         async def one(feed: Feed, state: FeedState) -> tuple[Outcome, FeedState]:
             try:
                 return await _fetch_feed(feed, state, get, config, now, known)
+            except Exception as exc:  # a stranger's feed must not stop the build
+                # feedparser, markdownify or anyio failing on what the feed sent (a KeyError on
+                # misnested elements, a RecursionError on deep nesting): this feed's error. The
+                # state is left as it was, so its last good copy stays.
+                reason = f"digest could not read it: {type(exc).__name__}: {exc}"
+                stamp = now.isoformat(timespec="seconds")
+                return Outcome(feed, "error", reason), replace(
+                    state, last_error=reason, last_error_at=stamp
+                )
             finally:
                 show.update()
 
@@ -347,11 +356,9 @@ def _feedparser(body: bytes, content_type: str, url: str) -> Any:
     headers = {"content-type": content_type, "content-location": url}
     try:
         return feedparser.parse(body, response_headers=headers)
-    except (ValueError, OverflowError) as exc:  # feedparser 6 on a reference like &#xD800;
-        # A character reference to no character, which feedparser's lenient reader turns
-        # into one: a surrogate, or a number beyond Unicode.
-        reason = f"not a readable feed: a character reference to no character ({exc})"
-        raise FetchError(reason) from None
+    except Exception as exc:  # feedparser 6 raises on some malformed feeds
+        # UnicodeEncodeError on &#xD800;, KeyError on a category wrapped around an item...
+        raise FetchError(f"not a readable feed: {type(exc).__name__}: {exc}") from None
 
 
 def _detect(body: bytes) -> str | None:
@@ -403,7 +410,7 @@ def _json_feed(body: bytes, url: str) -> list[Entry]:
     """JSON Feed 1.0/1.1 (https://jsonfeed.org), which feedparser does not read."""
     try:
         data = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # also too many digits, or nested too deep
         raise FetchError(f"not valid JSON: {exc}") from None
     if not isinstance(data, dict) or "jsonfeed.org/version/" not in str(data.get("version", "")):
         raise FetchError("JSON, but not a JSON Feed (no jsonfeed.org version)")
