@@ -122,5 +122,8 @@ def plain(text: str) -> str:
 
 def http_url(value: str) -> str:
     """The URL if it is absolute http(s), else empty: input may hold ``javascript:``."""
-    parts = urlsplit(value.strip())
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:  # "http://[x": unbalanced brackets where a host would be
+        return ""
     return value.strip() if parts.scheme in ("http", "https") and parts.netloc else ""

@@ -48,29 +48,34 @@ _XML_ILLEGAL = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 # &#xFFFF; as the bytes FE and FF, which are never part of UTF-8.
 _NOT_IN_HTML = _XML_ILLEGAL + b"\xfe\xff"
 # The HTML is edited as UTF-8 bytes, before it is decoded once: quicker to scan than text.
+# cmark-gfm writes each attribute after a space (a leading \b instead made this the slowest
+# step of rendering a page); well-formed http(s) URLs (a host, no bracket) are left as they
+# are, without a call each.
+_URL_ATTR = re.compile(rb' (href|src)="(?!https?://[^/?#"\[\]][^"\[\]]*")([^"]*)"')
 _EMPTY_LINK = re.compile(rb'<a href=""(?: title="[^"]*")?>(.*?)</a>', re.DOTALL)
-# cmark-gfm writes each attribute after a space; links that are absolute already are left alone.
-# (A leading \b instead of the space made this the slowest step of rendering a page.)
-_URL_ATTR = re.compile(rb' (href|src)="(?!https?://)([^"]*)"')
+_EMPTY_IMAGE = re.compile(rb'<img src="" alt="([^"]*)"(?: title="[^"]*")? />')
 
 
 def markdown_to_html(markdown: str, base: str) -> Markup:
     """Render an article body with cmark-gfm; links and images become absolute against ``base``.
 
     cmark-gfm's safe mode (its default) omits raw HTML and empties ``javascript:``,
-    ``vbscript:``, ``file:`` and non-image ``data:`` URLs; such links keep only
-    their text here. Absolute links work the same on the page and in a feed
-    reader; the body's own ``#`` headings become ``h2`` since the page's title
-    is the ``h1``. (markdown-it-py gave the same HTML on the benchmark corpus,
-    twelve times slower: see docs/performance.md.)
+    ``vbscript:``, ``file:`` and non-image ``data:`` URLs. Here links keep only their
+    text, and images their description, unless they are http(s) (or ``mailto:``, for a
+    link): a feed that names an ``ftp:`` link or an inline image fails the feed's gate.
+    Absolute links work the same on the page and in a feed reader; the body's own
+    ``#`` headings become ``h2`` since the page's title is the ``h1``. (markdown-it-py
+    gave the same HTML on the benchmark corpus, twelve times slower: see
+    docs/performance.md.)
     """
     # A control character in a body would make every feed that shows it malformed XML.
     if "\ufffe" in markdown or "\uffff" in markdown:  # one character: quicker found in text
         markdown = markdown.replace("\ufffe", "").replace("\uffff", "")
     data = markdown.encode("utf-8").translate(None, _XML_ILLEGAL)
     html_bytes = _gfm(data).translate(None, _NOT_IN_HTML)
+    html_bytes = _URL_ATTR.sub(lambda m: _followable(m, base), html_bytes)
     html_bytes = _EMPTY_LINK.sub(rb"\1", html_bytes)
-    html_bytes = _URL_ATTR.sub(lambda m: _absolute_attr(m, base), html_bytes)
+    html_bytes = _EMPTY_IMAGE.sub(rb"\1", html_bytes)
     if b"<h1>" in html_bytes:
         html_bytes = html_bytes.replace(b"<h1>", b"<h2>").replace(b"</h1>", b"</h2>")
     # cmark-gfm escapes text and omits raw HTML
@@ -118,9 +123,21 @@ def _gfm(text: bytes) -> bytes:
         cmark.parser_free(parser)
 
 
-def _absolute_attr(match: re.Match[bytes], base: str) -> bytes:
-    url = urljoin(base, html.unescape(match[2].decode("utf-8")))
-    return b' %s="%s"' % (match[1], html.escape(url).encode("utf-8"))
+def _followable(match: re.Match[bytes], base: str) -> bytes:
+    """An href or src made absolute against ``base``; empty unless it is one to follow."""
+    name, value = match[1], match[2]
+    if not value:  # emptied by cmark-gfm
+        return match[0]
+    url = html.unescape(value.decode("utf-8"))
+    if value.startswith((b"https://", b"http://")):  # with brackets, or no host
+        return match[0] if http_url(url) else b' %s=""' % name
+    try:
+        url = urljoin(base, url)
+    except ValueError:  # unbalanced brackets where a host would be
+        url = ""
+    if not (http_url(url) or (name == b"href" and url.startswith("mailto:"))):
+        url = ""
+    return b' %s="%s"' % (name, html.escape(url).encode("utf-8"))
 
 
 @dataclass(frozen=True, slots=True)

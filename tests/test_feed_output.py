@@ -243,3 +243,20 @@ def test_character_references_to_what_xml_forbids_are_dropped() -> None:
         '<p>ab c <a href="https://e.org/u" title="t">l</a> '
         '<img src="https://e.org/p.png" alt="i" /></p>\n'
     )
+
+
+def test_bodies_link_only_to_what_a_feed_reader_follows() -> None:
+    # Reference links, autolinks and images get past cmark-gfm's safe mode with any scheme;
+    # the feed gate refused those, and every build after such an article was stored failed.
+    body = (
+        "[ftp][1] [tel](tel:+123) xmpp:a@b.example ![inline][2] ![gopher](gopher://g/i.png)\n"
+        "[no host](http:///x) [mail](mailto:a@b.example) ![mail](mailto:a@b.example)\n"
+        '[rel](../a) <https://x.org/a?b&c> ![pic](p.png "T")\n\n'
+        "[1]: ftp://x.example/a\n[2]: data:image/png;base64,AAAA\n"
+    )
+    html = str(render.markdown_to_html(body, "https://e.org/d/"))
+    assert html == (
+        '<p>ftp tel xmpp:a@b.example inline gopher\nno host <a href="mailto:a@b.example">mail</a>'
+        ' mail\n<a href="https://e.org/a">rel</a> <a href="https://x.org/a?b&amp;c">'
+        'https://x.org/a?b&amp;c</a> <img src="https://e.org/d/p.png" alt="pic" title="T" /></p>\n'
+    )

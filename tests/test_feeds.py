@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import feedparser
 import pytest
 
 from digest import build
@@ -297,6 +298,30 @@ def test_feeds_that_break_the_parsers_are_per_feed_errors(
     assert "Body \ufffd text" in text
     assert "- Ann\ufffd" in text
     assert (root / "site" / "feed.xml").is_file()
+
+
+def test_links_a_feed_reader_cannot_follow_leave_every_build_working(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    body = (
+        "<p>Moscow [c][1] and Beijing</p><p>[1]: ftp://x.example/a</p><p>xmpp:a@b.example</p>"
+        '<p><a href="https://ok.example/x">ok</a></p>'
+    )
+    server.routes["/odd.xml"] = Route(rss(item("odd", body=body)))
+    root = site(tmp_path, server, {"Odd": "/odd.xml"})
+    write(
+        root / "content" / "articles" / "local.md",
+        "---\ntitle: Local\ndate: 2024-05-01\n---\n\n[call](tel:+123) ![i](data:image/png;base64,AA)\n",
+    )
+    for offline in (False, True):  # the article is stored: the second build reads it back
+        report = build.build(root, now=NOW, offline=offline)
+        assert report.problems == ()
+    parsed = feedparser.parse((root / "site" / "feed.xml").read_bytes())
+    html = " ".join(e.content[0].value for e in parsed.entries)
+    assert "call" in html
+    assert "Moscow c and Beijing" in html
+    assert 'href="https://ok.example/x"' in html
+    assert all(u.startswith("https://") for u in re.findall(r'(?:href|src)="([^"]*)"', html))
 
 
 def test_json_feed_and_dates(tmp_path: Path, server: FeedServer) -> None:
