@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from digest.errors import ContentError, Problem
-from digest.model import Article, Image, Origin, mint_id, plain
+from digest.model import Article, Image, Origin, mint_id, plain, renderable
 
 _KNOWN = {
     "id", "title", "date", "updated", "source", "feed", "also", "url", "authors", "author",
@@ -160,11 +160,16 @@ def parse(
         raise bad(
             "date", f"cannot read date {meta['date']!r}", "write it as 2024-05-01 or ISO 8601"
         )
+    if not renderable(published):
+        when = published.date().isoformat()
+        raise bad("date", f"date {when} is out of range", "give a year from 2 to 9998")
     updated = None
     if meta.get("updated") is not None:
         updated = _datetime(meta["updated"], timezone)
         if updated is None:
             raise bad("updated", "cannot read updated date", "write it as 2024-05-01 or ISO 8601")
+        if not renderable(updated):
+            raise bad("updated", "updated date out of range", "give a year from 2 to 9998")
     strings = {}
     for key in ("id", "source", "feed", "url", "summary"):
         value = meta.get(key, "")

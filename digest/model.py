@@ -120,6 +120,17 @@ def plain(text: str) -> str:
     return " ".join(_CONTROL.sub("", text).split())
 
 
+def renderable(moment: datetime) -> bool:
+    """Whether every timezone can show the moment. datetime ends with the years 1 and 9999,
+    and an offset can carry a day of either past the end (OverflowError in a render); some
+    parsers also accept offsets such as +99:00, which datetime refuses to apply."""
+    try:
+        moment.utcoffset()
+    except ValueError:
+        return False
+    return 1 < moment.year < 9999
+
+
 def http_url(value: str) -> str:
     """The URL if it is absolute http(s), else empty: input may hold ``javascript:``."""
     try:

@@ -324,6 +324,46 @@ def test_links_a_feed_reader_cannot_follow_leave_every_build_working(
     assert all(u.startswith("https://") for u in re.findall(r'(?:href|src)="([^"]*)"', html))
 
 
+def test_dates_at_the_ends_of_time_leave_every_build_working(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    # Year 1 shown in New York is year 0, which datetime cannot hold: each of these was
+    # stored, and then every build failed with OverflowError.
+    server.routes["/old.xml"] = Route(
+        rss(item("old", date="Mon, 01 Jan 0001 00:00:00 GMT"), item("new"))
+    )
+    version = '"version": "https://jsonfeed.org/version/1.1"'
+    items = [
+        {"id": "a", "title": "Moscow and Beijing a", "date_published": "0001-01-01T00:00:00+14:00"},
+        {"id": "b", "title": "Moscow and Beijing b", "date_published": "2024-05-31T10:00:00+99:00"},
+    ]
+    server.routes["/j.json"] = Route(f'{{{version}, "items": {json.dumps(items)}}}'.encode())
+    root = site(tmp_path, server, {"Old": "/old.xml", "J": "/j.json"})
+    config = root / "digest.toml"
+    config.write_text('timezone = "America/New_York"\n' + config.read_text("utf-8"), "utf-8")
+    write(
+        root / "content" / "inbox" / "page.html",
+        '<html><head><meta property="article:published_time" content="9999-12-31T23:59:59-14:00">'
+        "<title>Far</title></head><body><article><h1>Far</h1><p>"
+        + "Moscow and Beijing met again this week to talk trade and energy. " * 5
+        + "</p></article></body></html>",
+    )
+    write(
+        root / "content" / "articles" / "ancient.md",
+        "---\ntitle: Ancient\ndate: 0001-01-01\n---\nText.\n",
+    )
+    for offline in (False, True):  # the articles are stored: the second build reads them back
+        report = build.build(root, now=NOW, offline=offline)
+        assert [str(p) for p in report.problems] == [
+            "content/articles/ancient.md:3: date 0001-01-01 is out of range"
+            " — give a year from 2 to 9998"
+        ]
+        assert report.articles == 5
+    dates = sorted(re.findall(r"^date: (.+)$", "".join(stored(root).values()), re.M))
+    assert dates[0] == "0001-01-01"  # the hand-written file is left as it is
+    assert all(d.startswith(("2024-05-31", "2024-06-01", "2026")) for d in dates[1:]), dates
+
+
 def test_json_feed_and_dates(tmp_path: Path, server: FeedServer) -> None:
     feed = {
         "version": "https://jsonfeed.org/version/1.1",

@@ -35,7 +35,7 @@ from tqdm import tqdm
 from digest import __version__, clean, group
 from digest.cache import FeedState, Store
 from digest.config import Config, Feed, Fetching
-from digest.model import Article, Origin, http_url, mint_id, plain
+from digest.model import Article, Origin, http_url, mint_id, plain, renderable
 
 USER_AGENT = f"digest/{__version__} (news digest generator; +https://pypi.org/project/digest/)"
 _ACCEPT = (
@@ -401,9 +401,10 @@ def _struct_time(value: time.struct_time | None) -> datetime | None:
     if value is None:
         return None
     try:
-        return datetime.fromtimestamp(calendar.timegm(value), UTC)
+        moment = datetime.fromtimestamp(calendar.timegm(value), UTC)
     except (OverflowError, ValueError, OSError):
         return None
+    return moment if renderable(moment) else None  # a date no page can show: as if none
 
 
 def _json_feed(body: bytes, url: str) -> list[Entry]:
@@ -464,7 +465,8 @@ def _json_date(value: object) -> datetime | None:
         parsed = dateutil_parser.parse(value)
     except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed if renderable(parsed) else None  # a date no page can show: as if none
 
 
 # ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from pathlib import Path
 from digest import frontmatter
 from digest.config import Config
 from digest.errors import ContentError, Problem
-from digest.model import Article, Origin, http_url, mint_id, plain
+from digest.model import Article, Origin, http_url, mint_id, plain, renderable
 
 KINDS = {
     ".txt": "text",
@@ -115,6 +115,8 @@ def import_file(path: Path, config: Config) -> tuple[Article, tuple[str, ...]]:
         published = datetime.combine(published, time())
     if published.tzinfo is None:
         published = published.replace(tzinfo=config.timezone)
+    if not renderable(published):  # a stray date in year 1 or 9999: when the file was saved
+        published = datetime.combine(saved, time(), tzinfo=config.timezone)
     key = f"url:{extract.url}" if extract.url else f"sha256:{digest}"
     article = Article(
         id=mint_id(key),
