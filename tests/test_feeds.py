@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import feedparser
 import pytest
 
 from digest import build
+from digest.cache import Store
 from tests.conftest import Run, read_page, snapshot, write
 from tests.feedserver import FeedServer, Route, running
 
@@ -202,6 +204,46 @@ def test_failures_are_reported_per_feed_and_never_abort(tmp_path: Path, server: 
     sources = read_page(root / "site" / "sources" / "index.html").text
     assert "the server asked to wait until 2024-06-01T12:02:00+00:00" in sources
     assert "410 Gone" in sources and "never" in sources
+
+
+def test_lying_retry_after_and_validators_cost_at_most_a_day(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    server.routes.update(
+        {
+            # Sent as Latin-1: "²" passes str.isdigit, and float() refuses it.
+            "/superscript.xml": Route(b"", status=503, headers={"Retry-After": "\u00b2"}),
+            "/forever.xml": Route(b"", status=429, headers={"Retry-After": "9" * 30}),
+            "/unzoned.xml": Route(b"", status=503, headers={"Retry-After": _UNZONED}),
+            "/etag.xml": Route(
+                rss(item("e")), headers={"ETag": '"\u00e9"', "Last-Modified": "\u00e9"}, etag=False
+            ),
+        }
+    )
+    feeds = {"Sup": "/superscript.xml", "Forever": "/forever.xml", "Unzoned": "/unzoned.xml"}
+    root = site(tmp_path, server, feeds | {"Etag": "/etag.xml"})
+    report = build.build(root, now=NOW)
+    assert tally(report, "Sup") == "Sup: error: HTTP 503; backing off for 600 s as the server asked"
+    assert tally(report, "Forever") == (
+        "Forever: error: HTTP 429; backing off for 86400 s as the server asked"
+    )
+    assert tally(report, "Unzoned") == (
+        "Unzoned: error: HTTP 503; backing off for 0 s as the server asked"
+    )
+    assert tally(report, "Etag") == "Etag: 1 new, 0 updated, 0 unchanged"
+    # A day later each is asked again; the validators a request cannot carry were not kept.
+    report = build.build(root, now=NOW + timedelta(days=1, seconds=1))
+    assert len(server.requests("/forever.xml")) == 2
+    assert tally(report, "Etag") == "Etag: 0 new, 0 updated, 1 unchanged"
+    assert "if-none-match" not in server.requests("/etag.xml")[-1]
+    # A wait stored before waits had a cap, past datetime's range, is not obeyed.
+    with Store(root / ".digest" / "state.sqlite") as store:
+        store.put(replace(store.get(server.url("/forever.xml")), retry_at=1e30))
+    report = build.build(root, now=NOW + timedelta(days=3))
+    assert len(server.requests("/forever.xml")) == 3
+
+
+_UNZONED = "Mon, 01 Jan 2024 00:00:00 -0000"
 
 
 def test_last_good_copy_is_used_when_a_fetch_fails(tmp_path: Path, server: FeedServer) -> None:

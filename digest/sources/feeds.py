@@ -45,6 +45,8 @@ _ACCEPT = (
 FUTURE_SLACK = timedelta(days=1)
 """An item dated further ahead than this is dated when digest first saw it instead."""
 _BACK_OFF = 600.0
+_LONGEST_WAIT = 86_400.0
+"""The longest a server's Retry-After is obeyed: one that names a later year is lying."""
 """Seconds to wait after a 429 or 503 that gives no Retry-After."""
 
 
@@ -186,7 +188,8 @@ async def _fetch_feed(
     stamp = now.isoformat(timespec="seconds")
     if state.gone:
         return Outcome(feed, "gone", "the server said 410 Gone: remove it from digest.toml"), state
-    if state.retry_at > now.timestamp():
+    # A longer wait was stored before waits had a cap: it may be past datetime's range.
+    if now.timestamp() < state.retry_at <= now.timestamp() + _LONGEST_WAIT:
         until = datetime.fromtimestamp(state.retry_at, UTC).isoformat(timespec="seconds")
         return _fallback(feed, state, f"the server asked to wait until {until}", config, now)
     conditional = {"Accept": _ACCEPT}
@@ -218,8 +221,8 @@ async def _fetch_feed(
         return _fallback(feed, state, str(exc), config, now)
     state = replace(
         state,
-        etag=response.headers.get("etag", ""),
-        last_modified=response.headers.get("last-modified", ""),
+        etag=_token(response.headers.get("etag", "")),
+        last_modified=_token(response.headers.get("last-modified", "")),
         last_success=stamp,
         content_type=response.headers.get("content-type", ""),
         content_location=response.url,
@@ -248,13 +251,22 @@ def _fallback(
 
 
 def _retry_after(value: str, now: datetime) -> float:
-    if value.strip().isdigit():
-        return float(value.strip())
+    """Seconds to wait, from a Retry-After header: seconds, or an HTTP date (UTC if unzoned)."""
+    value = value.strip()
+    if value.isascii() and value.isdigit():  # not "²", which isdigit() takes for a digit
+        return min(float(value), _LONGEST_WAIT)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return _BACK_OFF
-    return max(0.0, (when - now).total_seconds())
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)  # "-0000" gives a naive one
+    return min(max(0.0, (when - now).total_seconds()), _LONGEST_WAIT)
+
+
+def _token(value: str) -> str:
+    """A validator to send back (ETag, Last-Modified): empty unless printable ASCII, which
+    is all an HTTP header can hold. A server's stray byte would fail every later request."""
+    return value if value.isascii() and value.isprintable() else ""
 
 
 async def _full_text(article: Article, get: Any, known: frozenset[str]) -> Article:
