@@ -66,12 +66,16 @@ def safe_markdown(markdown: str, base_url: str = "", *, images: bool = False) ->
     def link(match: re.Match[str]) -> str:
         bang, text, target = match.groups()
         target = html.unescape(target)
-        if base_url and not urlsplit(target).scheme and not target.startswith("#"):
-            target = urljoin(base_url, target)
+        try:
+            scheme = urlsplit(target).scheme.lower()
+            if base_url and not scheme and not target.startswith("#"):
+                target = urljoin(base_url, target)
+        except ValueError:  # "http://[x": unbalanced brackets where a host would be
+            return "" if bang else text
         target = target.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
         if bang:
             return f"![{text}]({target})" if images and http_url(target) else ""
-        if http_url(target) or urlsplit(target).scheme.lower() == "mailto":
+        if http_url(target) or scheme == "mailto":
             return f"[{text}]({target})"
         return text
 
@@ -95,7 +99,8 @@ def html_to_markdown(fragment: str, base_url: str = "") -> str:
         element.decompose()
     for image in soup("img"):
         size = [str(image.get(a, "")).removesuffix("px") for a in ("width", "height")]
-        if any(v.isdigit() and int(v) <= 1 for v in size):
+        # At most 1, without int(): "²".isdigit() is true, and 5,000 digits are too many for it.
+        if any(v.isascii() and v.isdigit() and v.lstrip("0") in ("", "1") for v in size):
             image.decompose()
     markdown = MarkdownConverter(heading_style="ATX", bullets="-").convert_soup(soup)
     markdown = re.sub(r"\n{3,}", "\n\n", markdown).strip()

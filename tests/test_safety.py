@@ -7,7 +7,9 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import feedparser
+import pytest
 
+from digest import clean
 from tests.conftest import Run, project, read_page, write
 
 HOSTILE_MD = """---
@@ -145,3 +147,43 @@ def test_control_characters_do_not_break_the_feed(tmp_path: Path, digest: Run) -
     assert not feed.bozo, feed.get("bozo_exception")
     assert feed.entries[0].title == "Bell and null here"
     assert "As references:" in feed.entries[0].content[0].value
+
+
+def test_malformed_links_and_sizes_in_inbox_files_stop_no_build(
+    tmp_path: Path, digest: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = project(tmp_path)
+    inbox = root / "content" / "inbox"
+    write(
+        inbox / "links.md",
+        "---\ntitle: Links\ndate: 2024-01-01\n---\n\n[a](http://[x) ![i](//[y) [ok](https://o.example/)\n",
+    )
+    write(inbox / "page.html", "<html><body><article><h1>A page</h1></article></body></html>")
+    assert digest("build", "-C", root).code == 0
+    (stored,) = (root / "content" / "articles").rglob("links*.md")
+    assert stored.read_text("utf-8").endswith("\n\na  [ok](https://o.example/)\n")
+    # Whatever else a saved page makes the cleaner raise is that file's problem.
+    write(inbox / "other.md", "---\ntitle: Other\ndate: 2024-01-02\n---\n\nText.\n")
+
+    def boom(page: str, url: str = "") -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(clean, "clean_html", boom)
+    result = digest("build", "-C", root)
+    assert result.code == 0
+    assert (
+        "content/inbox/page.html: could not import it: RecursionError: maximum recursion depth"
+        " exceeded — please report it" in result.out + result.err
+    )
+    assert list((root / "content" / "articles").rglob("other*.md"))
+
+
+def test_tracking_pixels_go_whatever_their_size_says() -> None:
+    html = (
+        '<p>x <img src="https://w.example/a.png" width="\u00b2">'
+        ' <img src="https://w.example/p.gif" width="01" height="1">'
+        f' <img src="https://w.example/b.png" width="{"9" * 5000}"></p>'
+    )
+    assert clean.html_to_markdown(html, "https://e.org/") == (
+        "x ![](https://w.example/a.png)  ![](https://w.example/b.png)"
+    )

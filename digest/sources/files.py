@@ -53,6 +53,10 @@ def read_inbox(config: Config) -> tuple[list[Article], list[Problem], list[Probl
         except ContentError as exc:
             problems.extend(exc.problems)
             continue
+        except Exception as exc:  # a stranger's page must not stop the build
+            what = f"could not import it: {type(exc).__name__}: {exc}"
+            problems.append(Problem(_show(path, config), what, "please report it"))
+            continue
         articles.append(article)
         notes.extend(Problem(_show(path, config), note) for note in said)
     return articles, problems, notes
