@@ -133,8 +133,9 @@ _CACHE_TABLES = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS folder (name TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
-_SCHEMA = 6
-"""Bumped when the cached records change shape."""
+_SCHEMA = 7
+"""Bumped when the cached records change shape, or what a file reads as (7: dates no zone
+can show are refused, so records cached before may hold one)."""
 
 
 Entry = tuple[int, int, "Stored"]

@@ -10,7 +10,6 @@ from pathlib import Path
 import feedparser
 import pytest
 import yaml
-from markupsafe import Markup
 
 from digest import build, config, render
 from digest.errors import ContentError
@@ -186,21 +185,12 @@ def test_gate_names_the_article_to_fix(tmp_path: Path) -> None:
         Article(id="3", title="Rel", published=good, body="x", path="rel.md"),
         Article(id="3", title="Twin", published=good, body="x", path="twin.md"),
     ]
-
-    def body(article: Article) -> Markup:
-        if article.id == "3":
-            return Markup('<p><a href="/relative">x</a></p>')
-        return render.markdown_to_html(article.body, "https://e.org/")
-
     with pytest.raises(ContentError) as caught:
-        render._gate(cfg, broken[:3], body)
+        render._gate(cfg, broken[:3])
     messages = [str(p) for p in caught.value.problems]
-    assert "content/articles/empty.md: empty title — give the article a title" in messages
-    assert any(m.startswith("content/articles/naive.md: date without a timezone") for m in messages)
-    assert any(
-        m.startswith("content/articles/rel.md: link or image '/relative' is not absolute")
-        for m in messages
-    )
+    assert messages[0] == "content/articles/empty.md: empty title — give the article a title"
+    assert messages[1].startswith("content/articles/naive.md: date without a timezone")
+    assert len(messages) == 2
     with pytest.raises(ContentError) as caught:
         render._check_ids(cfg, broken)
     assert [str(p) for p in caught.value.problems] == [
@@ -250,13 +240,13 @@ def test_bodies_link_only_to_what_a_feed_reader_follows() -> None:
     # the feed gate refused those, and every build after such an article was stored failed.
     body = (
         "[ftp][1] [tel](tel:+123) xmpp:a@b.example ![inline][2] ![gopher](gopher://g/i.png)\n"
-        "[no host](http:///x) [mail](mailto:a@b.example) ![mail](mailto:a@b.example)\n"
+        "[no host](http:///x) [mail](MAILTO:a@b.example) ![mail](mailto:a@b.example)\n"
         '[rel](../a) <https://x.org/a?b&c> ![pic](p.png "T")\n\n'
         "[1]: ftp://x.example/a\n[2]: data:image/png;base64,AAAA\n"
     )
     html = str(render.markdown_to_html(body, "https://e.org/d/"))
     assert html == (
-        '<p>ftp tel xmpp:a@b.example inline gopher\nno host <a href="mailto:a@b.example">mail</a>'
+        '<p>ftp tel xmpp:a@b.example inline gopher\nno host <a href="MAILTO:a@b.example">mail</a>'
         ' mail\n<a href="https://e.org/a">rel</a> <a href="https://x.org/a?b&amp;c">'
         'https://x.org/a?b&amp;c</a> <img src="https://e.org/d/p.png" alt="pic" title="T" /></p>\n'
     )

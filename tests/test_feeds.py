@@ -303,7 +303,8 @@ def test_feeds_that_break_the_parsers_are_per_feed_errors(
         "surrogate": rss(item("s", title="Moscow &#55296; Beijing")),  # UnicodeEncodeError
         "beyond": rss(item("b", title="Moscow &#x110000; Beijing")),  # ValueError
         "wrapped": rss("<item><title>t</title><category><item/>x</category></item>"),  # KeyError
-        "deep": rss(item("d", body="<div>" * 2000 + "x")),  # RecursionError in markdownify
+        # markdownify's RecursionError: that item is left out, the others are not
+        "deep": rss(item("d", body="<div>" * 2000 + "x"), item("fine-too")),
     }
     for name, body in broken.items():
         server.routes[f"/{name}.xml"] = Route(body)
@@ -313,7 +314,8 @@ def test_feeds_that_break_the_parsers_are_per_feed_errors(
     escaped = (
         f'{{{version}, "items": [{{"id": "j\\ud800", "url": "https://j.example/a\\udc00",'
         ' "title": "Lone \\ud800 half", "content_html": "<p>Body \\udfff text</p>",'
-        ' "authors": [{"name": "Ann\\ud800"}]}]}'
+        ' "authors": [{"name": "Ann\\ud800"}]}, {"id": "k", "url": "http://[oops/",'
+        ' "title": "Bad URL", "content_text": "Kept."}]}'
     )
     server.routes["/j.json"] = Route(escaped.encode(), content_type="application/feed+json")
     server.routes["/fine.xml"] = Route(rss(item("fine")))
@@ -326,16 +328,19 @@ def test_feeds_that_break_the_parsers_are_per_feed_errors(
     root = site(tmp_path, server, feeds)
     report = build.build(root, now=NOW)
     errors = {name: tally(report, name) for name in [*broken, "digits", "nested"]}
+    assert errors.pop("deep") == (
+        "deep: 1 new, 0 updated, 0 unchanged (1 item(s) left out, which digest could not clean"
+        " ('d': RecursionError))"
+    )
     assert errors["surrogate"].startswith("surrogate: error: not a readable feed: Unicode")
     assert errors["beyond"].startswith("beyond: error: not a readable feed: ValueError")
     assert errors["wrapped"].startswith("wrapped: error: not a readable feed: KeyError")
-    assert errors["deep"].startswith("deep: error: digest could not read it: RecursionError")
     assert errors["digits"].startswith("digits: error: not valid JSON: Exceeds the limit")
     assert errors["nested"].startswith("nested: error: not valid JSON: maximum recursion")
     # Lone surrogates from JSON escapes become U+FFFD, which UTF-8 files can hold.
-    assert tally(report, "J") == "J: 1 new, 0 updated, 0 unchanged"
+    assert tally(report, "J") == "J: 2 new, 0 updated, 0 unchanged"  # "http://[oops/": no URL
     assert tally(report, "F") == "F: 1 new, 0 updated, 0 unchanged"
-    (text,) = [t for t in stored(root).values() if "source: J" in t]
+    (text,) = [t for t in stored(root).values() if "source: J" in t and "Lone" in t]
     assert "title: Lone \ufffd half" in text
     assert "Body \ufffd text" in text
     assert "- Ann\ufffd" in text
@@ -353,7 +358,8 @@ def test_links_a_feed_reader_cannot_follow_leave_every_build_working(
     root = site(tmp_path, server, {"Odd": "/odd.xml"})
     write(
         root / "content" / "articles" / "local.md",
-        "---\ntitle: Local\ndate: 2024-05-01\n---\n\n[call](tel:+123) ![i](data:image/png;base64,AA)\n",
+        "---\ntitle: Local\ndate: 2024-05-01\nurl: www.example.com/story\n---\n\n"
+        "[call](tel:+123) ![i](data:image/png;base64,AA) [more](/more)\n",
     )
     for offline in (False, True):  # the article is stored: the second build reads it back
         report = build.build(root, now=NOW, offline=offline)
@@ -363,6 +369,8 @@ def test_links_a_feed_reader_cannot_follow_leave_every_build_working(
     assert "call" in html
     assert "Moscow c and Beijing" in html
     assert 'href="https://ok.example/x"' in html
+    # Against the page when the url is none: the link to /more is not lost.
+    assert 'href="https://example.org/more"' in html
     assert all(u.startswith("https://") for u in re.findall(r'(?:href|src)="([^"]*)"', html))
 
 

@@ -45,9 +45,9 @@ _ACCEPT = (
 FUTURE_SLACK = timedelta(days=1)
 """An item dated further ahead than this is dated when digest first saw it instead."""
 _BACK_OFF = 600.0
+"""Seconds to wait after a 429 or 503 that gives no Retry-After."""
 _LONGEST_WAIT = 86_400.0
 """The longest a server's Retry-After is obeyed: one that names a later year is lying."""
-"""Seconds to wait after a 429 or 503 that gives no Retry-After."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +122,9 @@ async def _fetch_all(
             try:
                 return await _fetch_feed(feed, state, get, config, now, known)
             except Exception as exc:  # a stranger's feed must not stop the build
-                # feedparser, markdownify or anyio failing on what the feed sent (a KeyError on
-                # misnested elements, a RecursionError on deep nesting): this feed's error. The
-                # state is left as it was, so its last good copy stays.
-                reason = f"digest could not read it: {type(exc).__name__}: {exc}"
+                # anyio's ExceptionGroup for a redirect to port 99999, say, or a bug of ours:
+                # this feed's error. The state is left as it was, so its last good copy stays.
+                reason = f"digest could not read it: {type(exc).__name__}: {exc} (please report it)"
                 stamp = now.isoformat(timespec="seconds")
                 return Outcome(feed, "error", reason), replace(
                     state, last_error=reason, last_error_at=stamp
@@ -228,10 +227,11 @@ async def _fetch_feed(
         content_location=response.url,
         body=response.body,
     )
-    articles = [a for e in parsed.entries if (a := to_article(e, feed, config, now))]
+    articles, left_out = _articles(parsed.entries, feed, config, now)
     if feed.full_text:
         articles = [await _full_text(a, get, known) for a in articles]
-    return Outcome(feed, "fetched", parsed.warning, tuple(articles)), state
+    reason = "; ".join(r for r in (parsed.warning, left_out) if r)
+    return Outcome(feed, "fetched", reason, tuple(articles)), state
 
 
 def _fallback(
@@ -246,8 +246,30 @@ def _fallback(
             entries = parse(state.body, headers, state.content_location or feed.url).entries
         except FetchError:
             entries = []
-        articles = tuple(a for e in entries if (a := to_article(e, feed, config, now)))
+        articles = tuple(_articles(entries, feed, config, now)[0])
     return Outcome(feed, "error", reason, articles), state
+
+
+def _articles(
+    entries: list[Entry], feed: Feed, config: Config, now: datetime
+) -> tuple[list[Article], str]:
+    """The entries as articles, and a note of those left out because cleaning one failed
+    (markdownify's RecursionError on 2,000 nested tags, its int() on a colspan of '²')."""
+    articles, failures = [], []
+    for entry in entries:
+        try:
+            article = to_article(entry, feed, config, now)
+        except Exception as exc:  # one stranger's item must not cost the feed's others
+            failures.append(f"{entry.guid or entry.link or entry.title!r}: {type(exc).__name__}")
+            continue
+        if article is not None:
+            articles.append(article)
+    if not failures:
+        return articles, ""
+    return (
+        articles,
+        f"{len(failures)} item(s) left out, which digest could not clean ({failures[0]})",
+    )
 
 
 def _retry_after(value: str, now: datetime) -> float:
@@ -444,7 +466,7 @@ def _json_feed(body: bytes, url: str) -> list[Entry]:
         entries.append(
             Entry(
                 guid=str(item.get("id") or "").strip(),
-                link=urljoin(base, link) if link else "",
+                link=_joined(base, link),
                 title=str(item.get("title") or ""),
                 html=html or str(item.get("summary") or ""),
                 summary=str(item.get("summary") or ""),
@@ -454,6 +476,14 @@ def _json_feed(body: bytes, url: str) -> list[Entry]:
             )
         )
     return entries
+
+
+def _joined(base: str, link: str) -> str:
+    """``link`` made absolute; empty if either is no URL (unbalanced brackets: ValueError)."""
+    try:
+        return urljoin(base, link) if link else ""
+    except ValueError:
+        return ""
 
 
 def _escape(text: str) -> str:
