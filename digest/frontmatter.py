@@ -62,6 +62,15 @@ def split(text: str, path: Path) -> tuple[dict[str, Any], str, int]:
                 mark.line + 2 if mark else 2,
             )
         ) from None
+    except (ValueError, OverflowError) as exc:  # a YAML timestamp datetime cannot hold
+        raise ContentError(
+            Problem(
+                path,
+                f"front matter has a date that does not exist: {exc}",
+                "check the dates, e.g. date: 2024-05-01 or 2024-05-01T10:00:00+02:00",
+                2,
+            )
+        ) from None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):

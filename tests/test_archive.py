@@ -159,6 +159,12 @@ def test_broken_front_matter_is_reported_and_the_rest_is_built(tmp_path: Path, d
         "---\ntitle: Fine\ndate: 2024-01-01\nauthors: [unclosed\n---\nbody\n",
     )
     write(root / "content" / "articles" / "nodate.md", "---\ntitle: No date\n---\nbody\n")
+    # YAML timestamps datetime cannot hold: PyYAML raises ValueError, not a YAMLError.
+    write(root / "content" / "articles" / "feb.md", "---\ntitle: Feb\ndate: 2024-02-30\n---\nx\n")
+    write(
+        root / "content" / "articles" / "zone.md",
+        "---\ntitle: Zone\ndate: 2024-05-01T10:00:00+99:00\n---\nx\n",
+    )
     result = digest("build", "-C", root)
     assert result.code == 0
     assert "Traceback" not in result.err
@@ -170,6 +176,10 @@ def test_broken_front_matter_is_reported_and_the_rest_is_built(tmp_path: Path, d
         for ln in lines
     ), result.err
     assert "skipped: content/articles/nodate.md:2: missing date — add a line such as" in result.err
+    for name in ("feb", "zone"):
+        assert f"skipped: content/articles/{name}.md:2: front matter has a date that does" in (
+            result.err
+        )
     assert (root / "site" / "good" / "index.html").is_file()
     assert "1 articles" in result.out
 
