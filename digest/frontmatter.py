@@ -171,14 +171,22 @@ def parse(
         )
     if not renderable(published):
         when = published.date().isoformat()
-        raise bad("date", f"date {when} is out of range", "give a year from 2 to 9998")
+        raise bad(
+            "date",
+            f"date {when} is out of range",
+            "give a year from 2 to 9998, and an offset within ±24 hours",
+        )
     updated = None
     if meta.get("updated") is not None:
         updated = _datetime(meta["updated"], timezone)
         if updated is None:
             raise bad("updated", "cannot read updated date", "write it as 2024-05-01 or ISO 8601")
         if not renderable(updated):
-            raise bad("updated", "updated date out of range", "give a year from 2 to 9998")
+            raise bad(
+                "updated",
+                f"updated date {updated.date().isoformat()} is out of range",
+                "give a year from 2 to 9998, and an offset within ±24 hours",
+            )
     strings = {}
     for key in ("id", "source", "feed", "url", "summary"):
         value = meta.get(key, "")

@@ -319,7 +319,9 @@ def test_feeds_that_break_the_parsers_are_per_feed_errors(
     )
     server.routes["/j.json"] = Route(escaped.encode(), content_type="application/feed+json")
     server.routes["/fine.xml"] = Route(rss(item("fine")))
-    feeds = {name: f"/{name}.xml" for name in broken} | {
+    port = {"Location": "http://127.0.0.1:99999/feed.xml"}  # anyio raises a group of one
+    server.routes["/redirect.xml"] = Route(b"", status=301, headers=port)
+    feeds = {name: f"/{name}.xml" for name in [*broken, "redirect"]} | {
         "digits": "/digits.json",
         "nested": "/nested.json",
         "J": "/j.json",
@@ -335,6 +337,9 @@ def test_feeds_that_break_the_parsers_are_per_feed_errors(
     assert errors["surrogate"].startswith("surrogate: error: not a readable feed: Unicode")
     assert errors["beyond"].startswith("beyond: error: not a readable feed: ValueError")
     assert errors["wrapped"].startswith("wrapped: error: not a readable feed: KeyError")
+    assert tally(report, "redirect").startswith(
+        "redirect: error: digest could not read it: OverflowError: connect(): port must be"
+    )
     assert errors["digits"].startswith("digits: error: not valid JSON: Exceeds the limit")
     assert errors["nested"].startswith("nested: error: not valid JSON: maximum recursion")
     # Lone surrogates from JSON escapes become U+FFFD, which UTF-8 files can hold.
@@ -406,7 +411,7 @@ def test_dates_at_the_ends_of_time_leave_every_build_working(
         report = build.build(root, now=NOW, offline=offline)
         assert [str(p) for p in report.problems] == [
             "content/articles/ancient.md:3: date 0001-01-01 is out of range"
-            " — give a year from 2 to 9998"
+            " — give a year from 2 to 9998, and an offset within ±24 hours"
         ]
         assert report.articles == 5
     dates = sorted(re.findall(r"^date: (.+)$", "".join(stored(root).values()), re.M))

@@ -124,6 +124,8 @@ async def _fetch_all(
             except Exception as exc:  # a stranger's feed must not stop the build
                 # anyio's ExceptionGroup for a redirect to port 99999, say, or a bug of ours:
                 # this feed's error. The state is left as it was, so its last good copy stays.
+                while isinstance(exc, ExceptionGroup) and exc.exceptions:
+                    exc = exc.exceptions[0]  # anyio's group of one says nothing itself
                 reason = f"digest could not read it: {type(exc).__name__}: {exc} (please report it)"
                 stamp = now.isoformat(timespec="seconds")
                 return Outcome(feed, "error", reason), replace(
