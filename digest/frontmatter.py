@@ -169,24 +169,16 @@ def parse(
         raise bad(
             "date", f"cannot read date {meta['date']!r}", "write it as 2024-05-01 or ISO 8601"
         )
-    if not renderable(published):
-        when = published.date().isoformat()
-        raise bad(
-            "date",
-            f"date {when} is out of range",
-            "give a year from 2 to 9998, and an offset within ±24 hours",
-        )
     updated = None
     if meta.get("updated") is not None:
         updated = _datetime(meta["updated"], timezone)
         if updated is None:
             raise bad("updated", "cannot read updated date", "write it as 2024-05-01 or ISO 8601")
-        if not renderable(updated):
-            raise bad(
-                "updated",
-                f"updated date {updated.date().isoformat()} is out of range",
-                "give a year from 2 to 9998, and an offset within ±24 hours",
-            )
+    for key, moment in (("date", published), ("updated", updated)):
+        if moment is not None and not renderable(moment):
+            when = moment.date().isoformat()
+            hint = "give a year from 2 to 9998, and an offset within ±24 hours"
+            raise bad(key, f"{key} {when} is out of range", hint)
     strings = {}
     for key in ("id", "source", "feed", "url", "summary"):
         value = meta.get(key, "")
