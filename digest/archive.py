@@ -7,6 +7,7 @@ overwriting one a person has edited.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -60,7 +61,7 @@ class Stored:
         """The body as it was at `load` (a page needs it again), or an error if it changed.
 
         A build renders the files as it read them or not at all: pages and the HTML
-        kept by body key (render._HTML) never mix two versions of a file.
+        kept by body key (`digest.render.Rendered.html`) never mix two versions of a file.
         """
         try:
             body = frontmatter.body(self.text(), Path(self.file))
@@ -107,7 +108,7 @@ class Loaded(NamedTuple):
     blocked: frozenset[str]
     """Imports (inbox paths, feed item ids) whose article file is broken: importing them
     again would make a second copy, so they wait until the file is fixed."""
-    found: _Found = ()
+    found: Found = ()
     """Every article file with its stat, taken before it was parsed."""
 
 
@@ -140,24 +141,21 @@ can show are refused, so records cached before may hold one)."""
 
 Entry = tuple[int, int, "Stored"]
 """A parsed file with the modification time and size it was parsed at."""
-_Found = Sequence[tuple[str, os.stat_result]]
+Found = Sequence[tuple[str, os.stat_result]]
 """Article files by path inside the articles folder, sorted, with their stat."""
 
 
 @dataclass
-class Memory:
-    """What a long-running caller (``digest serve``) keeps between loads.
-
-    It holds for one articles folder and one timezone (dates are read in it): when
-    digest.toml changes either, it starts over.
-    """
+class ParsedFiles:
+    """Article files parsed by the last load, for a caller that keeps its memory."""
 
     entries: dict[str, Entry] = field(default_factory=dict)
     """Parsed files by path inside the articles folder."""
-    found: _Found | None = None
+    found: Found | None = None
     """The last walk of the articles folder."""
     scope: tuple[str, str] = ("", "")
-    """The articles folder and the timezone the entries were read for."""
+    """The articles folder and the timezone the entries were read for (dates are read in
+    it): when digest.toml changes either, the entries are dropped."""
 
 
 _Chunk = tuple[bytes, dict[str, Entry]]
@@ -168,7 +166,7 @@ _PARALLEL = 400
 
 def load(
     config: Config,
-    memory: Memory | None = None,
+    memory: ParsedFiles | None = None,
     *,
     workers: int = 1,
     changed: Collection[Path] | None = None,
@@ -225,12 +223,17 @@ def load(
     blocked: set[str] = set()
     whole: dict[str, bytes] = {}  # folders parsed entire and without a fault: their chunk
     sizes = Counter(_folder(rel) for rel, _ in found) if todo and memory is None else Counter()
-    base = (str(config.articles), str(config.root), str(config.timezone))
+    base = _Base(str(config.articles), str(config.root), str(config.timezone))
     results = _parse_folders(base, list(todo.values()), workers)
-    from digest.output import progress_bar
+    from tqdm import tqdm
 
-    # Not for the few files of a rebuild.
-    bar = progress_bar(sum(map(len, todo.values())), "reading", progress and len(todo) > 1)
+    bar = tqdm(  # not for the few files of a rebuild
+        total=sum(map(len, todo.values())),
+        desc="reading",
+        unit="file",
+        leave=False,
+        disable=not (progress and len(todo) > 1),
+    )
     for folder, (data, failed) in zip(todo, results, strict=True):
         bar.update(len(todo[folder]))
         fresh.update(unpickle(data))
@@ -268,7 +271,7 @@ def walk(top: Path) -> list[tuple[str, os.stat_result]]:
     return found
 
 
-def _rewalk(top: Path, found: _Found, changed: Collection[Path]) -> _Found | None:
+def _rewalk(top: Path, found: Found, changed: Collection[Path]) -> Found | None:
     """The last walk with the changed files looked at again; None if a folder changed.
 
     A folder, the articles folder itself or one above it: what it holds is unknown.
@@ -300,31 +303,36 @@ def _folder(rel: str) -> str:
 
 _Failure = tuple[list[Problem], list[str]]
 """A file that could not be parsed: the problems, and the imports it stands for."""
-_BASE: tuple[str, str, str] = ("", "", "")
-"""The articles folder, the project folder and the timezone, for the parsing workers."""
+
+
+class _Base(NamedTuple):
+    """Where the files are and how to read their dates: what each parsing worker needs."""
+
+    articles: str
+    root: str
+    timezone: str
 
 
 def _parse_folders(
-    base: tuple[str, str, str], folders: list[list[tuple[str, int, int]]], workers: int
+    base: _Base, folders: list[list[tuple[str, int, int]]], workers: int
 ) -> Iterator[tuple[bytes, list[_Failure]]]:
     """Parse each folder's files: the good ones pickled, and the failures."""
-    global _BASE
-    _BASE = base
+    parse = functools.partial(_parse_folder, base)  # pickled to each task: three strings
     if workers < 2 or len(folders) < 2 or sum(map(len, folders)) < _PARALLEL:
-        yield from map(_parse_folder, folders)
+        yield from map(parse, folders)
         return
-    import multiprocessing  # here: digest.rebuild walks the folder and parses in-process
+    import multiprocessing  # here: a resumed build parses its few files in-process
 
     if "fork" not in multiprocessing.get_all_start_methods():
-        yield from map(_parse_folder, folders)
+        yield from map(parse, folders)
         return
     context = multiprocessing.get_context("fork")
     with context.Pool(min(workers, len(folders))) as pool:
-        yield from pool.imap(_parse_folder, folders)
+        yield from pool.imap(parse, folders)
 
 
-def _parse_folder(files: list[tuple[str, int, int]]) -> tuple[bytes, list[_Failure]]:
-    articles, root, zone = _BASE
+def _parse_folder(base: _Base, files: list[tuple[str, int, int]]) -> tuple[bytes, list[_Failure]]:
+    articles, root, zone = base
     timezone = ZoneInfo(zone)
     shown = Path(articles).relative_to(root)  # how messages name the folder
     entries: dict[str, Entry] = {}
@@ -432,7 +440,7 @@ def unpickle(data: bytes) -> dict[str, Entry]:
 
 def _write_cache(
     config: Config,
-    found: _Found,
+    found: Found,
     fresh: dict[str, Entry],
     chunks: dict[str, _Chunk],
     reparsed: set[str],

@@ -12,53 +12,16 @@ import gc
 from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from digest import config
-from digest.errors import ContentError, Problem
+from digest.errors import ContentError
+from digest.model import Report, Tally
 
 if TYPE_CHECKING:
     from digest import archive
+    from digest.memory import Memory
     from digest.sources import feeds
-
-
-class Tally(NamedTuple):
-    """New, updated and unchanged articles from one source (the inbox, or a feed)."""
-
-    name: str
-    new: int
-    updated: int
-    unchanged: int
-    status: str = ""
-    """For a feed: fetched, not modified, error or gone."""
-    reason: str = ""
-
-    def __str__(self) -> str:
-        counts = f"{self.new} new, {self.updated} updated, {self.unchanged} unchanged"
-        if self.status in ("", "fetched"):
-            return f"{self.name}: {counts}" + (f" ({self.reason})" if self.reason else "")
-        if self.status == "not modified":
-            return f"{self.name}: not modified"
-        return f"{self.name}: {self.status}: {self.reason}" + (
-            f" (last good copy: {counts})" if self.new + self.updated + self.unchanged else ""
-        )
-
-
-class Report(NamedTuple):
-    """What a build did, for the summary."""
-
-    articles: int
-    topics: int
-    sources: tuple[Tally, ...]
-    """The inbox first, then each feed."""
-    pages: int
-    """Files the site has."""
-    written: int
-    """Files this build wrote or removed: 0 when the site was already up to date."""
-    problems: tuple[Problem, ...]
-    """Files that could not be read or parsed, and were skipped."""
-    notes: tuple[Problem, ...]
-    """Things worth knowing that are not errors (an inferred year, a kept hand edit)."""
 
 
 def build(
@@ -69,7 +32,7 @@ def build(
     render_site: bool = True,
     now: datetime | None = None,
     workers: int | None = None,
-    memory: archive.Memory | None = None,
+    memory: Memory | None = None,
     changed: Collection[Path] | None = None,
     full: bool = False,
 ) -> Report:
@@ -79,31 +42,36 @@ def build(
     ``offline`` fetches nothing; without ``render_site`` only the archive is
     updated (``digest fetch``). ``now`` is when new feed items are first seen;
     ``workers`` is how many processes render (all cores by default: the output
-    is the same whatever the number); ``memory`` keeps parsed articles between
-    calls of a long-running caller (``digest serve``), which may say which paths
+    is the same whatever the number). ``memory`` is all that the build remembers
+    from the last one (`digest.memory.Memory`): a fresh one by default; a
+    long-running caller (``digest serve``) keeps one, and may say which paths
     ``changed`` since its last call. Otherwise, when no feed is fetched, the build
     resumes from the last one's plan if it can (digest.rebuild), unless ``full``,
     which also reads every article file again instead of trusting its stat.
     """
+    from digest.memory import Memory
+
+    memory = memory or Memory()
     now = now or datetime.now(UTC)
     cfg = config.load(root)
-    resumable = render_site and memory is None and (offline or not cfg.feeds)
+    resumable = render_site and not memory.kept and (offline or not cfg.feeds)
     if resumable:
         from digest import rebuild
 
         start = rebuild.begin(cfg)
         with _collector_paused():  # through the imports, which make no garbage
-            resumed = None if full else rebuild.resume(cfg, start)
+            resumed = None if full else rebuild.resume(cfg, start, memory.rendered)
         if resumed is not None:
             return resumed  # nothing changed, or a few articles did, and moved in no listing
     # Imported here, so that a build with little to do need not import them.
-    from digest import archive, group, output, render
+    from digest import archive, group, output
+    from digest.render import plan
     from digest.sources import files
 
     with _collector_paused():
         loaded = archive.load(
             cfg,
-            memory,
+            memory.parsed if memory.kept else None,
             workers=workers or output.cpu_workers(),
             changed=changed,
             progress=output.is_terminal(),
@@ -135,7 +103,9 @@ def build(
         articles, topics = group.group(assigned, cfg.topics)
         health = feeds.health(cfg) if render_site and cfg.feeds else []
         made, jobs = (
-            render.plan(cfg, articles, topics, bodies, health) if render_site else (None, [])
+            plan.plan(cfg, articles, topics, bodies, health, memory.rendered)
+            if render_site
+            else (None, [])
         )
     pages, written, topic_count = 0, 0, 0
     if render_site:
@@ -145,7 +115,8 @@ def build(
             cfg.state,
             workers=workers or output.cpu_workers(),
             progress=output.is_terminal(),
-            verify=memory is None,  # digest serve writes the output alone while it runs
+            verify=not memory.kept,  # digest serve writes the output alone while it runs
+            memory=memory.published,
         )
         written = done.written + done.removed
         pages, topic_count = len(jobs), sum(1 for t in topics if t.articles)

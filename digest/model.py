@@ -11,7 +11,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from typing import NamedTuple
 from urllib.parse import urlsplit
+
+from digest.errors import Problem
 
 _ID_NAMESPACE = "6f1d3c52-5b7e-4c8e-9a57-1f2a3b4c5d6e"
 """Fixed, so that the same key always mints the same id, on every machine."""
@@ -138,3 +141,42 @@ def http_url(value: str) -> str:
     except ValueError:  # "http://[x": unbalanced brackets where a host would be
         return ""
     return value.strip() if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+class Tally(NamedTuple):
+    """New, updated and unchanged articles from one source (the inbox, or a feed)."""
+
+    name: str
+    new: int
+    updated: int
+    unchanged: int
+    status: str = ""
+    """For a feed: fetched, not modified, error or gone."""
+    reason: str = ""
+
+    def __str__(self) -> str:
+        counts = f"{self.new} new, {self.updated} updated, {self.unchanged} unchanged"
+        if self.status in ("", "fetched"):
+            return f"{self.name}: {counts}" + (f" ({self.reason})" if self.reason else "")
+        if self.status == "not modified":
+            return f"{self.name}: not modified"
+        return f"{self.name}: {self.status}: {self.reason}" + (
+            f" (last good copy: {counts})" if self.new + self.updated + self.unchanged else ""
+        )
+
+
+class Report(NamedTuple):
+    """What a build did, for the summary."""
+
+    articles: int
+    topics: int
+    sources: tuple[Tally, ...]
+    """The inbox first, then each feed."""
+    pages: int
+    """Files the site has."""
+    written: int
+    """Files this build wrote or removed: 0 when the site was already up to date."""
+    problems: tuple[Problem, ...]
+    """Files that could not be read or parsed, and were skipped."""
+    notes: tuple[Problem, ...]
+    """Things worth knowing that are not errors (an inferred year, a kept hand edit)."""

@@ -16,12 +16,13 @@ import functools
 import gc
 import json
 import os
+import pickle
 import re
 import shutil
 import signal
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from digest import sqlitefile
 
 if TYPE_CHECKING:
-    from digest.render import Job
+    from digest.render.plan import Job
 
 _MANIFEST = "pages.sqlite"
 _TABLES = """
@@ -39,6 +40,10 @@ CREATE TABLE IF NOT EXISTS page (path TEXT PRIMARY KEY, key TEXT NOT NULL) WITHO
 _JOURNAL = ".journal.json"
 _CHUNK = 128
 """Pages a worker renders per task: large enough to amortise, small enough to balance."""
+
+
+_Record = dict[str, tuple[int, str, dict[str, str]]]
+"""The record of keys by its file, with the modification time and output folder it had."""
 
 
 class UnknownSiteError(Exception):
@@ -61,16 +66,21 @@ def publish(
     progress: bool = False,
     verify: bool = True,
     partial: bool = False,
+    memory: _Record | None = None,
 ) -> Published:
     """Make ``out`` hold exactly the files of ``jobs``, doing as little as possible.
 
     With ``verify``, a file missing from ``out`` is written again even if its key
     did not change; a long-running caller, the only writer of ``out`` while it runs,
     saves the stat of every file. With ``partial``, ``jobs`` are some of the
-    site's files (digest.rebuild): the others stay as they are.
+    site's files (a resumed build): the others stay as they are. ``memory`` keeps
+    the record of keys between calls (`digest.memory.Memory.published`).
     """
+    memory = {} if memory is None else memory
     recover(out)
-    previous = _known(state, out, [job.path for job in jobs]) if partial else _load(state, out)
+    previous = (
+        _known(state, out, [job.path for job in jobs]) if partial else _load(state, out, memory)
+    )
     for job in jobs:
         if previous is None or job.path not in previous:  # the others passed before
             _check(job.path)
@@ -79,15 +89,17 @@ def publish(
     keys = {job.path: job.key for job in jobs}
     if previous is None or not out.is_dir():
         written = _full(out, jobs, workers, progress)
-        _save(state, out, keys, [], whole=True)
+        _save(state, out, keys, [], whole=True, memory=memory)
         return Published(written, 0)
     written, removed, moved = _incremental(
-        out, jobs, state, previous, workers, progress, verify, partial
+        out, jobs, state, previous, workers, progress, verify, partial, memory
     )
     changed = {p: k for p, k in keys.items() if previous.get(p) != k or p in moved}
     gone = [] if partial else [p for p in previous if p not in keys]
     if changed or gone:
-        _save(state, out, changed, gone, whole=False, cached=None if partial else keys)
+        _save(
+            state, out, changed, gone, whole=False, memory=memory, cached=None if partial else keys
+        )
     return Published(written, removed)
 
 
@@ -160,6 +172,7 @@ def _incremental(
     progress: bool,
     verify: bool,
     partial: bool,
+    memory: _Record,
 ) -> tuple[int, int, set[str]]:
     """Render the jobs whose key changed; written, removed, and the paths moved or deleted."""
     top = str(out)
@@ -189,7 +202,7 @@ def _incremental(
         raise
     # The record of these files' keys is the old site's until it is saved again: without
     # them, a crash after the moves makes the next build render them again, not trust them.
-    _save(state, out, {}, [*moves, *deletes], whole=False)
+    _save(state, out, {}, [*moves, *deletes], whole=False, memory=memory)
     _apply(out, stage)
     return written, len(deletes), {*moves, *deletes}
 
@@ -253,8 +266,14 @@ def _deferred_interrupt() -> Iterator[None]:
 # Rendering, over processes when there is much to do
 # ---------------------------------------------------------------------------
 
-_PENDING: tuple[list[Job], Path, Path, bool] | None = None
-"""The work of a parallel render, set before the workers fork so they inherit it."""
+
+class _Work(NamedTuple):
+    """A render's jobs and where they go: what each worker process is started with."""
+
+    jobs: list[Job]
+    target: Path
+    current: Path
+    link_same: bool
 
 
 def _render(
@@ -265,40 +284,90 @@ def _render(
     A file whose bytes are those in ``current`` is hard-linked (``link_same``)
     or left out of ``target``.
     """
-    bar = progress_bar(len(jobs), "rendering", progress)
-    global _PENDING
-    chunks = [(start, min(start + _CHUNK, len(jobs))) for start in range(0, len(jobs), _CHUNK)]
-    try:
-        if workers > 1 and len(chunks) > 1 and _can_fork():
-            _PENDING = (jobs, target, current, link_same)
-            # Move every object to a generation the collector leaves alone, so the
-            # workers do not touch (and so copy) the whole inherited heap. They stay
-            # there: they live as long as the build (see build._collector_paused).
-            gc.freeze()
-            import multiprocessing
+    from tqdm import tqdm
 
-            with multiprocessing.get_context("fork").Pool(min(workers, len(chunks))) as pool:
-                written = 0
-                for (start, stop), count in zip(
-                    chunks, pool.imap(_render_chunk, chunks), strict=True
-                ):
-                    written += count
-                    bar.update(stop - start)
-            return written
-        _PENDING = (jobs, target, current, link_same)
+    work = _Work(jobs, target, current, link_same)
+    chunks = [(start, min(start + _CHUNK, len(jobs))) for start in range(0, len(jobs), _CHUNK)]
+    with tqdm(
+        total=len(jobs), desc="rendering", unit="file", leave=False, disable=not progress
+    ) as bar:
+        if workers > 1 and len(chunks) > 1 and _can_fork():
+            return _render_forked(work, chunks, min(workers, len(chunks)), bar.update)
         written = 0
         for chunk in chunks:
-            written += _render_chunk(chunk)
+            written += _render_chunk(work, chunk)
             bar.update(chunk[1] - chunk[0])
         return written
+
+
+def _render_forked(
+    work: _Work, chunks: list[tuple[int, int]], processes: int, done: Callable[[int], object]
+) -> int:
+    """Render ``chunks`` over forked processes started with ``work``.
+
+    Under fork the jobs, their records and the templates are the parent's pages,
+    neither pickled nor copied. Every object is first moved to a generation the
+    collector leaves alone, so the workers do not touch (and so copy) the whole
+    inherited heap; they stay there as long as the build (see build.build).
+    """
+    import multiprocessing
+    import queue
+
+    gc.freeze()
+    context = multiprocessing.get_context("fork")
+    tasks: Any = context.SimpleQueue()
+    results: Any = context.Queue()
+    for chunk in chunks:
+        tasks.put(chunk)
+    for _ in range(processes):
+        tasks.put(None)
+    started = [
+        context.Process(target=_worker, args=(work, tasks, results), daemon=True)
+        for _ in range(processes)
+    ]
+    for process in started:
+        process.start()
+    written = 0
+    try:
+        for _ in chunks:
+            while True:
+                try:
+                    outcome = results.get(timeout=0.5)
+                    break
+                except queue.Empty:
+                    if any(p.exitcode not in (None, 0) for p in started):
+                        raise RuntimeError("a rendering process died") from None
+            if isinstance(outcome, BaseException):
+                raise outcome
+            size, count = outcome
+            written += count
+            done(size)
     finally:
-        _PENDING = None
-        bar.close()
+        for process in started:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
+                process.join()
+        results.close()
+    return written
 
 
-def _render_chunk(chunk: tuple[int, int]) -> int:
-    assert _PENDING is not None, "set by _render"  # noqa: S101 - a programming error
-    jobs, target, current, link_same = _PENDING
+def _worker(work: _Work, tasks: Any, results: Any) -> None:
+    """A worker process: render chunks until told to stop; an error is sent back, once."""
+    while (chunk := tasks.get()) is not None:
+        try:
+            results.put((chunk[1] - chunk[0], _render_chunk(work, chunk)))
+        except BaseException as exc:  # the parent raises it, as the build's error
+            try:
+                pickle.dumps(exc)
+            except Exception:  # whatever cannot travel is named
+                exc = RuntimeError(repr(exc))
+            results.put(exc)
+            return
+
+
+def _render_chunk(work: _Work, chunk: tuple[int, int]) -> int:
+    jobs, target, current, link_same = work
     written = 0
     compare = current.is_dir()  # a first build has nothing to compare with
     for job in jobs[chunk[0] : chunk[1]]:
@@ -341,17 +410,16 @@ def _write(path: Path, data: bytes) -> None:
 # ---------------------------------------------------------------------------
 
 
-_READ: dict[str, tuple[int, str, dict[str, str]]] = {}
-"""The record as last read or written whole by this process, by path, with its mtime and
-output folder (digest serve reads it once)."""
+def _load(state: Path, out: Path, memory: _Record) -> dict[str, str] | None:
+    """The keys of the files the last build wrote to ``out``; None when unknown.
 
-
-def _load(state: Path, out: Path) -> dict[str, str] | None:
-    """The keys of the files the last build wrote to ``out``; None when unknown."""
+    ``memory`` keeps the record as last read or written whole, by path, with its
+    modification time and output folder: a long-running caller reads it once.
+    """
     path = state / _MANIFEST
     try:
         stamp = path.stat().st_mtime_ns
-        known = _READ.get(str(path))
+        known = memory.get(str(path))
         if known and known[:2] == (stamp, str(out)):
             return known[2]
         with sqlitefile.existing(path) as db:
@@ -360,7 +428,7 @@ def _load(state: Path, out: Path) -> dict[str, str] | None:
             keys = dict(db.execute("SELECT path, key FROM page"))
     except (OSError, sqlite3.Error, TypeError, ValueError):
         return None
-    _READ[str(path)] = (stamp, str(out), keys)
+    memory[str(path)] = (stamp, str(out), keys)
     return keys
 
 
@@ -389,6 +457,7 @@ def _save(
     gone: list[str],
     *,
     whole: bool,
+    memory: _Record,
     cached: dict[str, str] | None = None,
 ) -> None:
     """Record ``keys`` and forget ``gone``; ``whole``: these are all the keys there are.
@@ -398,13 +467,13 @@ def _save(
     """
     state.mkdir(parents=True, exist_ok=True)
     path = state / _MANIFEST
-    _READ.pop(str(path), None)
+    memory.pop(str(path), None)
     sqlitefile.write(
         path, functools.partial(_write_keys, out=out, keys=keys, gone=gone, whole=whole)
     )
     record = keys if whole else cached
     if record is not None:
-        _READ[str(path)] = (path.stat().st_mtime_ns, str(out), record)
+        memory[str(path)] = (path.stat().st_mtime_ns, str(out), record)
 
 
 def _write_keys(
@@ -443,24 +512,6 @@ def _can_fork() -> bool:
     import multiprocessing  # only here: a short rebuild renders in this process
 
     return "fork" in multiprocessing.get_all_start_methods()
-
-
-class _Quiet:
-    def update(self, count: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def progress_bar(total: int, label: str, shown: bool) -> Any:
-    """A tqdm bar of ``total`` files on the terminal when ``shown``; else one that says nothing."""
-    if not shown:
-        return _Quiet()  # and tqdm is not imported: 0.04 s, a tenth of a short rebuild
-    from tqdm import tqdm
-
-    tqdm.monitor_interval = 0  # no monitor thread: the workers fork after this
-    return tqdm(total=total, desc=label, unit="file", leave=False)
 
 
 def cpu_workers() -> int:

@@ -33,15 +33,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeVar, overload
 
 from digest import __version__, archive, config, output, sqlitefile
 from digest.archive import Stored
-from digest.model import Article
+from digest.model import Article, Report, Tally
 
 if TYPE_CHECKING:
-    from digest import render
-    from digest.build import Report
+    from digest.render import Rendered
+    from digest.render.plan import Plan, Spec
 
 _V = TypeVar("_V")
 _FILE = "plan.sqlite"
-_SCHEMA = 4
+_SCHEMA = 5
 _MOST = 200
 """Changed files beyond which a full build is as quick."""
 _TABLES = """
@@ -114,7 +114,7 @@ class _Info(NamedTuple):
     topics: tuple[str, ...]
     """As grouped: the parse cache holds them as written, or none."""
     near: tuple[tuple[str, str, str, str], ...]
-    """Its neighbours in each of its listings (see `render.article_spec`)."""
+    """Its neighbours in each of its listings (see `digest.render.plan.article_spec`)."""
     uses: list[int]
     """The listing specs that show it, by number."""
     stat: tuple[int, int]
@@ -142,7 +142,7 @@ def begin(cfg: config.Config) -> Start:
 def save(
     cfg: config.Config,
     start: Start,
-    plan: render.Plan,
+    plan: Plan,
     loaded: archive.Loaded,
     persisted: archive.Persisted,
     articles: list[Article],
@@ -168,12 +168,14 @@ def save(
         has_sources,
         counts,
     )
+    from digest.render.pages import ArticleData, PageArgs
+
     near: dict[str, tuple[tuple[str, str, str, str], ...]] = {}
-    listings: list[render.Spec] = []
+    listings: list[Spec] = []
     number: dict[int, int] = {}
     for n, spec in enumerate(plan.specs):
-        if spec.args[0] == "article.html":  # made again from the article's _Info
-            near[spec.args[3][0]] = spec.args[3][1]
+        if isinstance(spec.args, PageArgs) and isinstance(spec.args.data, ArticleData):
+            near[spec.args.data.id] = spec.args.data.near  # the spec is made again from _Info
         elif spec.shown or spec.full:  # static files and pages that list no article stay
             number[n] = len(listings)
             listings.append(spec)
@@ -234,12 +236,12 @@ def forget(cfg: config.Config) -> None:
     sqlitefile.drop(cfg.state / _FILE)
 
 
-def resume(cfg: config.Config, start: Start) -> Report | None:
+def resume(cfg: config.Config, start: Start, memory: Rendered) -> Report | None:
     """Bring the site up to date from the saved plan; None when a full build is needed."""
     changes = _Changes(cfg)
     try:
         with sqlitefile.existing(cfg.state / _FILE) as db:
-            return _resume(cfg, db, start, changes)
+            return _resume(cfg, db, start, changes, memory)
     except (sqlite3.Error, _StaleError, output.UnknownSiteError):
         return None  # no plan, or one this version cannot read, or no site: build in full
     finally:
@@ -247,17 +249,16 @@ def resume(cfg: config.Config, start: Start) -> Report | None:
 
 
 def _resume(
-    cfg: config.Config, db: sqlite3.Connection, start: Start, changes: _Changes
+    cfg: config.Config, db: sqlite3.Connection, start: Start, changes: _Changes, memory: Rendered
 ) -> Report | None:
-    from digest.build import Report, Tally
-
     header, state = _meta(db, "header", "state")
     if not isinstance(header, _Header) or header.version != (__version__, _SCHEMA):
         return None
     if header.settings != start.settings or state.output != output.stamp(cfg.output, cfg.state):
         return None  # the site was written since (by digest serve, say), or by hand
     # What a render needs, imported while the walk runs: an edit is why most builds run.
-    from digest import frontmatter, group, render  # noqa: F401
+    from digest import frontmatter, group  # noqa: F401
+    from digest.render import plan  # noqa: F401
 
     frontmatter.loader()
     changed = changes.result()
@@ -267,7 +268,7 @@ def _resume(
     if changed:
         if len(changed) > _MOST:
             return None
-        done = _redo(cfg, db, header, changed)
+        done = _redo(cfg, db, header, changed, memory)
         if done is None:
             return None
         written = done
@@ -383,6 +384,7 @@ def _redo(
     db: sqlite3.Connection,
     header: _Header,
     changed: dict[str, tuple[int, int]],
+    memory: Rendered,
 ) -> int | None:
     """Render the files that show the changed files' articles: how many were written.
 
@@ -390,7 +392,9 @@ def _redo(
     then the plan: a crash between the two leaves a plan whose record of the output
     no longer matches, and the next build is full.
     """
-    from digest import group, render
+    from digest import group
+    from digest.render import plan, templates
+    from digest.render.pages import Site
 
     store = _Store(cfg, db)
     edited: dict[str, Stored] = {}
@@ -402,7 +406,7 @@ def _redo(
     old = {i: store.keys[i] for i in edited}
     store.edit(edited)
     keys = {
-        i: render.keys_of(s.article, store.paths[i], cfg, store.bodies) for i, s in edited.items()
+        i: plan.keys_of(s.article, store.paths[i], cfg, store.bodies) for i, s in edited.items()
     }
     store.keys.update(keys)
     listed = {i for i in keys if keys[i].shown != old[i].shown}  # as listings show it
@@ -417,17 +421,21 @@ def _redo(
         if listed.intersection(s.shown) or read.intersection(s.full)
     ]
     store.prefetch(i for _, s in listings for i in (*s.shown, *s.full) if i)
-    rekeyed = render.rekey_specs(header.common, [s for _, s in listings], store.keys)
+    memo = memory.page_keys
+    rekeyed = plan.rekey_specs(header.common, [s for _, s in listings], store.keys, memo)
     specs = [
-        render.article_spec(header.common, i, store.paths[i], store.info[i].near, store.keys)
+        plan.article_spec(header.common, i, store.paths[i], store.info[i].near, store.keys, memo)
         for i in sorted(pages)
     ]
     shelves = [
         group.Topic(title, slug, description, _Shelf(ids, store.articles))
         for title, slug, description, ids in header.topics
     ]
-    site = render.Site(cfg, store.paths, store.articles, shelves, store.bodies, header.has_sources)
-    done = output.publish(cfg.output, render.bind(specs + rekeyed, site), cfg.state, partial=True)
+    theme = templates.theme_key(cfg)
+    site = Site(
+        cfg, store.paths, store.articles, shelves, store.bodies, header.has_sources, theme, memory
+    )
+    done = output.publish(cfg.output, plan.bind(specs + rekeyed, site), cfg.state, partial=True)
     with db:
         for i in edited:
             store.info_bucket(i)[i] = tuple(
@@ -497,11 +505,11 @@ class _Store:
     """The saved plan's articles and listings, read from the database as they are needed."""
 
     def __init__(self, cfg: config.Config, db: sqlite3.Connection) -> None:
-        from digest import render
+        from digest.render.plan import Keys
 
         self.cfg, self.db = cfg, db
         self.buckets: dict[int, dict[str, tuple[Any, ...]]] = {}
-        self.chunks: dict[int, list[render.Spec]] = {}
+        self.chunks: dict[int, list[Spec]] = {}
         self.folders: dict[str, dict[str, bytes]] = {}
         self.recorded: set[str] | None = None
         self.info = _Lazy(self._info)
@@ -509,7 +517,7 @@ class _Store:
         self.articles = _Lazy(lambda i: self.stored[i].article)
         self.paths = _Lazy(lambda i: self.info[i].path)
         self.keys = _Lazy(
-            lambda i: render.Keys(self.info[i].shown, self.info[i].content, self.info[i].month)
+            lambda i: Keys(self.info[i].shown, self.info[i].content, self.info[i].month)
         )
         self.bodies = archive.Bodies(self.stored)
 
@@ -542,7 +550,7 @@ class _Store:
         with _reading():
             return _Info(*self.info_bucket(i)[i])
 
-    def listings(self, numbers: list[int]) -> list[tuple[int, render.Spec]]:
+    def listings(self, numbers: list[int]) -> list[tuple[int, Spec]]:
         with _reading():
             for chunk in {n // _CHUNK for n in numbers} - self.chunks.keys():
                 (data,) = self.db.execute(

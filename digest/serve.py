@@ -47,9 +47,11 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 
-from digest import archive, build, config
+from digest import build, config
 from digest.config import Config
 from digest.errors import DigestError, Problem
+from digest.memory import Memory
+from digest.model import Report
 from digest.sources import files
 
 DEBOUNCE = 0.1
@@ -134,7 +136,7 @@ class State:
         )
 
 
-Builder = Callable[[Path, frozenset[Path] | None], build.Report]
+Builder = Callable[[Path, frozenset[Path] | None], Report]
 """Builds the project; told which paths changed since its last call, or None if unknown."""
 
 
@@ -525,10 +527,10 @@ def preview(
 
     The port is taken before the first build, so a busy one fails at once.
     """
-    memory = archive.Memory()  # parsed articles, kept between rebuilds
+    memory = Memory(kept=True)  # what one rebuild leaves for the next
     threads_started = threading.Event()
 
-    def builder(project: Path, changed: frozenset[Path] | None) -> build.Report:
+    def builder(project: Path, changed: frozenset[Path] | None) -> Report:
         # Rendering over forked processes is safe only before the server's threads run.
         workers = 1 if threads_started.is_set() else None
         return build.build(project, memory=memory, workers=workers, changed=changed)

@@ -15,6 +15,7 @@ import pytest
 
 from digest import build
 from digest.cache import Store
+from digest.model import Report
 from tests.conftest import Run, read_page, snapshot, write
 from tests.feedserver import FeedServer, Route, running
 
@@ -71,7 +72,7 @@ def stored(root: Path) -> dict[str, str]:
     }
 
 
-def tally(report: build.Report, name: str) -> str:
+def tally(report: Report, name: str) -> str:
     return next(str(t) for t in report.sources if t.name == name)
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from digest import archive, build, config
 from digest.errors import ContentError
+from digest.memory import Memory
 from tests.conftest import project, write
 
 MONTHS = 6
@@ -45,8 +46,8 @@ def summary(loaded: archive.Loaded) -> tuple[object, ...]:
 
 def test_parsing_over_processes_gives_what_one_process_gives(tmp_path: Path) -> None:
     cfg, _ = archive_of(tmp_path)
-    serial = archive.load(cfg, archive.Memory(), workers=1)
-    parallel = archive.load(cfg, archive.Memory(), workers=2)
+    serial = archive.load(cfg, archive.ParsedFiles(), workers=1)
+    parallel = archive.load(cfg, archive.ParsedFiles(), workers=2)
     assert len(serial.stored) == MONTHS * PER_MONTH
     assert len(serial.problems) == 1 and "broken.md" in str(serial.problems[0])
     assert summary(parallel) == summary(serial)
@@ -63,7 +64,7 @@ def test_the_cache_gives_what_the_files_give_and_follows_an_edit(tmp_path: Path)
     write(paths[7], article(7, "An edited body."))
     paths[8].unlink()
     after = archive.load(cfg, workers=2)
-    fresh = archive.load(cfg, archive.Memory(), workers=1)  # no cache at all
+    fresh = archive.load(cfg, archive.ParsedFiles(), workers=1)  # no cache at all
     assert summary(after) == summary(fresh)
     assert len(after.stored) == len(cold.stored) - 1
     (edited,) = [s for s in after.stored if s.article.id == "id-7"]
@@ -76,7 +77,7 @@ def test_a_damaged_cache_is_started_again_and_a_folder_gone_leaves_it(tmp_path: 
     (cfg.state / "articles.sqlite").parent.mkdir(parents=True, exist_ok=True)
     (cfg.state / "articles.sqlite").write_bytes(b"not a database")
     first = archive.load(cfg, workers=1)
-    assert summary(first) == summary(archive.load(cfg, archive.Memory()))
+    assert summary(first) == summary(archive.load(cfg, archive.ParsedFiles()))
     folders = archive.cached(cfg)
     assert len(folders) == MONTHS
     month = paths[0].parent
@@ -90,7 +91,7 @@ def test_a_damaged_cache_is_started_again_and_a_folder_gone_leaves_it(tmp_path: 
 
 def test_serve_hints_are_followed_and_a_folder_event_means_a_full_walk(tmp_path: Path) -> None:
     cfg, paths = archive_of(tmp_path)
-    memory = archive.Memory()
+    memory = archive.ParsedFiles()
     archive.load(cfg, memory)
     added = write(cfg.articles / "2024/01/new.md", article(9999))
     write(paths[3], article(3, "Changed."))
@@ -98,7 +99,7 @@ def test_serve_hints_are_followed_and_a_folder_event_means_a_full_walk(tmp_path:
     hinted = archive.load(
         cfg, memory, changed={added, paths[3], paths[4], cfg.root / "digest.toml"}
     )
-    assert summary(hinted) == summary(archive.load(cfg, archive.Memory()))
+    assert summary(hinted) == summary(archive.load(cfg, archive.ParsedFiles()))
     # A file the hint does not name stays as it was last seen: the hint is trusted...
     write(paths[5], article(5, "Unannounced."))
     os.utime(paths[5], ns=(1, 1))
@@ -110,13 +111,13 @@ def test_serve_hints_are_followed_and_a_folder_event_means_a_full_walk(tmp_path:
     moved = cfg.articles / "2025"
     write(moved / "01/late.md", article(10_000))
     walked = archive.load(cfg, memory, changed={moved})
-    assert summary(walked) == summary(archive.load(cfg, archive.Memory()))
+    assert summary(walked) == summary(archive.load(cfg, archive.ParsedFiles()))
     assert any(s.article.id == "id-10000" for s in walked.stored)
 
 
 def test_a_file_gone_before_its_page_is_rendered_is_a_clear_error(tmp_path: Path) -> None:
     cfg, paths = archive_of(tmp_path)
-    stored = archive.load(cfg, archive.Memory()).stored
+    stored = archive.load(cfg, archive.ParsedFiles()).stored
     gone = next(s for s in stored if s.file == str(paths[0]))
     paths[0].unlink()
     with pytest.raises(ContentError) as caught:
@@ -126,7 +127,7 @@ def test_a_file_gone_before_its_page_is_rendered_is_a_clear_error(tmp_path: Path
 
 def test_a_body_that_changed_since_it_was_read_is_not_rendered(tmp_path: Path) -> None:
     cfg, paths = archive_of(tmp_path)
-    stored = archive.load(cfg, archive.Memory()).stored
+    stored = archive.load(cfg, archive.ParsedFiles()).stored
     first = next(s for s in stored if s.file == str(paths[0]))
     write(paths[0], article(0, "Saved while the site was being built."))
     with pytest.raises(ContentError) as caught:
@@ -136,7 +137,7 @@ def test_a_body_that_changed_since_it_was_read_is_not_rendered(tmp_path: Path) -
 
 def test_serve_memory_starts_over_when_the_settings_move_the_articles(tmp_path: Path) -> None:
     cfg, _ = archive_of(tmp_path)
-    memory = archive.Memory()
+    memory = archive.ParsedFiles()
     archive.load(cfg, memory)
     write(cfg.root / "other/b1.md", article(20_001))
     toml = cfg.root / "digest.toml"
@@ -150,7 +151,7 @@ def test_serve_memory_starts_over_when_the_settings_move_the_articles(tmp_path: 
 
 def test_the_articles_folder_itself_in_a_hint_means_a_full_walk(tmp_path: Path) -> None:
     cfg, _ = archive_of(tmp_path)
-    memory = archive.Memory()
+    memory = archive.ParsedFiles()
     archive.load(cfg, memory)
     cfg.articles.rename(cfg.root / "old")
     write(cfg.articles / "x.md", article(30_000))
@@ -175,7 +176,7 @@ def test_a_file_serve_is_told_of_is_read_again_whatever_its_stat(tmp_path: Path)
     target = write(
         root / "content/articles/a.md", "---\ntitle: Alpha\ndate: 2024-01-02\n---\n\nText.\n"
     )
-    memory = archive.Memory()
+    memory = Memory(kept=True)
     build.build(root, memory=memory, workers=1)
     before = target.stat()
     target.write_text(target.read_text("utf-8").replace("Alpha", "Omega"), encoding="utf-8")

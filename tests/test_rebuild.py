@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from digest import archive, build
+from digest import build
+from digest.memory import Memory
 from tests.conftest import project, write
 
 TOPICS = ("Trade", "Energy", "Security")
@@ -67,7 +68,7 @@ EDITS: dict[str, tuple[int, str]] = {  # applied in this order, each on top of t
 def test_a_rebuild_after_an_edit_gives_what_a_cold_build_gives(tmp_path: Path, name: str) -> None:
     root = project(tmp_path / "p", extra="")
     paths = {n: write(root / f"content/articles/a{n:03d}.md", article(n)) for n in range(60)}
-    memory = archive.Memory()
+    memory = Memory(kept=True)
     build.build(root, memory=memory, workers=1)
     for edit_name, (n, text) in EDITS.items():  # each edit, in order, up to this one
         target = paths[n]

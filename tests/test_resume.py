@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 
 from digest import archive, build, output
+from digest.memory import Memory
+from digest.model import Report
 from tests.conftest import project, write
 from tests.test_rebuild import article, cold, files
 
@@ -43,7 +45,7 @@ def edit(root: Path, name: str, text: str) -> Path:
     return write(root / "content/articles" / name, text)
 
 
-def resumed(root: Path, monkeypatch: pytest.MonkeyPatch) -> build.Report:
+def resumed(root: Path, monkeypatch: pytest.MonkeyPatch) -> Report:
     """A build that must not read the archive: it resumes, or the test fails."""
     with monkeypatch.context() as patch:
         patch.setattr(archive, "load", lambda *a, **k: pytest.fail("a full build"))
@@ -121,7 +123,7 @@ def test_a_site_written_by_digest_serve_is_not_resumed(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """serve writes the output from its own plan: the saved one no longer describes it."""
-    memory = archive.Memory()
+    memory = Memory(kept=True)
     build.build(site, memory=memory, workers=1)
     edit(site, "a020.md", article(20, title="Seen in serve"))
     build.build(site, memory=memory, workers=1)
@@ -360,9 +362,9 @@ def test_a_template_saved_during_a_full_build_is_seen_by_the_next(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The plan holds for the settings as they were when the build started."""
-    from digest import render
+    from digest.render import plan
 
-    real = render.plan
+    real = plan.plan
 
     def edit_then_plan(*args: object, **kwargs: object) -> object:
         write(site / "templates/404.html", "<p>Saved during the build.</p>\n")
@@ -370,7 +372,7 @@ def test_a_template_saved_during_a_full_build_is_seen_by_the_next(
 
     write(site / "templates/404.html", "<p>Before.</p>\n")
     with monkeypatch.context() as patch:
-        patch.setattr(render, "plan", edit_then_plan)
+        patch.setattr(plan, "plan", edit_then_plan)
         build.build(site, workers=1)
     with pytest.raises(pytest.fail.Exception):
         resumed(site, monkeypatch)

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from digest import build, config, serve
+from digest import config, serve
 from digest.errors import ContentError, Problem
+from digest.model import Report
 from tests.conftest import Run, start_cli, write
 
 ARTICLE = "content/articles/2022/09/russia-china-strengthen-relations-with-high-level-meetings-amid-war-in-ukraine.md"
@@ -295,11 +296,11 @@ def test_the_watcher_follows_the_folders_in_digest_toml(built: Path) -> None:
 class FakeBuilder:
     """Counts builds; raises or reports what the test says."""
 
-    results: list[build.Report | Exception]
+    results: list[Report | Exception]
     calls: int = 0
     told: list[frozenset[Path] | None] = field(default_factory=list)
 
-    def __call__(self, root: Path, changed: frozenset[Path] | None) -> build.Report:
+    def __call__(self, root: Path, changed: frozenset[Path] | None) -> Report:
         self.calls += 1
         self.told.append(changed)
         result = self.results.pop(0) if len(self.results) > 1 else self.results[0]
@@ -308,8 +309,8 @@ class FakeBuilder:
         return result
 
 
-def report(*, changed: bool = True, problems: tuple[Problem, ...] = ()) -> build.Report:
-    return build.Report(
+def report(*, changed: bool = True, problems: tuple[Problem, ...] = ()) -> Report:
+    return Report(
         articles=1,
         topics=1,
         sources=(),

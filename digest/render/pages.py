@@ -1,0 +1,210 @@
+"""The site's files rendered from a plan's specs: HTML pages, feeds and static files.
+
+A spec names its articles by id; `Site` looks the records up when the file is
+made, so a plan outlives the records it was made from (digest serve and a
+resumed build give it new keys when articles change).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol
+from urllib.parse import quote, urljoin
+
+import jinja2
+from markupsafe import Markup
+
+from digest import __version__
+from digest.config import Config
+from digest.group import Topic
+from digest.model import Article, http_url
+from digest.render import Rendered, feeds, templates
+from digest.render.markdown import markdown_to_html
+
+_HTML_KEPT = 1024
+"""Bodies' HTML kept between rebuilds; beyond, the memo starts again."""
+
+
+class PageArgs(NamedTuple):
+    """What a page spec renders: the template, its path and the template's own data."""
+
+    template: str
+    path: str
+    feeds: list[dict[str, str]]
+    """The page's own feeds, for autodiscovery (the site's are on every page)."""
+    data: Any
+    """Plain data and article ids (see `Site.context`)."""
+
+
+class ArticleData(NamedTuple):
+    """An article page's data: its id, its neighbours in each listing, its archive month."""
+
+    id: str
+    near: tuple[tuple[str, str, str, str], ...]
+    """For each listing: its label, its page, the newer and the older article ("" for none)."""
+    month: str
+
+
+class FeedArgs(NamedTuple):
+    """What a feed spec renders: one format of one scope's feed."""
+
+    name: str
+    """``feed.xml``, ``atom.xml`` or ``feed.json``."""
+    folder: str
+    title: str
+    link: str
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Pager:
+    """One page of a paginated listing."""
+
+    number: int
+    count: int
+    items: Sequence[Article]
+    newer: str | None
+    """Path of the previous (newer) page, site-relative, or None."""
+    older: str | None
+
+
+class Neighbours(NamedTuple):
+    """Previous and next article in one listing (a topic, or all articles)."""
+
+    label: str
+    listing: str
+    """Path of the listing's page."""
+    newer: Article | None
+    older: Article | None
+
+
+class Bodies(Protocol):
+    """Where pages get articles' bodies (digest.archive.Bodies): read when rendered."""
+
+    def text(self, article: Article) -> str: ...
+
+    def key(self, article: Article) -> str:
+        """A hash of the body."""
+        ...
+
+
+class Site:
+    """What rendering needs beyond a plan: the records the ids stand for, the templates.
+
+    ``articles`` maps ids to records: a dict in a full build, records loaded on
+    demand in a resumed one.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        paths: Mapping[str, str],
+        articles: Mapping[str, Article],
+        topics: Sequence[Topic],
+        bodies: Bodies,
+        has_sources: bool,
+        theme: str,
+        memory: Rendered,
+    ) -> None:
+        self.config, self.paths, self.by_id, self.topics = config, paths, articles, topics
+        self.env = templates.environment(config, theme, memory)
+        self.bodies, self.has_sources, self.memory = bodies, has_sources, memory
+        self.topic_by_title = {t.title: t for t in topics}
+        self.site_feeds = feeds.alternates(config.title, "")
+        self.scopes: dict[str, dict[str, Any]] = {}
+
+    def body(self, article: Article) -> Markup:
+        """An article's body as HTML, its links absolute."""
+        article = self.by_id[article.id]
+        base = http_url(article.url) or urljoin(self.config.base_url, self.paths[article.id])
+        memo = (self.bodies.key(article), base)
+        kept = self.memory.html
+        html = kept.get(memo)
+        if html is None:
+            if len(kept) >= _HTML_KEPT:
+                kept.clear()
+            html = kept[memo] = markdown_to_html(self.bodies.text(article), base)
+        return html
+
+    def url(self, root: str) -> Callable[..., str]:
+        paths = self.paths
+
+        def url_for(target: object, page: int = 1) -> str:
+            if isinstance(target, Article):
+                path = paths[target.id]
+            elif isinstance(target, Topic):
+                path = f"topics/{target.slug}/" + (f"page/{page}/" if page > 1 else "")
+            else:
+                path = quote(str(target), safe="/:#?=&%")
+            return root + path or "./"
+
+        return url_for
+
+    def context(self, template: str, data: Any) -> dict[str, Any]:
+        """A page's own template variables, from the plan's ids and the current records."""
+
+        def records(ids: Sequence[str]) -> tuple[Article, ...]:
+            return tuple(self.by_id[i] for i in ids)
+
+        def record(i: str) -> Article | None:
+            return self.by_id[i] if i else None
+
+        match template, data:
+            case "article.html", ArticleData(own, near, month):
+                neighbours = [Neighbours(a, b, record(c), record(d)) for a, b, c, d in near]
+                return {"article": self.by_id[own], "neighbours": neighbours, "month": month}
+            case "topic.html", (title, number, count, items, newer, older):
+                pager = Pager(number, count, records(items), newer, older)
+                return {"topic": self.topic_by_title[title], "pager": pager}
+            case "month.html", (_, items):
+                first = self.by_id[items[0]].published.astimezone(self.config.timezone)
+                return {"month": first, "items": records(items)}
+            case "archive.html", months:
+                return {"months": [(key, records(items)) for key, items in months]}
+            case "index.html", (sections, other, latest):
+                return {
+                    "sections": [(self.topic_by_title[t], records(s)) for t, s in sections],
+                    "other": records(other),
+                    "latest": records(latest),
+                }
+            case "sources.html", health:
+                return {"health": health}
+        return {}
+
+    def page(self, args: PageArgs) -> bytes:
+        config, template, path = self.config, args.template, args.path
+        # Relative links work on any host and under any base path; the 404 page is
+        # served at arbitrary depths, so it links absolutely.
+        root = config.base_url if template == "404.html" else "../" * path.count("/")
+        try:
+            text = self.env.get_template(template).render(
+                site=config,
+                root=root or "./",
+                url_for=self.url(root),
+                canonical=urljoin(config.base_url, quote(path.removesuffix("index.html"))),
+                feeds=[*self.site_feeds, *args.feeds],
+                topics=self.topics,
+                topic_by_title=self.topic_by_title,
+                has_sources=self.has_sources,
+                body=self.body,
+                version=__version__,
+                **self.context(template, args.data),
+            )
+        except jinja2.TemplateError as exc:
+            raise templates.error(exc, template) from None
+        return text.encode("utf-8")
+
+    def feed(self, args: FeedArgs) -> bytes:
+        """One format of one feed scope, checked before it is written."""
+        scope = self.scopes.get(args.folder)
+        if scope is None:  # once for the three formats: the gate reads every item
+            items = [self.by_id[i] for i in args.items]
+            scope = self.scopes[args.folder] = feeds.context(
+                self.config, args.folder, args.title, args.link, items, self.paths, self.body
+            )
+        return feeds.render(self.env, self.config, args.name, args.folder, scope)
+
+    def data(self, content: bytes) -> bytes:
+        """A static file, as it is."""
+        return content

@@ -1,0 +1,420 @@
+"""The plan: every file of the site, with a key for everything it depends on.
+
+Two builds that give a file the same key give it the same bytes, so a file
+whose key is unchanged is not rendered again. Keys follow what the default
+theme shows: an article's page depends on the article, its neighbours and the
+list of topics, not on every other article. Specs hold plain data and article
+ids, never records, so a plan can be kept, saved and given new keys when
+articles change.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from itertools import groupby
+from typing import TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import quote
+
+from digest.config import Config, Feed
+from digest.group import Topic
+from digest.model import Article
+from digest.render import Rendered, feeds, templates
+from digest.render.pages import ArticleData, Bodies, FeedArgs, PageArgs, Pager, Site
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from digest.cache import FeedState
+
+HOME_ITEMS = 5
+"""Articles per topic on the home page."""
+
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_RESERVED = {"topics", "archive", "sources", "static", "feed.xml", "index.html", "404.html"}
+
+
+def article_paths(articles: list[Article], memory: Rendered) -> dict[str, str]:
+    """Each article's page folder, URL-quoted; remembered while the articles' files stay."""
+    files = tuple((a.id, a.path) for a in articles)
+    if memory.paths is not None and memory.paths[0] == files:
+        return memory.paths[1]
+    paths = {k: v if v.isascii() else quote(v) for k, v in _article_paths(articles).items()}
+    memory.paths = (files, paths)
+    return paths
+
+
+def _article_paths(articles: list[Article]) -> dict[str, str]:
+    """Each article's page folder (``2022/09/slug/``), from its file's place in the archive.
+
+    Every segment is slugified, so no title or file name can leave ``site/``;
+    clashes get the id appended.
+    """
+    from slugify import slugify  # here: a resumed build names no page, and it loads slowly
+
+    paths: dict[str, str] = {}
+    taken: set[str] = set()
+    for article in sorted(articles, key=lambda a: (a.path, a.id)):
+        stem = article.path.removesuffix(".md") or article.id
+        parts = [
+            part if _SLUG.fullmatch(part) else slugify(part) or "-" for part in stem.split("/")
+        ]
+        if parts[0] in _RESERVED:
+            parts.insert(0, "articles")
+        path = "/".join(parts) + "/"
+        if path in taken:
+            path = f"{path[:-1]}-{article.id[:8]}/"
+        taken.add(path)
+        paths[article.id] = path
+    return paths
+
+
+def _paginate(items: Sequence[Article], per_page: int, base: str) -> Iterator[tuple[str, Pager]]:
+    count = max(1, -(-len(items) // per_page))
+
+    def path(number: int) -> str:
+        return base if number == 1 else f"{base}page/{number}/"
+
+    for number in range(1, count + 1):
+        chunk = items[(number - 1) * per_page : number * per_page]
+        yield (
+            path(number),
+            Pager(
+                number,
+                count,
+                chunk,
+                path(number - 1) if number > 1 else None,
+                path(number + 1) if number < count else None,
+            ),
+        )
+
+
+class Job(NamedTuple):
+    """One output file: where it goes, a key for everything it depends on, how to make it.
+
+    Two builds that give a file the same key give it the same bytes, so a file
+    whose key is unchanged need not be rendered again.
+    """
+
+    path: str
+    key: str
+    make: Callable[[], bytes]
+
+
+def _digest(*parts: object) -> str:
+    """A short hash of the parts; text is hashed as it is (repr of a long body is slow)."""
+    text = "".join(f"{p}\x1f" if isinstance(p, str) else f"{p!r}\x1f" for p in parts)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def listing_key(article: Article, path: str) -> str:
+    """What a listing shows of an article: its title, dates, source, summary, place."""
+    updated = article.updated.isoformat() if article.updated else ""
+    return _digest(
+        article.id, article.title, article.published.isoformat(), updated, article.source,
+        article.authors, article.summary, article.topics, article.url, path,
+    )  # fmt: skip
+
+
+class Keys(NamedTuple):
+    """What the plan derives from one article alone: a file's key is made of these."""
+
+    shown: str
+    """The `listing_key`."""
+    content: str
+    """A key of the body and what else only the article's own page shows."""
+    month: str
+    """Its archive month, ``2022/09``."""
+
+
+def keys_of(article: Article, path: str, config: Config, bodies: Bodies) -> Keys:
+    """What the plan derives from one article alone; ``path`` is its page's folder."""
+    return Keys(
+        listing_key(article, path),
+        _digest(bodies.key(article), article.image, dict(article.extra)),
+        _month(article.published, config),
+    )
+
+
+def _article_keys(
+    articles: list[Article],
+    paths: dict[str, str],
+    config: Config,
+    bodies: Bodies,
+    memory: Rendered,
+) -> dict[str, Keys]:
+    """Each article's keys, remembered while its record and place stay the same: a caller
+    that keeps its memory keeps its unchanged records, so no body is hashed again."""
+    keys: dict[str, Keys] = {}
+    memo: dict[int, tuple[Article, str, Keys]] = {}
+    zone = str(config.timezone)
+    for article in articles:
+        path = paths[article.id]
+        hit = memory.keys.get(id(article))
+        if hit and hit[0] is article and hit[1] == path + zone:
+            found = hit[2]
+        else:
+            found = keys_of(article, path, config, bodies)
+        keys[article.id] = found
+        memo[id(article)] = (article, path + zone, found)
+    memory.keys = memo
+    return keys
+
+
+class Spec(NamedTuple):
+    """One output file, planned: plain data and article ids, no records.
+
+    A page is rendered from ids looked up when it is made (`Site`), so a plan
+    outlives the records it was made from.
+    """
+
+    path: str
+    key: str
+    kind: str
+    """The `Site` method that makes it: ``page``, ``feed``, or ``data`` (bytes as they are)."""
+    args: PageArgs | FeedArgs | bytes
+    shown: tuple[str, ...]
+    """The articles (ids) the file lists: their `listing_key` is part of its key."""
+    full: tuple[str, ...]
+    """The articles whose body it shows as well."""
+    static: object
+    """The rest of what its key depends on."""
+
+
+_PAGE_KEYS_KEPT = 200_000
+"""Files' keys kept between rebuilds; beyond, the memo starts again."""
+
+
+def _key(common: str, spec: Spec, keys: Mapping[str, Keys], memo: dict[Any, str]) -> str:
+    """A file's key, remembered in ``memo`` by its inputs: most files' inputs do not change."""
+    assert not isinstance(spec.args, bytes)  # noqa: S101 - static files are keyed by content
+    depends = (
+        spec.args[0],
+        spec.static,
+        tuple(keys[i].shown if i else "" for i in spec.shown),
+        tuple(keys[i].content for i in spec.full),
+    )
+    inputs = (common, spec.path, depends)
+    found = memo.get(inputs)
+    if found is None:
+        if len(memo) > _PAGE_KEYS_KEPT:
+            memo.clear()
+        found = memo[inputs] = _digest(common, spec.path, depends)
+    return found
+
+
+class Plan(NamedTuple):
+    """Every output file of the site, as specs with keys; nothing rendered yet."""
+
+    common: str
+    """A key of what every page depends on: the theme, the settings, the list of topics."""
+    specs: list[Spec]
+    keys: dict[str, Keys]
+    """The keys of the articles the specs were keyed with, by id."""
+    uses: dict[str, list[int]]
+    """The specs (by place) that show each article."""
+    paths: dict[str, str]
+    """Each article's page folder, by id."""
+    topics: list[tuple[str, str, str, tuple[str, ...]]]
+    """Each topic's title, slug, description and articles (ids)."""
+
+
+def plan(
+    config: Config,
+    articles: list[Article],
+    topics: list[Topic],
+    bodies: Bodies,
+    health: list[tuple[Feed, FeedState]] | None,
+    memory: Rendered,
+) -> tuple[Plan, list[Job]]:
+    """Every output file of the site: the plan, and a `Job` for each file.
+
+    ``articles`` are newest first; topics come from `digest.group.group`;
+    ``bodies`` gives their bodies, read only for the pages and feeds rendered;
+    ``health`` is each feed's last success and error, for the Sources page.
+    Keys follow what the default theme shows: an article's page depends on the
+    article, its neighbours and the list of topics, not on every other article.
+
+    When every listing holds the same articles in the same order as in the plan
+    in ``memory`` (digest serve, after an edit that moved nothing), that plan is
+    reused with new keys for the files that show an edited article.
+    """
+    paths = article_paths(articles, memory)
+    keys = _article_keys(articles, paths, config, bodies, memory)
+    theme = templates.theme_key(config)
+    common = _digest(theme, [(t.title, t.slug) for t in topics], bool(health))
+    structure = (common, repr(health), [(a.id, a.path, a.topics, a.published) for a in articles])
+    if memory.plan is not None and memory.plan[0] == structure:
+        made = rekey(memory.plan[1], keys, memory.page_keys)
+    else:
+        made = _plan(config, articles, topics, keys, paths, common, health, memory.page_keys)
+    memory.plan = (structure, made)
+    by_id = {a.id: a for a in articles}
+    site = Site(config, paths, by_id, topics, bodies, bool(health), theme, memory)
+    return made, bind(made.specs, site)
+
+
+def rekey(last: Plan, keys: dict[str, Keys], memo: dict[Any, str]) -> Plan:
+    """The plan of the same files showing the same articles, some of which changed.
+
+    Only the files that show an article whose keys changed get a new key: its
+    page, its neighbours' pages, the listings and the feeds that carry it.
+    """
+    changed = [i for i, own in keys.items() if last.keys.get(i) != own]
+    specs = list(last.specs)
+    places = sorted({n for i in changed for n in last.uses.get(i, ())})
+    fresh = rekey_specs(last.common, [specs[n] for n in places], keys, memo)
+    for index, spec in zip(places, fresh, strict=True):
+        specs[index] = spec
+    return last._replace(specs=specs, keys=keys)
+
+
+def rekey_specs(
+    common: str, specs: list[Spec], keys: Mapping[str, Keys], memo: dict[Any, str]
+) -> list[Spec]:
+    """The specs with their keys made again from the articles' ``keys``."""
+    return [s if s.kind == "data" else s._replace(key=_key(common, s, keys, memo)) for s in specs]
+
+
+def bind(specs: list[Spec], site: Site) -> list[Job]:
+    """A job for each spec, made by ``site``."""
+    return [
+        Job(
+            s.path,
+            s.key,
+            functools.partial(getattr(site, s.kind), s.args),
+        )
+        for s in specs
+    ]
+
+
+def _plan(
+    config: Config,
+    articles: list[Article],
+    topics: list[Topic],
+    keys: dict[str, Keys],
+    paths: dict[str, str],
+    common: str,
+    health: list[tuple[Feed, FeedState]] | None,
+    memo: dict[Any, str],
+) -> Plan:
+    """Every file's spec, from scratch."""
+    specs: list[Spec] = []
+
+    def page(
+        template: str,
+        path: str,
+        data: object,
+        shown: Sequence[str] = (),
+        static: object = (),
+        alternates: Sequence[dict[str, str]] = (),
+    ) -> None:
+        args = PageArgs(template, path, list(alternates), data)
+        spec = Spec(path, "", "page", args, tuple(shown), (), static)
+        specs.append(spec._replace(key=_key(common, spec, keys, memo)))
+
+    def feed(folder: str, title: str, link: str, items: Sequence[Article]) -> None:
+        chosen = ids(items[: config.feed_items])
+        for name in feeds.FEED_TYPES:
+            args = FeedArgs(name, folder, title, link, chosen)
+            spec = Spec(folder + name, "", "feed", args, chosen, chosen, (title, link))
+            specs.append(spec._replace(key=_key(common, spec, keys, memo)))
+
+    def ids(items: Sequence[Article]) -> tuple[str, ...]:
+        return tuple(a.id for a in items)
+
+    untopiced = ids([a for a in articles if not a.topics])
+    sections = [(t, ids(t.articles[:HOME_ITEMS])) for t in topics if t.articles]
+    latest = ids(articles[: config.per_page])
+    page(
+        "index.html",
+        "index.html",
+        (tuple((t.title, s) for t, s in sections), untopiced[:HOME_ITEMS], latest),
+        [*(i for _, s in sections for i in s), *untopiced[:HOME_ITEMS], *latest],
+        (tuple((t.slug, len(t.articles), len(s)) for t, s in sections), len(articles)),
+    )
+    page("topics.html", "topics/index.html", (), (), tuple(len(t.articles) for t in topics))
+    for topic in topics:
+        base = f"topics/{topic.slug}/"
+        title = f"{config.title}: {topic.title}"
+        for path, pager in _paginate(topic.articles, config.per_page, base):
+            items = ids(pager.items)
+            page(
+                "topic.html",
+                f"{path}index.html",
+                (topic.title, pager.number, pager.count, items, pager.newer, pager.older),
+                items,
+                (topic.description, len(topic.articles), pager.number, pager.count),
+                feeds.alternates(title, base),
+            )
+        feed(base, title, base, topic.articles)
+
+    months = [(k, ids(list(g))) for k, g in groupby(articles, key=lambda a: keys[a.id].month)]
+    page("archive.html", "archive/index.html", months, (), tuple((k, len(m)) for k, m in months))
+    for month, items in months:
+        page("month.html", f"archive/{month}/index.html", (month, items), items)
+
+    neighbours = _neighbours(articles, topics)
+    for article in articles:
+        near = neighbours[article.id]
+        specs.append(article_spec(common, article.id, paths[article.id], near, keys, memo))
+    if health:
+        page("sources.html", "sources/index.html", health, (), repr(health))
+    page("404.html", "404.html", ())
+    feed("", config.title, "", articles)
+    for path, content in templates.static_files(config).items():
+        specs.append(Spec(path, _digest(content), "data", content, (), (), None))
+    uses: dict[str, list[int]] = {}
+    for index, spec in enumerate(specs):
+        for i in {*spec.shown, *spec.full}:
+            if i:
+                uses.setdefault(i, []).append(index)
+    shelves = [(t.title, t.slug, t.description, ids(t.articles)) for t in topics]
+    return Plan(common, specs, keys, uses, paths, shelves)
+
+
+def article_spec(
+    common: str,
+    article_id: str,
+    folder: str,
+    near: Sequence[tuple[str, str, str, str]],
+    keys: Mapping[str, Keys],
+    memo: dict[Any, str],
+) -> Spec:
+    """An article's page: ``near`` holds its neighbours (ids) in each of its listings.
+
+    Its key depends on the article, body and all, and on what the page shows of
+    its neighbours: a resumed build makes this spec again from these alone.
+    """
+    path = f"{folder}index.html"
+    data = ArticleData(article_id, tuple(near), keys[article_id].month)
+    shown = (article_id, *(i for n in near for i in n[2:]))
+    args = PageArgs("article.html", path, [], data)
+    spec = Spec(path, "", "page", args, shown, (article_id,), tuple(n[:2] for n in near))
+    return spec._replace(key=_key(common, spec, keys, memo))
+
+
+def _month(moment: datetime, config: Config) -> str:
+    """``2022/09``: the archive page of the month, in the site's timezone."""
+    local = moment.astimezone(config.timezone)
+    return f"{local.year:04d}/{local.month:02d}"
+
+
+def _neighbours(
+    articles: list[Article], topics: list[Topic]
+) -> dict[str, list[tuple[str, str, str, str]]]:
+    """Newer and older article (ids, "" for none) within each of an article's topics.
+
+    Articles without a topic have theirs among all such articles.
+    """
+    result: dict[str, list[tuple[str, str, str, str]]] = {a.id: [] for a in articles}
+    listings = [(t.title, f"topics/{t.slug}/", t.articles) for t in topics]
+    untopiced = tuple(a for a in articles if not a.topics)
+    listings.append(("Other articles", "archive/", untopiced))
+    for label, listing, items in listings:
+        ids = [a.id for a in items]
+        for newer, own, older in zip(["", *ids], ids, [*ids[1:], ""], strict=False):
+            result[own].append((label, listing, newer, older))
+    return result
