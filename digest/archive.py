@@ -23,7 +23,7 @@ from stat import S_ISREG
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from digest import __version__, frontmatter, sqlitefile
+from digest import __version__, atomic, frontmatter, sqlitefile
 from digest.config import Config
 from digest.errors import ContentError, Problem
 from digest.model import Article
@@ -612,7 +612,7 @@ class _Index:
         self.written: dict[str, tuple[int, int]] = {}
 
     def save(self, article: Article, text: str) -> None:
-        stat = _write(self.config.articles / article.path, text)
+        stat = atomic.write_text(self.config.articles / article.path, text)
         self.written[article.path] = (stat.st_mtime_ns, stat.st_size)
         item = Stored.of(article, True, str(self.config.articles / article.path))
         self.by_path[article.path] = item
@@ -633,24 +633,3 @@ def _free_path(article: Article, taken: dict[str, Stored], config: Config) -> st
         if candidate not in taken and not (config.articles / candidate).exists():
             return candidate
     return f"{folder}/{article.id}.md"
-
-
-def _write(path: Path, text: str) -> os.stat_result:
-    """Write atomically: a crash leaves the old file or the new one, never half of one.
-
-    Returns the stat of what was written, taken before anyone else can change it.
-    """
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            stat = os.fstat(fd)
-        Path(tmp).replace(path)
-        return stat
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from digest import atomic
 from digest.errors import ConfigError, Problem
 
 FILENAME = "digest.toml"
@@ -402,11 +402,23 @@ def _key_lines(text: str) -> dict[tuple[str, ...], int]:
 
 
 def add_feeds(root: Path, feeds: list[tuple[str, str]]) -> None:
-    """Append ``[[feeds]]`` tables to digest.toml, keeping everything already written."""
+    """Append ``[[feeds]]`` tables to digest.toml, keeping its comments and layout.
+
+    tomlkit writes any text as valid TOML (an emoji in a title included), and the
+    file is replaced whole, so a crash never leaves a half-written settings file.
+    """
     if not feeds:
         return
+    import tomlkit
+
     path = root / FILENAME
-    text = path.read_text(encoding="utf-8")
-    # JSON string escapes are valid in TOML basic strings.
-    blocks = [f"\n[[feeds]]\nname = {json.dumps(n)}\nurl = {json.dumps(u)}\n" for n, u in feeds]
-    path.write_text(text.rstrip("\n") + "\n" + "".join(blocks), encoding="utf-8")
+    document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    tables = document.get("feeds")
+    if tables is None:
+        tables = document["feeds"] = tomlkit.aot()
+    for name, url in feeds:
+        table = tomlkit.table()
+        table.add("name", name)
+        table.add("url", url)
+        tables.append(table)
+    atomic.write_text(path, tomlkit.dumps(document))

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from digest import sqlitefile
+from digest import atomic, sqlitefile
 
 if TYPE_CHECKING:
     from digest.render.plan import Job
@@ -194,9 +194,8 @@ def _incremental(
         written = _render(todo, stage, out, workers, progress, link_same=False)
         moves = sorted(str(p.relative_to(stage).as_posix()) for p in _files(stage))
         journal = stage / _JOURNAL
-        temporary = journal.with_suffix(".tmp")
-        temporary.write_text(json.dumps({"moves": moves, "deletes": deletes}), encoding="utf-8")
-        temporary.replace(journal)  # from here on, the next run finishes what this one started
+        # From here on, the next run finishes what this one started.
+        atomic.write_text(journal, json.dumps({"moves": moves, "deletes": deletes}))
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise

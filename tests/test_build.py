@@ -172,3 +172,34 @@ def test_home_page_groups_latest_articles_by_topic(example: Path, digest: Run) -
     assert TITLE in page.text
     assert "UPI" in page.text
     assert "A Russian security delegation is in China this week" in page.text
+
+
+def test_two_builds_in_one_process_with_fresh_memory_give_the_same_site(
+    example: Path, tmp_path: Path
+) -> None:
+    """Nothing a build leaves in the process changes the next one: all of it is in Memory."""
+    from digest import build
+    from digest.memory import Memory
+
+    twin = tmp_path / "twin"
+    shutil.copytree(example, twin)
+    other = tmp_path / "other"
+    shutil.copytree(example, other)
+    (other / "digest.toml").write_text(
+        (other / "digest.toml").read_text("utf-8").replace("per_page = 20", "per_page = 1"),
+        encoding="utf-8",
+    )
+    build.build(example, offline=True, workers=1, memory=Memory())
+    kept = Memory(kept=True)  # as digest serve would, on another project in between
+    build.build(other, offline=True, workers=1, memory=kept)
+    build.build(other, offline=True, workers=1, memory=kept)
+    build.build(twin, offline=True, workers=1, memory=Memory())
+
+    def files(root: Path) -> dict[str, bytes]:
+        site = root / "site"
+        return {
+            p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()
+        }
+
+    assert files(example) == files(twin)
+    assert files(other) != files(example)

@@ -523,3 +523,24 @@ def test_full_text_fetches_the_page_and_falls_back_to_the_summary(
     requests = len(server.requests("/a/long.html"))
     build.build(root, now=NOW)
     assert len(server.requests("/a/long.html")) == requests  # stored articles are not fetched again
+
+
+def test_opml_import_keeps_comments_and_any_title_as_valid_toml(
+    tmp_path: Path, digest: Run
+) -> None:
+    """An emoji is one character in TOML, never a pair of JSON surrogate escapes."""
+    root = tmp_path / "p"
+    write(root / "digest.toml", '# my digest\nbase_url = "https://e.org/"  # where it lives\n')
+    opml = write(
+        tmp_path / "subs.opml",
+        '<?xml version="1.0"?><opml version="2.0"><head/><body>'
+        '<outline text="Новости 🗞 &quot;live&quot;" xmlUrl="https://a.example/rss"/>'
+        "</body></opml>",
+    )
+    assert digest("feeds", "import", "-C", root, opml).code == 0
+    text = (root / "digest.toml").read_text("utf-8")
+    assert text.startswith('# my digest\nbase_url = "https://e.org/"  # where it lives\n')
+    from digest import config
+
+    assert [f.name for f in config.load(root).feeds] == ['Новости 🗞 "live"']
+    assert digest("feeds", "export", "-C", root).code == 0
