@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import io
 import os
 import pickle
 import re
-import sqlite3
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -23,7 +21,7 @@ from stat import S_ISREG
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from digest import __version__, atomic, frontmatter, sqlitefile
+from digest import atomic, frontmatter, parsecache
 from digest.config import Config
 from digest.errors import ContentError, Problem
 from digest.model import Article
@@ -127,16 +125,6 @@ class Persisted:
 
     def count(self, keys: Iterable[str], status: str) -> int:
         return sum(1 for key in keys if self.status.get(key) == status)
-
-
-_CACHE = "articles.sqlite"
-_CACHE_TABLES = """
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS folder (name TEXT PRIMARY KEY, data BLOB NOT NULL);
-"""
-_SCHEMA = 7
-"""Bumped when the cached records change shape, or what a file reads as (7: dates no zone
-can show are refused, so records cached before may hold one)."""
 
 
 Entry = tuple[int, int, "Stored"]
@@ -343,7 +331,7 @@ def _parse_folder(base: _Base, files: list[tuple[str, int, int]]) -> tuple[bytes
             entries[rel] = (mtime, size, result)
         else:
             failed.append(result)
-    return pack(entries), failed
+    return parsecache.pack(entries), failed
 
 
 def parse(config: Config, rel: str) -> Stored | None:
@@ -372,60 +360,11 @@ def _parse_one(articles: str, folder: Path, rel: str, timezone: ZoneInfo) -> Sto
     return Stored.of(article, frontmatter.is_untouched(text), str(path))
 
 
-def dumps(value: object) -> bytes:
-    """Records pickled for digest's caches (here and digest.rebuild)."""
-    # No memo of every object pickled: the records share nothing worth it, and it is faster.
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.fast = True
-    try:
-        pickler.dump(value)
-    except ValueError:  # a front matter that refers to itself (YAML anchors): needs the memo
-        return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    return buffer.getvalue()
-
-
-def _cache_version(config: Config) -> str:
-    return f"{__version__}\x1f{_SCHEMA}\x1f{config.articles}\x1f{config.timezone}"
-
-
 def _read_cache(config: Config) -> dict[str, _Chunk]:
     try:
-        return {folder: (data, unpickle(data)) for folder, data in cached(config).items()}
+        return {folder: (data, unpickle(data)) for folder, data in parsecache.read(config).items()}
     except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, KeyError):
         return {}
-
-
-def cached(config: Config, folders: Iterable[str] | None = None) -> dict[str, bytes]:
-    """The parse cache: each folder's entries by path, still pickled (see `unpickle`).
-
-    Every folder's, or only those of ``folders``: digest.rebuild needs a few.
-    """
-    path = config.state / _CACHE
-    try:
-        with sqlitefile.existing(path) as db:
-            version = db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone()
-            if version is None or version[0] != _cache_version(config):
-                return {}
-            if folders is None:
-                return dict(db.execute("SELECT name, data FROM folder"))
-            query = "SELECT data FROM folder WHERE name = ?"
-            rows = ((f, db.execute(query, (f,)).fetchone()) for f in folders)
-            return {f: row[0] for f, row in rows if row is not None}
-    except sqlite3.Error:
-        return {}
-
-
-def pack(entries: dict[str, Entry]) -> bytes:
-    """A folder's entries as the parse cache keeps them: each pickled apart, so that
-    digest.rebuild can read the five it needs of a folder's 300 (see `unpack`)."""
-    return dumps({rel: dumps(entry) for rel, entry in entries.items()})
-
-
-def unpack(data: bytes) -> dict[str, bytes]:
-    """A packed folder's entries, each still pickled (read one with `entry`)."""
-    found: dict[str, bytes] = pickle.loads(data)  # noqa: S301 - digest's own file in .digest/
-    return found
 
 
 def entry(data: bytes) -> Entry:
@@ -435,7 +374,7 @@ def entry(data: bytes) -> Entry:
 
 def unpickle(data: bytes) -> dict[str, Entry]:
     """A packed folder's entries, read."""
-    return {rel: entry(one) for rel, one in unpack(data).items()}
+    return {rel: entry(one) for rel, one in parsecache.unpack(data).items()}
 
 
 def _write_cache(
@@ -459,29 +398,10 @@ def _write_cache(
         elif folder in whole:
             folders[folder] = whole[folder]
         else:
-            folders[folder] = pack(entries)
+            folders[folder] = parsecache.pack(entries)
     before = {f: c[0] for f, c in chunks.items()}
-    if folders == before:
-        return
-    config.state.mkdir(parents=True, exist_ok=True)
-    version = _cache_version(config)
-
-    def store(db: sqlite3.Connection) -> None:
-        """Write the folders whose bytes changed since read, and drop those that are gone."""
-        db.executescript(_CACHE_TABLES)
-        row = db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone()
-        known = before if row is not None and row[0] == version else {}
-        if not known:
-            db.execute("DELETE FROM folder")
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (version,))
-        gone = [(f,) for (f,) in db.execute("SELECT name FROM folder") if f not in folders]
-        db.executemany("DELETE FROM folder WHERE name = ?", gone)
-        db.executemany(
-            "INSERT OR REPLACE INTO folder VALUES (?, ?)",
-            [(f, data) for f, data in folders.items() if known.get(f) != data],
-        )
-
-    sqlitefile.write(config.state / _CACHE, store)
+    if folders != before:
+        parsecache.write(config, folders, before)
 
 
 def _unique_ids(stored: list[Stored], problems: list[Problem], config: Config) -> list[Stored]:

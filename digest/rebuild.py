@@ -31,7 +31,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeVar, overload
 
-from digest import __version__, archive, config, output, sqlitefile
+from digest import __version__, archive, config, output, parsecache, sqlitefile
 from digest.archive import Stored
 from digest.model import Article, Report, Tally
 
@@ -193,7 +193,7 @@ def save(
         )
         buckets[_bucket(a.id)][a.id] = info
     records = [
-        (a.id, archive.dumps(replace(persisted.bodies.stored(a.id), article=a)))
+        (a.id, parsecache.dumps(replace(persisted.bodies.stored(a.id), article=a)))
         for a in articles
         if a.path in persisted.written
     ]
@@ -218,7 +218,7 @@ def save(
         db.executemany(
             "INSERT INTO listing VALUES (?, ?)",
             [
-                (c, archive.dumps(listings[c * _CHUNK : (c + 1) * _CHUNK]))
+                (c, parsecache.dumps(listings[c * _CHUNK : (c + 1) * _CHUNK]))
                 for c in range(-(-len(listings) // _CHUNK))
             ],
         )
@@ -451,11 +451,11 @@ def _redo(
             store.chunks[n // _CHUNK][n % _CHUNK] = spec
         db.executemany(
             "UPDATE listing SET data = ? WHERE chunk = ?",
-            [(archive.dumps(store.chunks[c]), c) for c in {n // _CHUNK for n, _ in listings}],
+            [(parsecache.dumps(store.chunks[c]), c) for c in {n // _CHUNK for n, _ in listings}],
         )
         db.executemany(
             "INSERT OR REPLACE INTO record VALUES (?, ?)",
-            [(i, archive.dumps(item)) for i, item in edited.items()],
+            [(i, parsecache.dumps(item)) for i, item in edited.items()],
         )
     return done.written + done.removed
 
@@ -573,10 +573,10 @@ class _Store:
             info = self.info[i]
             folder = info.rel.rpartition("/")[0]
             if folder not in self.folders:
-                data = archive.cached(self.cfg, [folder]).get(folder)
+                data = parsecache.read(self.cfg, [folder]).get(folder)
                 if data is None:
                     raise _StaleError(i)
-                self.folders[folder] = archive.unpack(data)
+                self.folders[folder] = parsecache.unpack(data)
             packed = self.folders[folder].get(info.rel)
             entry = None if packed is None else archive.entry(packed)
             if entry is None or entry[:2] != tuple(info.stat):

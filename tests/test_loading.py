@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from digest import archive, build, config
+from digest import archive, build, config, parsecache
 from digest.errors import ContentError
 from digest.memory import Memory
 from tests.conftest import project, write
@@ -78,15 +78,15 @@ def test_a_damaged_cache_is_started_again_and_a_folder_gone_leaves_it(tmp_path: 
     (cfg.state / "articles.sqlite").write_bytes(b"not a database")
     first = archive.load(cfg, workers=1)
     assert summary(first) == summary(archive.load(cfg, archive.ParsedFiles()))
-    folders = archive.cached(cfg)
+    folders = parsecache.read(cfg)
     assert len(folders) == MONTHS
     month = paths[0].parent
     for path in month.glob("*.md"):
         path.unlink()
     archive.load(cfg, workers=1)
     gone = month.relative_to(cfg.articles).as_posix()
-    assert gone in folders and set(archive.cached(cfg)) == set(folders) - {gone}
-    assert archive.cached(cfg, [gone, "nowhere"]) == {}
+    assert gone in folders and set(parsecache.read(cfg)) == set(folders) - {gone}
+    assert parsecache.read(cfg, [gone, "nowhere"]) == {}
 
 
 def test_serve_hints_are_followed_and_a_folder_event_means_a_full_walk(tmp_path: Path) -> None:
