@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, urljoin, urlsplit
 from xml.parsers import expat
 
 import jinja2
@@ -681,8 +681,8 @@ class Site:
     def page(self, template: str, path: str, feeds: list[dict[str, str]], data: object) -> bytes:
         config = self.config
         # Relative links work on any host and under any base path; the 404 page is
-        # served at arbitrary depths, so it links absolutely.
-        root = config.base_url if template == "404.html" else "../" * path.count("/")
+        # served at arbitrary depths, so it links from the site's root path, on its own host.
+        root = urlsplit(config.base_url).path if template == "404.html" else "../" * path.count("/")
         try:
             text = self.env.get_template(template).render(
                 site=config,
