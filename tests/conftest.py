@@ -212,12 +212,13 @@ def read_page(path: Path) -> Page:
 
 
 def broken_links(site: Path, base_url: str) -> list[str]:
-    """Internal links (relative, or under ``base_url``) whose target file does not exist."""
+    """Internal links (relative, or under ``base_url`` or its path) whose target does not exist."""
     broken = []
+    root = urlsplit(base_url).path
     for html in sorted(site.rglob("*.html")):
         for link in read_page(html).links():
-            if link.startswith(base_url):
-                target = site / unquote(urlsplit(link).path.removeprefix(urlsplit(base_url).path))
+            if link.startswith((base_url, root)) and not link.startswith("//"):
+                target = site / unquote(urlsplit(link).path.removeprefix(root))
             elif urlsplit(link).scheme or link.startswith(("#", "//")):
                 continue
             else:
