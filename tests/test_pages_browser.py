@@ -41,12 +41,26 @@ PAGES = {
     "article in Russian": "2022/09/putin-si-samarkand-ru/",
     "article in Chinese": "2022/09/sco-summit-closes-zh/",
     "article from an inbox dump": "2022/09/russia-china-strengthen-relations-with-high-level-meetings-amid-war-in-ukraine/",
+    "article with words too long for a phone": "2022/09/long-words/",
     "archive": "archive/",
     "month": "archive/2022/09/",
     "sources": "sources/",
     "404": "no/such/page/",
 }
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+LONG = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 3
+LONG_WORDS = f"""---
+title: {LONG}
+date: 2022-09-21
+source: {LONG}
+---
+
+{LONG} https://example.com/{LONG}/{LONG}
+
+| Word | Address |
+| --- | --- |
+| {LONG} | https://example.com/{LONG} |
+"""
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Local wire</title><link>http://127.0.0.1/</link>
 <item><title>Moscow and Beijing sign a rail agreement</title><link>http://127.0.0.1/rail</link>
@@ -65,11 +79,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("example")
     shutil.copy(REPO / "digest.toml", root)
     shutil.copytree(REPO / "content", root / "content")
+    write(root / "content" / "articles" / "2022" / "09" / "long-words.md", LONG_WORDS)
     with FeedServer() as server:
         server.routes["/wire.xml"] = FeedRoute(RSS)
         feeds = (
             f'\n[[feeds]]\nname = "Local wire"\nurl = "{server.url("/wire.xml")}"\n'
-            f'\n[[feeds]]\nname = "Gone daily"\nurl = "{server.url("/gone.xml")}"\n'
+            f'\n[[feeds]]\nname = "Gone daily {LONG}"\nurl = "{server.url("/gone.xml")}"\n'
         )
         with (root / "digest.toml").open("a", encoding="utf-8") as config:
             config.write(feeds)
