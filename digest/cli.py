@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     common = _options(defaults=False)
     parser.add_argument("--version", action="version", version=f"digest {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    cmd = commands.add_parser("init", parents=[common], help="start a new digest project")
+    cmd.add_argument("target", nargs="?", type=Path, metavar="DIR", help="a new or empty folder")
     cmd = commands.add_parser(
         "build", parents=[common], help="import the inbox, fetch the feeds, build the site"
     )
@@ -80,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     cmd.add_argument("--port", type=int, default=8000, help="port (8000; 0 picks a free one)")
     args = parser.parse_args(argv)
     commands_ = {
+        "init": _init,
         "build": _build,
         "fetch": _build,
         "feeds": _feeds,
@@ -114,6 +117,17 @@ def _options(*, defaults: bool) -> argparse.ArgumentParser:
     if defaults:
         options.set_defaults(verbose=False, directory=Path())
     return options
+
+
+def _init(args: argparse.Namespace) -> int:
+    from digest import init
+
+    target = args.directory / args.target if args.target else args.directory
+    written = init.init(target)
+    print(f"wrote {', '.join(p.relative_to(target).as_posix() for p in written)} in {target}/")
+    where = f" -C {target}" if target != Path() else ""
+    print(f"next: put saved pages in {target / 'content' / 'inbox'}/ and run: digest{where} build")
+    return 0
 
 
 def _build(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from digest.errors import ContentError, Problem
-from digest.model import Article, Image, Origin, mint_id, plain, renderable
+from digest.model import Article, Image, Origin, http_url, mint_id, plain, renderable
 
 _KNOWN = {
     "id", "title", "date", "updated", "source", "feed", "also", "url", "authors", "author",
@@ -124,7 +124,8 @@ def dump(article: Article) -> str:
         if value:
             meta[key] = list(value) if isinstance(value, tuple) else value
     if article.image:
-        meta["image"] = {k: v for k in ("caption", "credit") if (v := getattr(article.image, k))}
+        fields = ("url", "alt", "caption", "credit")
+        meta["image"] = {k: v for k in fields if (v := getattr(article.image, k))}
     if article.origin:
         origin = {k: getattr(article.origin, k) for k in ("path", "guid", "sha256")}
         meta["origin"] = {k: v for k, v in origin.items() if v}
@@ -210,7 +211,12 @@ def parse(
         authors=authors,
         summary=strings["summary"],
         topics=topics,
-        image=Image(str(image.get("caption", "")), str(image.get("credit", "")))
+        image=Image(
+            str(image.get("caption", "")),
+            str(image.get("credit", "")),
+            http_url(str(image.get("url") or "")),
+            plain(str(image.get("alt") or "")),
+        )
         if isinstance(image, dict)
         else None,
         origin=Origin(

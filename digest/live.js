@@ -18,8 +18,9 @@
     }
     const root = host.shadowRoot;
     root.replaceChildren();
-    const style = document.createElement("style");
-    style.textContent = `
+    // A constructed stylesheet: the page's Content-Security-Policy allows no <style> element.
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(`
       .panel { position: fixed; inset: 0; z-index: 2147483647; overflow: auto;
         background: #1d1f21; color: #f4f4f4; padding: 2rem; box-sizing: border-box;
         font: 15px/1.5 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
@@ -27,7 +28,8 @@
       li { margin: 0 0 1rem; list-style: none; }
       .where { color: #ffd54f; font-weight: bold; }
       .hint { color: #b0bec5; }
-      ul { padding: 0; margin: 0; }`;
+      ul { padding: 0; margin: 0; }`);
+    root.adoptedStyleSheets = [sheet];
     const panel = document.createElement("div");
     panel.className = "panel";
     panel.setAttribute("role", "alert");
@@ -52,7 +54,7 @@
       list.append(item);
     }
     panel.append(title, list);
-    root.append(style, panel);
+    root.append(panel);
     if (!host.isConnected) document.documentElement.append(host);
   }
 

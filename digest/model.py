@@ -33,10 +33,13 @@ def mint_id(key: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Image:
-    """The lead photo's caption and credit, as found on the page."""
+    """The lead photo: its caption and credit as found on the page, its address and alt text."""
 
     caption: str = ""
     credit: str = ""
+    url: str = ""
+    """Absolute http(s), or empty: the page then shows the caption alone."""
+    alt: str = ""
 
 
 @dataclass(frozen=True, slots=True)

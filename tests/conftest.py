@@ -8,15 +8,19 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 import pytest
 
 from digest.cli import main
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -31,6 +35,41 @@ def shared(*parts: str) -> Path:
             pytest.fail(reason)
         pytest.skip(reason)
     return path
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+    """Debian's Chromium through Playwright, which never downloads a browser of its own.
+
+    Skips without /usr/bin/chromium, except in CI, where that fails.
+    """
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is absent (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield context
+        context.close()
 
 
 @dataclass
@@ -173,12 +212,13 @@ def read_page(path: Path) -> Page:
 
 
 def broken_links(site: Path, base_url: str) -> list[str]:
-    """Internal links (relative, or under ``base_url``) whose target file does not exist."""
+    """Internal links (relative, or under ``base_url`` or its path) whose target does not exist."""
     broken = []
+    root = urlsplit(base_url).path
     for html in sorted(site.rglob("*.html")):
         for link in read_page(html).links():
-            if link.startswith(base_url):
-                target = site / unquote(urlsplit(link).path.removeprefix(urlsplit(base_url).path))
+            if link.startswith((base_url, root)) and not link.startswith("//"):
+                target = site / unquote(urlsplit(link).path.removeprefix(root))
             elif urlsplit(link).scheme or link.startswith(("#", "//")):
                 continue
             else:

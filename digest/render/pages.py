@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, urljoin, urlsplit
 
 import jinja2
 from markupsafe import Markup
@@ -175,8 +175,8 @@ class Site:
     def page(self, args: PageArgs) -> bytes:
         config, template, path = self.config, args.template, args.path
         # Relative links work on any host and under any base path; the 404 page is
-        # served at arbitrary depths, so it links absolutely.
-        root = config.base_url if template == "404.html" else "../" * path.count("/")
+        # served at arbitrary depths, so it links from the site's root path, on its own host.
+        root = urlsplit(config.base_url).path if template == "404.html" else "../" * path.count("/")
         try:
             text = self.env.get_template(template).render(
                 site=config,
