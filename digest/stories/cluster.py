@@ -203,7 +203,7 @@ class State:
                 self._join(node, doc_id, doc)
                 nodes[node.id] = node
         links = self._links(nodes)
-        self._agglomerate(nodes, links, merged)
+        self._agglomerate(nodes, links, merged, {doc_id for doc_id, _ in fresh})
         return merged
 
     def _links(self, nodes: dict[str, _Story]) -> dict[str, dict[str, float]]:
@@ -442,7 +442,11 @@ class State:
         return keys | {"n:" + t for sums in story.names.values() for t in sums}
 
     def _agglomerate(
-        self, nodes: dict[str, _Story], links: dict[str, dict[str, float]], merged: dict[str, str]
+        self,
+        nodes: dict[str, _Story],
+        links: dict[str, dict[str, float]],
+        merged: dict[str, str],
+        fresh: set[str],
     ) -> None:
         """Merge the closest pair of nodes while their average linkage reaches the threshold."""
         threshold = self.settings.threshold
@@ -489,7 +493,7 @@ class State:
                 self.stories[story.id] = story
                 for member in story.members:
                     self.docs[member].story = story.id
-            self._find_copies(story)
+            self._find_copies(story, fresh)
             self._reindex(story)
 
     def _fade(self, days: list[int], others: list[int]) -> float:
@@ -541,8 +545,11 @@ class State:
             story.days.append(doc.day)
         self.docs[doc_id] = doc
 
-    def _find_copies(self, story: _Story) -> None:
-        """Mark the reports whose text repeats an earlier report of the story."""
+    def _find_copies(self, story: _Story, fresh: set[str]) -> None:
+        """Mark the reports whose text repeats an earlier report of the story.
+
+        Only pairs with an article placed in this call are compared: the others were before.
+        """
         firsts: list[str] = []
         for member in sorted(story.members, key=lambda m: (self.docs[m].day or 0, m)):
             doc = self.docs[member]
@@ -552,7 +559,8 @@ class State:
                 (
                     f
                     for f in firsts
-                    if resemblance(doc.sketch, self.docs[f].sketch) >= COPY_RESEMBLANCE
+                    if (member in fresh or f in fresh)
+                    and resemblance(doc.sketch, self.docs[f].sketch) >= COPY_RESEMBLANCE
                 ),
                 None,
             )
