@@ -76,6 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     cmd.add_argument("--explain", type=Path, metavar="PATH", help="an article or inbox file")
     cmd = commands.add_parser(
+        "stories", parents=[common], help="group articles given as JSON lines into stories"
+    )
+    cmd.add_argument("jsonl", type=Path, metavar="FILE.jsonl")
+    cmd.add_argument("--explain", action="store_true", help="say why each article is where it is")
+    cmd = commands.add_parser(
         "serve", parents=[common], help="build, serve the site and rebuild it on every save"
     )
     cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
@@ -88,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         "feeds": _feeds,
         "clean": _clean,
         "topics": _topics,
+        "stories": _stories,
         "serve": _serve,
     }
     try:
@@ -207,6 +213,23 @@ def _clean(args: argparse.Namespace) -> int:
         print(f"note: {args.path}: {note}", file=sys.stderr)
     article = group.assign(article, cfg.topics)
     sys.stdout.write(frontmatter.dump(replace(article, origin=None)))
+    return 0
+
+
+def _stories(args: argparse.Namespace) -> int:
+    """``{id: story}`` as one JSON object; with ``--explain``, one JSON line per article."""
+    import json
+
+    from digest import config, stories
+
+    cfg = config.load(args.directory, required=False)
+    state = stories.State(cfg.stories)
+    state.add(stories.read_jsonl(args.jsonl))
+    if not args.explain:
+        print(json.dumps(state.assignment(), ensure_ascii=False, sort_keys=True))
+        return 0
+    for article_id in state.assignment():
+        print(json.dumps(state.explain(article_id).as_dict(), ensure_ascii=False))
     return 0
 
 

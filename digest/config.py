@@ -65,6 +65,17 @@ class Fetching:
 
 
 @dataclass(frozen=True, slots=True)
+class Stories:
+    """Grouping the reports of one event (digest.stories); the defaults meet docs/stories.md."""
+
+    enabled: bool = True
+    window: int = 3
+    """Days over which two reports' similarity fades to nothing."""
+    threshold: float = 0.12
+    """Least average similarity between two groups of reports for them to be one story."""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The project's settings, with paths made absolute."""
 
@@ -87,6 +98,7 @@ class Config:
     topics: tuple[TopicRule, ...]
     feeds: tuple[Feed, ...] = ()
     fetching: Fetching = Fetching()
+    stories: Stories = Stories()
 
     @property
     def state(self) -> Path:
@@ -171,6 +183,7 @@ _SITE: dict[str, tuple[Callable[[object], bool], str, object]] = {
     "topics": (lambda v: isinstance(v, list), "[[topics]] tables", []),
     "feeds": (lambda v: isinstance(v, list), "[[feeds]] tables", []),
     "fetch": (lambda v: isinstance(v, dict), "a [fetch] table", {}),
+    "stories": (lambda v: isinstance(v, dict), "a [stories] table", {}),
 }
 _FEED: dict[str, tuple[Callable[[object], bool], str, object]] = {
     "name": (lambda v: isinstance(v, str) and bool(v.strip()), "a non-empty string", None),
@@ -189,6 +202,15 @@ _FETCH: dict[str, tuple[Callable[[object], bool], str, object]] = {
     "max_bytes": (_is_positive_int, "a whole number of bytes above 0", 10_000_000),
     "concurrency": (_is_positive_int, "a whole number above 0", 8),
     "per_host": (_is_positive_int, "a whole number above 0", 2),
+}
+_STORIES: dict[str, tuple[Callable[[object], bool], str, object]] = {
+    "enabled": (lambda v: isinstance(v, bool), "true or false", True),
+    "window": (lambda v: _is_positive_int(v) or v == 0, "a whole number of days, 0 or more", 3),
+    "threshold": (
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 1,
+        "a number above 0 and at most 1",
+        0.12,
+    ),
 }
 _TOPIC: dict[str, tuple[Callable[[object], bool], str, object]] = {
     "title": (lambda v: isinstance(v, str) and bool(v.strip()), "a non-empty string", None),
@@ -274,6 +296,7 @@ class _Reader:
         topics = tuple(self.topics(site["topics"]))
         feeds = tuple(self.feeds(site["feeds"]))
         fetch = self.table(site["fetch"], _FETCH, ("fetch",), "[fetch]")
+        stories = self.table(site["stories"], _STORIES, ("stories",), "[stories]")
         if self.problems:
             return None
         return Config(
@@ -298,6 +321,7 @@ class _Reader:
                 concurrency=fetch["concurrency"],
                 per_host=fetch["per_host"],
             ),
+            stories=Stories(stories["enabled"], stories["window"], float(stories["threshold"])),
         )
 
     def folder(self, root: Path, key: str, value: str) -> Path:

@@ -1,0 +1,83 @@
+"""Stories' speed on the shared synthetic corpus: articles per second, and an update.
+
+Generates (or reuses) ``../shared/bench/gen_corpus.py`` articles in /tmp, reads
+their front matter and Markdown bodies, then times in-process, vectorising
+included: (1) grouping 10,000 articles from an empty state; (2) adding 200 new
+articles to that 10,000-article state (the build's incremental case); (3) the
+pickled state's size and the process's peak memory.
+
+    .venv/bin/python bench/stories_speed.py [-n 10000] [--add 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import resource
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from digest.stories import Report, State
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+
+
+def corpus(n: int) -> list[Report]:
+    root = Path(f"/tmp/digest-stories-corpus-{n}")  # noqa: S108 (a cache of generated input)
+    if not root.is_dir():
+        generator = SHARED / "bench" / "gen_corpus.py"
+        subprocess.run([sys.executable, str(generator), "-n", str(n), "-o", str(root)], check=True)
+    reports = []
+    for path in sorted((root / "content" / "articles").rglob("*.md")):
+        _, head, body = path.read_text(encoding="utf-8").split("---\n", 2)
+        meta = yaml.safe_load(head)
+        reports.append(
+            Report(
+                id=path.stem,
+                title=str(meta["title"]),
+                text=body,
+                date=date.fromisoformat(str(meta["date"])[:10]),
+                source=str(meta.get("source", "")),
+                url=str(meta.get("url", "")),
+            )
+        )
+    return reports
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=10_000)
+    parser.add_argument("--add", type=int, default=200)
+    args = parser.parse_args()
+    reports = corpus(args.n + args.add)
+    reports.sort(key=lambda r: (r.date, r.id))
+    archive, new = reports[: args.n], reports[args.n :]
+    state = State()
+    start = time.perf_counter()
+    state.add(archive)
+    cold = time.perf_counter() - start
+    stories = len(set(state.assignment().values()))
+    print(
+        f"{args.n} articles from empty: {cold:.2f} s, {args.n / cold:.0f} articles/s,",
+        f"{stories} stories",
+    )
+    start = time.perf_counter()
+    state.add(new)
+    warm = time.perf_counter() - start
+    print(f"{args.add} new articles into {args.n}: {warm:.3f} s")
+    blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+    start = time.perf_counter()
+    pickle.loads(blob)  # noqa: S301 (our own bytes)
+    load = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"state: {len(blob) / 1e6:.1f} MB pickled, loads in {load:.2f} s; peak RSS {peak:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

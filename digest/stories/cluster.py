@@ -1,0 +1,608 @@
+"""Stories: articles that report the same event, grouped incrementally.
+
+Each article becomes two TF-IDF vectors, its words and its names and numbers,
+pruned to the terms that weigh most. An article joins the story it is most
+similar to by average linkage — the mean of its similarities to the story's
+reports, computed from the story's summed vectors — if that reaches the
+threshold and the story has a report within the time window; otherwise it
+starts a story. When an article is close to two stories and they are close to
+each other, they merge and the older id survives.
+
+Words count only between articles of one language; between languages, names
+and numbers carry the whole similarity, because a translation shares them and
+little else. A syndicated copy (the same text under another masthead, or the
+same article from two feeds) is one report: it joins the story of the first
+report, but its vector is not added again.
+
+Everything remembered lives in `State`, which the caller keeps (pickled between
+builds). Within one call articles are taken by date, then id, so the input order
+never matters; a candidate story is found through an inverted index of terms, so
+nothing is compared with the whole archive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from digest.config import Stories as Settings
+from digest.stories.vectors import count, resemblance
+
+WORD_SHARE = 0.5
+"""Weight of the words in the similarity of two articles in one language; names get the rest."""
+KEEP_WORDS = 60
+KEEP_NAMES = 40
+"""Terms kept per article vector: the rest weigh little and would only cost memory."""
+LOOKUP_TERMS = 12
+"""An article looks for candidate stories through its heaviest terms."""
+COPY_RESEMBLANCE = 0.5
+LINK_FLOOR = 0.25
+"""Pairs of new articles below this part of the threshold are taken as unrelated (as 0):
+they would barely move an average, and keeping them all would cost n² for undated input."""
+_NEW = "\0"
+"""Prefix of a story being formed in this call, before it has its id."""
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One article as stories see it."""
+
+    id: str
+    title: str
+    text: str
+    """The Markdown body."""
+    date: date | None = None
+    source: str = ""
+    url: str = ""
+    language: str = ""
+    pin: str = ""
+    """A story id from the front matter's ``story:`` line: the article goes there."""
+
+
+Vector = dict[str, float]
+
+
+@dataclass(slots=True)
+class _Doc:
+    story: str
+    day: int | None
+    language: str
+    words: Vector
+    names: Vector
+    sketch: tuple[int, ...]
+    url: str
+    source: str
+    pin: str
+    copy_of: str = ""
+
+
+@dataclass(slots=True)
+class _Story:
+    id: str
+    seq: int
+    """Creation order: the older of two undated stories survives a merge."""
+    members: list[str] = field(default_factory=list)
+    counted: dict[str, int] = field(default_factory=dict)
+    """Reports per language that are in the sums (copies are not)."""
+    words: dict[str, Vector] = field(default_factory=dict)
+    names: dict[str, Vector] = field(default_factory=dict)
+    days: list[int] = field(default_factory=list)
+    pinned: bool = False
+
+    @property
+    def size(self) -> int:
+        return sum(self.counted.values())
+
+    def age(self) -> tuple[int, int]:
+        return (min(self.days) if self.days else 1 << 30, self.seq)
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why an article is in its story."""
+
+    article: str
+    story: str
+    similarity: float | None
+    """Average similarity to the story's other reports; None when it is alone."""
+    words: list[tuple[str, float]]
+    names: list[tuple[str, float]]
+    numbers: list[tuple[str, float]]
+    """Shared terms with their share of the similarity, largest first."""
+    days_apart: int | None
+    """Days to the nearest other dated report of the story."""
+    copy_of: str
+    pinned: bool
+
+    def as_dict(self) -> dict[str, object]:
+        """For JSON: terms with their share rounded to four places."""
+
+        def terms(pairs: list[tuple[str, float]]) -> list[list[object]]:
+            return [[term, round(share, 4)] for term, share in pairs]
+
+        return {
+            "article": self.article,
+            "story": self.story,
+            "similarity": None if self.similarity is None else round(self.similarity, 4),
+            "words": terms(self.words),
+            "names": terms(self.names),
+            "numbers": terms(self.numbers),
+            "days_apart": self.days_apart,
+            "copy_of": self.copy_of,
+            "pinned": self.pinned,
+        }
+
+
+class State:
+    """What stories remember between calls: picklable, and owned by the caller."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.docs: dict[str, _Doc] = {}
+        self.stories: dict[str, _Story] = {}
+        self.df: dict[str, int] = {}
+        self.index: dict[str, set[str]] = {}
+        self.urls: dict[str, str] = {}
+        self.merged: dict[str, str] = {}
+        """Every story id merged away, and the id it went into (for redirect pages)."""
+        self.seq = 0
+        self.seen = 0
+        """Articles ever counted in ``df``: rarity is learnt from every version placed."""
+
+    # -- public -----------------------------------------------------------------
+
+    def add(self, reports: Iterable[Report]) -> dict[str, str]:
+        """Place new or changed articles; return the stories merged by this call {old: new}.
+
+        The new articles and the stories they touch are clustered together by
+        average linkage, the closest pair first, so the order they come in never
+        matters. Stories that no new article comes close to are left as they are.
+        """
+        counted = []
+        for report in reports:
+            if report.id in self.docs:
+                self.remove([report.id])
+            counts = count(report.title, report.text)
+            counted.append((report, counts))
+            for term in (*counts.words, *counts.names):
+                self.df[term] = self.df.get(term, 0) + 1
+        self.seen += len(counted)
+        fresh: list[tuple[str, _Doc]] = []
+        for report, counts in counted:
+            doc = _Doc(
+                story="",
+                day=report.date.toordinal() if report.date else None,
+                language=report.language.lower().split("-")[0],
+                words=self._weigh(counts.words, self.seen, KEEP_WORDS),
+                names=self._weigh(counts.names, self.seen, KEEP_NAMES),
+                sketch=counts.sketch,
+                url=report.url,
+                source=report.source,
+                pin=report.pin,
+            )
+            fresh.append((report.id, doc))
+        fresh.sort(key=lambda pair: (pair[1].day is None, pair[1].day or 0, pair[0]))
+        merged: dict[str, str] = {}
+        nodes: dict[str, _Story] = {}
+        for doc_id, doc in fresh:
+            if doc.pin:
+                target = self._resolve(doc.pin)
+                story = self.stories.get(target) or self._new_story(target)
+                story.pinned = True
+                self._join(story, doc_id, doc)
+                self._reindex(story)
+                nodes[story.id] = story
+            elif doc.url and doc.url in self.urls:
+                self._copy(doc_id, doc, self.urls[doc.url])
+            else:
+                node = self._new_story(_NEW + doc_id)
+                self._join(node, doc_id, doc)
+                nodes[node.id] = node
+        links = self._links(nodes)
+        self._agglomerate(nodes, links, merged, {doc_id for doc_id, _ in fresh})
+        return merged
+
+    def _links(self, nodes: dict[str, _Story]) -> dict[str, dict[str, float]]:
+        """Average linkage between every new article and the articles and stories near it.
+
+        New articles meet through postings of their terms, newest last, so a dated
+        article reads each list back only as far as the time window reaches.
+        """
+        links: dict[str, dict[str, float]] = {key: {} for key in nodes}
+        postings: dict[str, list[tuple[int | None, str, float]]] = {}
+        window = self.settings.window
+        for key in [k for k in nodes if k.startswith(_NEW)]:
+            doc = self.docs[nodes[key].members[0]]
+            words: dict[str, float] = {}
+            names: dict[str, float] = {}
+            for prefix, vector, found in (
+                ("w:" + doc.language, doc.words, words),
+                ("n", doc.names, names),
+            ):
+                for term, w in vector.items():
+                    for day, other, v in reversed(postings.get(prefix + term, ())):
+                        if doc.day is not None and day is not None and doc.day - day > window:
+                            break
+                        found[other] = found.get(other, 0.0) + w * v
+                    postings.setdefault(prefix + term, []).append((doc.day, key, w))
+            floor = LINK_FLOOR * self.settings.threshold
+            for other in names.keys() | words.keys():
+                same = self.docs[nodes[other].members[0]].language == doc.language
+                name = names.get(other, 0.0) * (1.0 - WORD_SHARE if same else 1.0)
+                score = WORD_SHARE * words.get(other, 0.0) + name
+                if score >= floor:
+                    links[key][other] = links[other][key] = score
+            for story_id, score in self._candidates(doc).items():
+                if story_id not in nodes:
+                    nodes[story_id] = self.stories[story_id]
+                    links[story_id] = {}
+                links[key][story_id] = links[story_id][key] = score
+        return links
+
+    def remove(self, ids: Iterable[str]) -> None:
+        """Forget articles (deleted, or about to be placed again after an edit)."""
+        for doc_id in ids:
+            doc = self.docs.pop(doc_id, None)
+            if doc is None:
+                continue
+            if doc.url and self.urls.get(doc.url) == doc_id:
+                del self.urls[doc.url]
+            story = self.stories[doc.story]
+            story.members.remove(doc_id)
+            if doc.day is not None:
+                story.days.remove(doc.day)
+            if not doc.copy_of:
+                self._subtract(story, doc)
+                copies = [m for m in story.members if self.docs[m].copy_of == doc_id]
+                if copies:  # the first copy becomes the report the others copy
+                    self.docs[copies[0]].copy_of = ""
+                    self._add(story, self.docs[copies[0]])
+                    for other in copies[1:]:
+                        self.docs[other].copy_of = copies[0]
+                self._reindex(story)
+            if not story.members:
+                self._unindex(story)
+                del self.stories[story.id]
+
+    def assignment(self) -> dict[str, str]:
+        """Every article's story id."""
+        return {doc_id: doc.story for doc_id, doc in self.docs.items()}
+
+    def copies(self) -> dict[str, str]:
+        """Every syndicated copy's id, and the id of the report it copies."""
+        return {doc_id: doc.copy_of for doc_id, doc in self.docs.items() if doc.copy_of}
+
+    def explain(self, doc_id: str) -> Explanation:
+        """The shared terms, similarity and date gap that put an article in its story."""
+        doc = self.docs[doc_id]
+        story = self.stories[doc.story]
+        copy_of = doc.copy_of
+        shares = self._shares(doc, story)
+        size = story.size
+        if not copy_of:  # leave the article itself out of its story
+            size -= 1
+            for term, w in doc.words.items():
+                shares["w:" + term] -= WORD_SHARE * w * w
+            for term, w in doc.names.items():
+                shares["n:" + term] -= (1.0 - WORD_SHARE) * w * w
+            shares = {term: v for term, v in shares.items() if v > 1e-9}
+        similarity = sum(shares.values()) / size if size else None
+        ranked = sorted(shares.items(), key=lambda kv: (-kv[1], kv[0]))
+        gaps = [
+            abs(self.docs[m].day - doc.day)  # type: ignore[operator]
+            for m in story.members
+            if m != doc_id and doc.day is not None and self.docs[m].day is not None
+        ]
+        per = max(size, 1)
+        return Explanation(
+            article=doc_id,
+            story=story.id,
+            similarity=similarity,
+            words=[(t[2:], v / per) for t, v in ranked if t.startswith("w:")],
+            names=[(t[4:], v / per) for t, v in ranked if t.startswith("n:n:")],
+            numbers=[(t[3:], v / per) for t, v in ranked if t.startswith("n:#")],
+            days_apart=min(gaps) if gaps else None,
+            copy_of=copy_of,
+            pinned=bool(doc.pin),
+        )
+
+    # -- placing one article ------------------------------------------------------
+
+    def _weigh(self, counts: dict[str, int], total: int, keep: int) -> Vector:
+        df = self.df
+        weights = {
+            term: (1.0 + math.log(n)) * math.log((total + 1) / (df[term] + 1))
+            for term, n in counts.items()
+        }
+        if len(weights) > keep:
+            top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
+            weights = dict(top)
+        norm = math.sqrt(sum(w * w for w in weights.values()))
+        if not norm:
+            return {}
+        return {term: w / norm for term, w in weights.items() if w > 0}
+
+    def _candidates(self, doc: _Doc) -> dict[str, float]:
+        """Average similarity to every story that shares a heavy term and is in the window."""
+        heavy = sorted(
+            [("w:" + t, w) for t, w in doc.words.items()]
+            + [("n:" + t, w) for t, w in doc.names.items()],
+            key=lambda kv: (-kv[1], kv[0]),
+        )[:LOOKUP_TERMS]
+        found: set[str] = set()
+        for term, _ in heavy:
+            found |= self.index.get(term, set())
+        scores = {}
+        for story_id in found:
+            story = self.stories[story_id]
+            if not self._in_window(doc.day, story.days):
+                continue
+            scores[story_id] = self._similarity(doc, story)
+        return scores
+
+    def _in_window(self, day: int | None, days: list[int]) -> bool:
+        if day is None or not days:
+            return True
+        window = self.settings.window
+        return any(abs(day - d) <= window for d in days)
+
+    def _similarity(self, doc: _Doc, story: _Story) -> float:
+        """Average similarity to the story's reports (what `_shares` sums, term by term)."""
+        total = 0.0
+        sums = story.words.get(doc.language)
+        if sums:
+            total += WORD_SHARE * _dot(doc.words, sums)
+        for language, sums in story.names.items():
+            weight = 1.0 - WORD_SHARE if language == doc.language else 1.0
+            total += weight * _dot(doc.names, sums)
+        return total / story.size
+
+    def _shares(self, doc: _Doc, story: _Story) -> dict[str, float]:
+        """Each shared term's part of the summed similarity to the story's reports."""
+        shares: dict[str, float] = {}
+        sums = story.words.get(doc.language)
+        if sums:
+            for term, w in doc.words.items():
+                if term in sums:
+                    shares["w:" + term] = WORD_SHARE * w * sums[term]
+        for language, sums in story.names.items():
+            weight = 1.0 - WORD_SHARE if language == doc.language else 1.0
+            for term, w in doc.names.items():
+                if term in sums:
+                    key = "n:" + term
+                    shares[key] = shares.get(key, 0.0) + weight * w * sums[term]
+        return shares
+
+    # -- stories --------------------------------------------------------------------
+
+    def _new_story(self, story_id: str) -> _Story:
+        self.seq += 1
+        story = _Story(story_id, self.seq)
+        self.stories[story_id] = story
+        return story
+
+    def _resolve(self, story_id: str) -> str:
+        while story_id in self.merged:
+            story_id = self.merged[story_id]
+        return story_id
+
+    def _join(self, story: _Story, doc_id: str, doc: _Doc) -> None:
+        doc.story = story.id
+        story.members.append(doc_id)
+        if doc.day is not None:
+            story.days.append(doc.day)
+        if doc.url:
+            self.urls.setdefault(doc.url, doc_id)
+        self.docs[doc_id] = doc
+        self._add(story, doc)
+
+    def _add(self, story: _Story, doc: _Doc) -> None:
+        """Add an article's vectors to its story's sums (the index follows in `_reindex`)."""
+        language = doc.language
+        story.counted[language] = story.counted.get(language, 0) + 1
+        for part, vector in (("words", doc.words), ("names", doc.names)):
+            sums = getattr(story, part).setdefault(language, {})
+            for term, w in vector.items():
+                sums[term] = sums.get(term, 0.0) + w
+
+    def _subtract(self, story: _Story, doc: _Doc) -> None:
+        language = doc.language
+        story.counted[language] -= 1
+        if not story.counted[language]:
+            del story.counted[language]
+            story.words.pop(language, None)
+            story.names.pop(language, None)
+            self._unindex(story)
+            self._reindex(story)
+            return
+        for part, vector in (("words", doc.words), ("names", doc.names)):
+            sums = getattr(story, part)[language]
+            for term, w in vector.items():
+                sums[term] -= w
+
+    def _unindex(self, story: _Story) -> None:
+        for key in self._terms(story):
+            postings = self.index.get(key)
+            if postings is not None:
+                postings.discard(story.id)
+                if not postings:
+                    del self.index[key]
+
+    def _reindex(self, story: _Story) -> None:
+        for key in self._terms(story):
+            self.index.setdefault(key, set()).add(story.id)
+
+    @staticmethod
+    def _terms(story: _Story) -> set[str]:
+        keys = {"w:" + t for sums in story.words.values() for t in sums}
+        return keys | {"n:" + t for sums in story.names.values() for t in sums}
+
+    def _agglomerate(
+        self,
+        nodes: dict[str, _Story],
+        links: dict[str, dict[str, float]],
+        merged: dict[str, str],
+        fresh: set[str],
+    ) -> None:
+        """Merge the closest pair of nodes while their average linkage reaches the threshold."""
+        threshold = self.settings.threshold
+        stories = self.stories
+        heap = []
+        for a, near in links.items():
+            for b, score in near.items():
+                if a < b and score >= threshold:
+                    score *= self._fade(stories[a].days, stories[b].days)
+                    if score >= threshold:
+                        heap.append((-score, a, b))
+        heapq.heapify(heap)
+        while heap:
+            score, a, b = heapq.heappop(heap)
+            if a not in stories or b not in stories:
+                continue  # merged since
+            first, second = stories[a], stories[b]
+            if links.get(a, {}).get(b, 0.0) * self._fade(first.days, second.days) != -score:
+                continue  # one of them has merged since
+            if first.pinned and second.pinned:
+                continue
+            keep, gone = sorted((first, second), key=_seniority)
+            sizes = {a: first.size, b: second.size}
+            self._absorb(keep, gone, merged)
+            near_a, near_b = links.pop(a), links.pop(b)
+            links[keep.id] = near = {}
+            for other in sorted((near_a.keys() | near_b.keys()) - {a, b}):
+                link_a, link_b = links[other].pop(a, 0.0), links[other].pop(b, 0.0)
+                if not keep.id.startswith(_NEW) and not other.startswith(_NEW):
+                    score = self._linkage(keep, self.stories[other])  # stories' own pairs
+                else:  # Lance and Williams: the average of the two, by size
+                    score = (sizes[a] * link_a + sizes[b] * link_b) / (sizes[a] + sizes[b])
+                near[other] = links[other][keep.id] = score
+                score *= self._fade(keep.days, stories[other].days)
+                if score >= threshold:
+                    low, high = sorted((keep.id, other))
+                    heapq.heappush(heap, (-score, low, high))
+        for key in sorted(links):
+            story = self.stories[key]
+            if key.startswith(_NEW):
+                del self.stories[key]
+                founder = min(story.members, key=lambda m: (self.docs[m].day or 0, m))
+                story.id = _story_id(founder, self.stories)
+                self.stories[story.id] = story
+                for member in story.members:
+                    self.docs[member].story = story.id
+            self._find_copies(story, fresh)
+            self._reindex(story)
+
+    def _fade(self, days: list[int], others: list[int]) -> float:
+        """How much of the similarity counts across the days between two stories' nearest reports.
+
+        All of it on the same day, nothing past the window: an event is reported
+        within days, and the longer the gap, the more two reports must share.
+        """
+        if not days or not others:
+            return 1.0
+        gap = min(abs(d - e) for d in set(days) for e in set(others))
+        return max(0.0, 1.0 - gap / (self.settings.window + 1))
+
+    def _absorb(self, keep: _Story, gone: _Story, merged: dict[str, str]) -> None:
+        self._unindex(gone)
+        for member in gone.members:
+            self.docs[member].story = keep.id
+        keep.members.extend(gone.members)
+        keep.days.extend(gone.days)
+        keep.pinned = keep.pinned or gone.pinned
+        for language, n in gone.counted.items():
+            keep.counted[language] = keep.counted.get(language, 0) + n
+        for part in ("words", "names"):
+            mine, theirs = getattr(keep, part), getattr(gone, part)
+            for language, sums in theirs.items():
+                target = mine.setdefault(language, {})
+                for term, w in sums.items():
+                    target[term] = target.get(term, 0.0) + w
+        del self.stories[gone.id]
+        if gone.id.startswith(_NEW):
+            return
+        self.merged[gone.id] = keep.id
+        for old, new in list(self.merged.items()):
+            if new == gone.id:
+                self.merged[old] = keep.id
+        for old, new in list(merged.items()):
+            if new == gone.id:
+                merged[old] = keep.id
+        merged[gone.id] = keep.id
+
+    def _copy(self, doc_id: str, doc: _Doc, original: str) -> None:
+        """Place a syndicated copy beside the report it repeats, outside the sums."""
+        first = self.docs[original]
+        doc.copy_of = first.copy_of or original
+        doc.story = first.story
+        story = self.stories[doc.story]
+        story.members.append(doc_id)
+        if doc.day is not None:
+            story.days.append(doc.day)
+        self.docs[doc_id] = doc
+
+    def _find_copies(self, story: _Story, fresh: set[str]) -> None:
+        """Mark the reports whose text repeats an earlier report of the story.
+
+        Only pairs with an article placed in this call are compared: the others were before.
+        """
+        firsts: list[str] = []
+        for member in sorted(story.members, key=lambda m: (self.docs[m].day or 0, m)):
+            doc = self.docs[member]
+            if doc.copy_of:
+                continue
+            original = next(
+                (
+                    f
+                    for f in firsts
+                    if (member in fresh or f in fresh)
+                    and resemblance(doc.sketch, self.docs[f].sketch) >= COPY_RESEMBLANCE
+                ),
+                None,
+            )
+            if original is None:
+                firsts.append(member)
+                continue
+            self._subtract(story, doc)
+            doc.copy_of = original
+            for other in story.members:
+                if self.docs[other].copy_of == member:
+                    self.docs[other].copy_of = original
+
+    def _linkage(self, a: _Story, b: _Story) -> float:
+        """Average similarity over all pairs of reports of two stories."""
+        total = 0.0
+        for language, sums in a.words.items():
+            other = b.words.get(language)
+            if other:
+                total += WORD_SHARE * _dot(sums, other)
+        for la, sums in a.names.items():
+            for lb, other in b.names.items():
+                weight = 1.0 - WORD_SHARE if la == lb else 1.0
+                total += weight * _dot(sums, other)
+        pairs = a.size * b.size
+        return total / pairs if pairs else 0.0
+
+
+def _seniority(story: _Story) -> tuple[bool, bool, int, int, str]:
+    """Which of two merging stories keeps its id: a known one, a pinned one, then the older."""
+    return (story.id.startswith(_NEW), not story.pinned, *story.age(), story.id)
+
+
+def _dot(a: Vector, b: Vector) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b[t] for t, w in a.items() if t in b)
+
+
+def _story_id(doc_id: str, taken: dict[str, _Story]) -> str:
+    """A short, URL-safe id derived from the article that starts the story."""
+    digest = hashlib.blake2b(doc_id.encode(), digest_size=16).hexdigest()
+    for width in range(10, 33, 2):
+        if digest[:width] not in taken:
+            return digest[:width]
+    return digest + str(len(taken))
