@@ -143,6 +143,10 @@ class Fetching:
     """Largest body accepted, after decompression."""
     concurrency: int = setting(8, _is_positive_int, "a whole number above 0")
     per_host: int = setting(2, _is_positive_int, "a whole number above 0")
+    max_items: int = setting(100, _is_positive_int, "a whole number above 0")
+    """New items read from one feed per build: its newest; the rest are reported skipped."""
+    allow_private_networks: bool = setting(False, _is_bool, "true or false")
+    """Let feeds and pages send digest to loopback and private addresses (SSRF)."""
 
 
 @dataclass(frozen=True, slots=True)
