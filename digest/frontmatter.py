@@ -167,6 +167,8 @@ def dump(article: Article) -> str:
     import yaml
 
     head = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=100)
+    if meta.get("origin") == {}:  # a block for the checksum line to extend, not "{}"
+        head = head.removesuffix("origin: {}\n") + "origin:\n"
     body = f"---\n\n{article.body.strip()}\n"
     plain = f"---\n{head}{body}"
     if not article.origin:
@@ -247,8 +249,8 @@ def parse(
         summary=strings["summary"],
         topics=topics,
         image=Image(
-            str(image.get("caption", "")),
-            str(image.get("credit", "")),
+            plain(str(image.get("caption", ""))),
+            plain(str(image.get("credit", ""))),
             http_url(str(image.get("url") or "")),
             plain(str(image.get("alt") or "")),
         )

@@ -639,18 +639,19 @@ def _as_utf8(text: str) -> bytes:
 
 
 def _entry(item: Any) -> Entry:
-    contents = [c.get("value", "") for c in item.get("content", []) if c.get("value")]
-    summary = item.get("summary", "")
+    # A malformed item may hold None where text belongs (a mangled <description>).
+    contents = [str(c["value"]) for c in item.get("content") or [] if c.get("value")]
+    summary = str(item.get("summary") or "")
     return Entry(
-        guid=str(item.get("id", "")).strip(),
-        link=str(item.get("link", "")).strip(),
-        title=str(item.get("title", "")),
+        guid=str(item.get("id") or "").strip(),
+        link=str(item.get("link") or "").strip(),
+        title=str(item.get("title") or ""),
         html=max(contents, key=len) if contents else summary,
         summary=summary,
         # dict.get: FeedParserDict.get would map a missing key to another, with a warning.
         published=_struct_time(dict.get(item, "published_parsed")),
         updated=_struct_time(dict.get(item, "updated_parsed")),
-        authors=tuple(a["name"] for a in item.get("authors", []) if a.get("name")),
+        authors=tuple(str(a["name"]) for a in item.get("authors") or [] if a.get("name")),
     )
 
 
@@ -759,7 +760,7 @@ def to_article(entry: Entry, feed: Feed, config: Config, now: datetime) -> Artic
     if not summary and body:
         summary = clean.summarize(plain(body.split("\n\n")[0]))
     if not title:
-        title = clean.summarize(plain(entry.summary or body))[:80].rstrip("…") or "Untitled"
+        title = clean.summarize(plain(entry.summary or body))[:80].rstrip("… ") or "Untitled"
     probe = Article(id="", title=title, published=now, body=body)
     if feed.include and not group.mentions(probe, feed.include):
         return None
