@@ -75,7 +75,7 @@ articles = st.builds(
     summary=_text,
     topics=st.none() | _names,
     updated=st.none() | _moments,
-    image=st.none() | st.builds(Image, caption=_text, credit=_text),
+    image=st.none() | st.builds(Image, caption=_text, credit=_text, url=_urls, alt=_text),
     origin=st.none()
     | st.builds(Origin, path=_text, sha256=st.text("0123456789abcdef", max_size=64), guid=_text),
 )
