@@ -14,7 +14,7 @@ import feedparser
 import pytest
 
 from digest import build
-from digest.cache import Store
+from digest.feedstate import Store
 from digest.model import Report
 from tests.conftest import Run, read_page, snapshot, write
 from tests.feedserver import FeedServer, Route, running

@@ -27,7 +27,7 @@ from digest.render.pages import ArticleData, Bodies, FeedArgs, PageArgs, Pager, 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from digest.cache import FeedState
+    from digest.feedstate import FeedState
 
 HOME_ITEMS = 5
 """Articles per topic on the home page."""

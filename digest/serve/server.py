@@ -8,6 +8,7 @@ output folder and no hidden file, and sends a Content-Security-Policy.
 
 from __future__ import annotations
 
+import mimetypes
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
+from digest.render.feeds import FEED_TYPES
 from digest.serve.notify import Pages
 
 KEEPALIVE = 15.0
@@ -36,35 +38,14 @@ CSP = (
 """The site's own scripts and styles (the reload script is a file of the server, and its
 overlay's stylesheet a constructed one), images from http(s), and the event stream."""
 
-TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".htm": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".json": "application/json",
-    ".txt": "text/plain; charset=utf-8",
-    ".xml": "application/xml",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".ico": "image/x-icon",
-    ".woff2": "font/woff2",
-}
-FEED_TYPES = {
-    "feed.xml": "application/rss+xml",
-    "rss.xml": "application/rss+xml",
-    "atom.xml": "application/atom+xml",
-    "feed.json": "application/feed+json",
-}
 _TEXT = "text/plain; charset=utf-8"
 
 
 def content_type(path: Path) -> str:
     """The Content-Type for a file of the site."""
-    return FEED_TYPES.get(path.name) or TYPES.get(path.suffix.lower(), "application/octet-stream")
+    kind = FEED_TYPES.get(path.name) or mimetypes.guess_type(path.name)[0]
+    kind = kind or "application/octet-stream"
+    return f"{kind}; charset=utf-8" if kind.startswith("text/") else kind
 
 
 def host_names(host: str, port: int) -> frozenset[str]:
@@ -86,7 +67,7 @@ class Server(ThreadingHTTPServer):
         self.site = site
         """The output folder, as the current digest.toml says."""
         script = (resources.files("digest.serve") / "live.js").read_bytes()
-        self.assets = {SCRIPT: (TYPES[".js"], script)}
+        self.assets = {SCRIPT: (content_type(Path(SCRIPT)), script)}
         super().__init__(address, Handler)
         self.names = host_names(address[0], int(self.server_address[1]))
 

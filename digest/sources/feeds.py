@@ -39,8 +39,8 @@ from dateutil import parser as dateutil_parser
 from tqdm import tqdm
 
 from digest import __version__, clean, group
-from digest.cache import FeedState, Store
 from digest.config import Config, Feed, Fetching
+from digest.feedstate import FeedState, Store
 from digest.model import (
     DATE_LIMIT,
     Article,
