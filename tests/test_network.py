@@ -164,7 +164,7 @@ def test_hostile_feeds_on_the_same_host_leave_a_healthy_one_read_in_full(
     tmp_path: Path, server: FeedServer
 ) -> None:
     healthy = rss(*(item(f"ok{n}", title=f"Healthy item {n}", date="") for n in range(2000)))
-    # 1.5 MB that take seconds to parse and clean: on the event loop, the healthy feed's
+    # 1.4 MB that take seconds to parse and clean: on the event loop, the healthy feed's
     # request, then in flight, would see its deadline pass while digest was busy.
     page = "".join(
         f"<p>Paragraph {n} with <b>bold</b> and <a href='https://x.example/{n}'>a link</a>.</p>"
