@@ -23,3 +23,5 @@ class Extract:
     image: Image | None = None
     notes: tuple[str, ...] = ()
     """Things the user should know, such as an inferred year."""
+    unsure: bool = False
+    """No block was clearly the article: the page's text is kept whole for the user to check."""

@@ -6,13 +6,24 @@ import re
 from datetime import date, datetime
 
 from digest.clean.extract import Extract
+from digest.clean.furniture import DEFAULT, Thresholds, boilerplate_share, fold, is_keyword_run
 from digest.clean.lines import Kind, classify, word_count
 from digest.clean.markdown import MD_LINK, safe_markdown, summarize
 from digest.model import http_url, plain
+from digest.text import markdown_text
 
 
-def clean_html(page: str, url: str = "") -> Extract:
-    """Extract the main text and metadata of a saved HTML page with trafilatura."""
+def clean_html(
+    page: str,
+    url: str = "",
+    *,
+    furniture: frozenset[str] = frozenset(),
+    limits: Thresholds = DEFAULT,
+) -> Extract:
+    """Extract the main text and metadata of a saved HTML page with trafilatura.
+
+    ``furniture`` holds the blocks the site repeats on its pages (`SiteFurniture`).
+    """
     import trafilatura
 
     doc = trafilatura.extract_with_metadata(
@@ -29,7 +40,9 @@ def clean_html(page: str, url: str = "") -> Extract:
         return Extract(title=title, body="", notes=("no article text found in the page",))
     body = re.sub(r"\A---\n.*?\n---\n", "", doc.text or "", flags=re.DOTALL)
     page_url = url or (doc.url or "")
-    body = _drop_furniture(safe_markdown(body, page_url).strip(), plain(doc.title or ""))
+    body, unsure = _drop_furniture(
+        safe_markdown(body, page_url).strip(), plain(doc.title or ""), furniture, limits
+    )
     published: date | datetime | None = None
     if doc.date:
         try:
@@ -46,7 +59,8 @@ def clean_html(page: str, url: str = "") -> Extract:
         source=plain(doc.sitename or ""),
         url=http_url(page_url),
         authors=authors,
-        summary=plain(doc.description or "") or summarize(plain(MD_LINK.sub(r"\2", first))),
+        summary=plain(doc.description or "") or summarize(markdown_text(first)),
+        unsure=unsure,
     )
 
 
@@ -81,22 +95,26 @@ def _published_time(page: str, day: date | None) -> datetime | None:
     return None
 
 
-def _drop_furniture(markdown: str, title: str) -> str:
-    """Drop the blocks trafilatura keeps that are not the article.
+def _drop_furniture(
+    markdown: str, title: str, known: frozenset[str], limits: Thresholds
+) -> tuple[str, bool]:
+    """Drop the blocks trafilatura keeps that are not the article; say if none was.
 
     Each block's text goes through the text-dump line rules: the headline
     again, ads, share and newsletter prompts, captions and credits, dates,
     "Related:" teasers and author contact lines go, and so do lists of links
-    (related headlines).
+    (related headlines), notices, keyword runs and the site's known furniture.
+    When every block is furniture, the page is kept whole and called unsure.
     """
     kept: list[str] = []
     after_stop = False
     for block in markdown.split("\n\n"):
-        text = _block_text(block)
+        text = markdown_text(block)
         if not text or text.casefold() == title.casefold():
             continue
         kind = classify(text)
-        links = sum(len(m.group(2)) for m in MD_LINK.finditer(block)) >= 0.8 * len(text)
+        share = sum(len(m.group(2)) for m in MD_LINK.finditer(block)) / len(text)
+        links = share >= limits.link_share
         if kind in (Kind.STOP, Kind.COMMENTS) or _RELATED.match(text):
             after_stop = True
             continue
@@ -104,11 +122,14 @@ def _drop_furniture(markdown: str, title: str) -> str:
             kind in (Kind.JUNK, Kind.CAPTION, Kind.DATE)
             or (links and (after_stop or kind is not Kind.PROSE or block.lstrip().startswith("-")))
             or (word_count(text) <= 40 and ("mailto:" in block or _CONTACT.search(text)))
+            or fold(text) in known
+            or is_keyword_run(text)
+            or (kind is Kind.PROSE and boilerplate_share(text) >= limits.boilerplate)
         ):
             continue
         after_stop = after_stop and links
         kept.append(block)
-    return "\n\n".join(kept) or markdown  # never empty a page that had text
+    return ("\n\n".join(kept), False) if kept else (markdown, True)
 
 
 _RELATED = re.compile(
@@ -120,13 +141,6 @@ _CONTACT = re.compile(
     r"^(?:e-?mail|write to|contact|follow)\b.*(?:@|\bat\b)|\b[\w.+-]+@[\w-]+\.[\w.]+\b",
     re.IGNORECASE,
 )
-
-
-def _block_text(block: str) -> str:
-    """The plain text of a Markdown block: link text kept, markup dropped."""
-    text = MD_LINK.sub(r"\2", block)
-    text = re.sub(r"^\s*(?:#+|[-*+>]|\d+\.)\s+", "", text, flags=re.MULTILINE)
-    return " ".join(re.sub(r"[*_`\\]", "", text).split())
 
 
 def _html_title(page: str) -> str:

@@ -23,6 +23,7 @@ class Kind(Enum):
     DATE = "date"  # a line that is mostly a date
     STOP = "stop"  # "Latest Headlines", "Related stories": the article is over
     COMMENTS = "comments"  # "12 comments", "Leave a reply": readers' comments follow
+    FURNITURE = "furniture"  # notices, service boxes, keyword runs, teasers, comments
 
 
 MONTH = (
@@ -39,9 +40,9 @@ FULL_DATE = re.compile(
 # Dates in other languages, for dateparser: "11 октября 2018", "27 de setembro de 2018",
 # "2018年8月16日", "2019. 11. 19".
 OTHER_DATE = re.compile(
-    r"\d{4}\s*[年.]\s*\d{1,2}\s*[月.]\s*\d{1,2}"
-    r"|\d{1,2}\.?\s+(?:de\s+)?[^\W\d_]{3,}\.?,?\s+(?:de\s+)?\d{4}"
-    r"|[^\W\d_]{3,}\.?\s+\d{1,2},?\s+\d{4}"
+    r"(?<!\d)\d{4}\s*[年.]\s*\d{1,2}\s*[月.]\s*\d{1,2}"
+    r"|(?<!\d)\d{1,2}\.?\s+(?:de\s+)?[^\W\d_]{3,}\.?,?\s+(?:de\s+)?\d{4}"
+    r"|(?<![^\W\d_])[^\W\d_]{3,}\.?\s+\d{1,2},?\s+\d{4}"
 )
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 DATELINE = re.compile(

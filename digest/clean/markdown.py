@@ -10,9 +10,11 @@ from digest.model import http_url, strip_tags
 
 SUMMARY_CHARS = 280
 
-# [text](target "title"); a target may hold one level of parentheses: (javascript:alert(1)).
+# [text](target "title"); text may hold one level of brackets, a target one level of
+# parentheses: (javascript:alert(1)). Neither part may hold its own opening bracket
+# unpaired, so each attempt stops at the next one: linear time on "[[[[…" or "![![…".
 MD_LINK = re.compile(
-    r"(!?)\[([^\]\n]*)\]\(\s*<?((?:[^()\s>]|\([^()\s]*\))*)>?(?:\s+\"[^\"\n]*\")?\s*\)"
+    r"(!?)\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\(\s*<?((?:[^()\s>]|\([^()\s]*\))*)>?(?:\s+\"[^\"\n]*\")?\s*\)"
 )
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 
@@ -71,9 +73,12 @@ def html_to_markdown(fragment: str, base_url: str = "") -> str:
     return safe_markdown(markdown, base_url, images=True)
 
 
+_MARKDOWN_CHARS = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|"})
+
+
 def escape_text(text: str) -> str:
     """Escape plain text so Markdown shows it verbatim (one paragraph per call)."""
-    text = re.sub(r"([\\`*_\[\]<>|])", r"\\\1", text)
+    text = text.translate(_MARKDOWN_CHARS)
     text = re.sub(r"^(\s*)([#+-]|\d+[.)])(\s)", r"\1\\\2\3", text)
     return text.replace("&", "&amp;") if re.search(r"&#?\w+;", text) else text
 

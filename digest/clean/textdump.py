@@ -13,6 +13,7 @@ from datetime import date
 
 from digest.clean.dates import date_in, publication_day
 from digest.clean.extract import Extract
+from digest.clean.furniture import DEFAULT, Thresholds, mark
 from digest.clean.lines import (
     AGENCY_CREDIT,
     BYLINE,
@@ -33,7 +34,7 @@ from digest.clean.markdown import escape_text, summarize
 from digest.model import Image, plain, strip_tags
 
 
-def _body_span(kinds: list[Kind], sizes: list[float]) -> tuple[int, int]:
+def _body_span(kinds: list[Kind], sizes: list[float], cost: float) -> tuple[int, int]:
     """The densest run of prose: a maximum-sum segment over per-line scores.
 
     Prose scores its size; menus and headings cost a little each, so long menus
@@ -52,8 +53,9 @@ def _body_span(kinds: list[Kind], sizes: list[float]) -> tuple[int, int]:
             continue
         score = {
             Kind.PROSE: sizes[index] * weight,
-            Kind.SHORT: -4.0,
-            Kind.HEADING: -4.0,
+            Kind.SHORT: -cost,
+            Kind.HEADING: -cost,
+            Kind.FURNITURE: -cost,
             Kind.BYLINE: -2.0,
             Kind.DATE: -2.0,
             Kind.LABEL: -2.0,
@@ -106,13 +108,24 @@ def _names(text: str, agency: str) -> tuple[str, ...]:
     )
 
 
-def clean_text(text: str, *, name_date: date | None, saved: date) -> Extract:
+def clean_text(
+    text: str,
+    *,
+    name_date: date | None,
+    saved: date,
+    furniture: frozenset[str] = frozenset(),
+    limits: Thresholds = DEFAULT,
+) -> Extract:
     """Clean a whole-page text dump.
 
     ``name_date`` is a date found in the file's name and ``saved`` the day the
     file was last modified: when the article's dateline gives no year, the
     year comes from the first, else from a full date in the text, else from
-    the second.
+    the second. ``furniture`` holds the lines the site repeats on its pages
+    (`SiteFurniture.lines`).
+
+    When nothing but furniture reads like prose, no block is clearly the
+    article: the text is kept whole and the result says it is ``unsure``.
     """
     lines: list[str] = []
     for raw in strip_tags(text).splitlines():
@@ -120,11 +133,16 @@ def clean_text(text: str, *, name_date: date | None, saved: date) -> Extract:
         if line and (not lines or line != lines[-1]):
             lines.append(line)
     kinds = [classify(line) for line in lines]
+    mark(lines, kinds, furniture, limits)
     sizes = [word_count(line) for line in lines]
-    start, end = _body_span(kinds, sizes)
+    start, end = _body_span(kinds, sizes, limits.heading_cost)
+    unsure = False
     if end < start:  # nothing reads like prose: keep every non-junk line
+        unsure = Kind.FURNITURE in kinds
         start, end = 0, len(lines) - 1
-        kinds = [Kind.PROSE if k in (Kind.SHORT, Kind.HEADING) else k for k in kinds]
+        kinds = [
+            Kind.PROSE if k in (Kind.SHORT, Kind.HEADING, Kind.FURNITURE) else k for k in kinds
+        ]
 
     notes: list[str] = []
     # The headline may stand below a notice that opens the run of prose.
@@ -158,6 +176,7 @@ def clean_text(text: str, *, name_date: date | None, saved: date) -> Extract:
     authors = _authors_under_headline(meta)
     source = ""
     dateline_date = ""
+    first = ""
     for index in range(start, end + 1):
         line, kind = lines[index], kinds[index]
         if index == title_at:
@@ -169,6 +188,7 @@ def clean_text(text: str, *, name_date: date | None, saved: date) -> Extract:
                 source = dateline.group("agency") or dateline.group("slash") or ""
                 dateline_date = dateline.group("date") or ""
                 line = line[dateline.end() :]
+            first = first or line
             body.append(escape_text(line))
         elif kind is Kind.HEADING and body and _sandwiched(kinds, index, end):
             body.append(escape_text(line))
@@ -190,9 +210,10 @@ def clean_text(text: str, *, name_date: date | None, saved: date) -> Extract:
         published=published,
         source=source,
         authors=authors,
-        summary=summarize(_unescape(body[0])) if body else "",
+        summary=summarize(first) if body else "",
         image=image,
         notes=tuple(notes),
+        unsure=unsure,
     )
 
 
@@ -294,10 +315,6 @@ def _authors_under_headline(meta: list[str]) -> tuple[str, ...]:
     return ()
 
 
-def _unescape(markdown: str) -> str:
-    return re.sub(r"\\(.)", r"\1", markdown).replace("&amp;", "&")
-
-
 def _title(lines: list[str], kinds: list[Kind], lede: list[str], head: int, under: set[int]) -> int:
     """The headline's index: of the headline-like lines above the body, the one the lede echoes.
 
@@ -386,11 +403,13 @@ def _name_like(name: str) -> bool:
 
 
 _COPYRIGHT = re.compile(
-    r"(?:(?:©|\(c\)|copyright)\s*)+(?:\d{4}\s*(?:[-–]\s*\d{4})?[\s,]*)?(?:by\s+)?"
+    r"(?<![\w©])(?:(?:©|\(c\)|copyright)\s*+){1,3}+(?:\d{4}\s*(?:[-–]\s*\d{4})?[\s,]*+)?(?:by\s+)?"
     r"(?P<name>[^\W\d_][^|/]{1,40}?)\s*"
     r"(?:[.,](?:\s|$)|[|/]|\s+all rights|\s+unless\b|\s+\d{4}|[.,]?\s*$)",
     re.IGNORECASE,
 )
+_FOOTER_CHARS = 300
+"""A copyright line is short: longer lines are prose that mentions copyright."""
 _COMPANY = re.compile(r",?\s+(?:Pty\.?\s+)?(?:Ltd|LLC|Inc|GmbH|Limited|Corp|Corporation)\.?$")
 
 
@@ -418,7 +437,7 @@ def _source_from_furniture(lines: list[str]) -> str:
     for line in reversed(lines):
         if re.match(CREDIT_WORDS, line, re.IGNORECASE):  # "Image copyright …" credits a photo
             continue
-        if match := _COPYRIGHT.search(line):
+        if len(line) <= _FOOTER_CHARS and (match := _COPYRIGHT.search(line)):
             vote(_COMPANY.sub("", match.group("name").strip()))
             break
     if not votes:
