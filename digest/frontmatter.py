@@ -123,6 +123,7 @@ def dump(article: Article) -> str:
         value = getattr(article, key)
         if value:
             meta[key] = list(value) if isinstance(value, tuple) else value
+    meta.update({k: v for k, v in article.extra.items() if k not in meta})
     if article.image:
         meta["image"] = {k: v for k in ("caption", "credit") if (v := getattr(article.image, k))}
     if article.origin:

@@ -8,11 +8,15 @@ one kind that a reader must never get instead of the article.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+from digest import config, frontmatter
 from digest.clean import clean_text
 from digest.clean.furniture import SiteFurniture
+from digest.sources.files import read_inbox
+from tests.conftest import project, write
 
 ARTICLE = [
     "The harbour board approved a plan on Monday to dredge the old canal, which has "
@@ -137,7 +141,7 @@ def test_lines_the_site_repeats_on_every_page_are_its_furniture() -> None:
 
     furniture = SiteFurniture()
     for text in pages.values():
-        furniture.learn("harbourherald.example", text)
+        furniture.learn("harbourherald.example", text.splitlines())
     learned = clean_text(
         pages["canal.txt"],
         name_date=None,
@@ -146,3 +150,41 @@ def test_lines_the_site_repeats_on_every_page_are_its_furniture() -> None:
     )
     assert paragraphs(learned.body) == ARTICLE
     assert furniture.lines("another.example") == frozenset()
+
+
+def test_the_inbox_reader_learns_each_sites_furniture_and_flags_what_it_cannot_tell(
+    tmp_path: Path,
+) -> None:
+    """Real files in a real project: the notice on every page of one site is dropped from
+    each, and a page of only furniture is kept whole with a note and a front-matter mark."""
+    notice = (
+        "The Harbour Herald is published by the Quayside Trust, a charity that keeps local "
+        "news free to read for everyone who lives along the coast and its villages."
+    )
+    address = "https://harbourherald.example/news"
+    stories = {
+        "canal.txt": HEAD + "\n".join(ARTICLE),
+        "lifeboat.txt": "Menu\nLifeboat crew saves two swimmers\nThe crew rescued two "
+        "swimmers off the north beach on Sunday afternoon, the station said.",
+        "fair.txt": "Menu\nSummer fair returns\nThe summer fair returns to the green in "
+        "June after two years away, its organisers said on Friday.",
+    }
+    inbox = project(tmp_path) / "content" / "inbox"
+    for name, story in stories.items():
+        write(inbox / name, f"{address}\n{story}\n{notice}\n")
+    write(inbox / "consent.txt", "Menu\nNews\n" + COOKIES + SERVICE + TAGS)
+
+    articles, problems, notes = read_inbox(config.load(tmp_path))
+
+    assert problems == []
+    by_file = {Path(a.origin.path).name: a for a in articles if a.origin}
+    assert paragraphs(by_file["canal.txt"].body) == ARTICLE
+    for article in by_file.values():
+        assert "Quayside Trust" not in article.body
+    unsure = by_file["consent.txt"]
+    assert "Our customer service team" in unsure.body
+    assert "check:" in frontmatter.dump(unsure)
+    assert [str(n.path) for n in notes if "no block is clearly the article" in n.message] == [
+        "content/inbox/consent.txt"
+    ]
+    assert not by_file["canal.txt"].extra

@@ -10,9 +10,12 @@ repeats on every page (`SiteFurniture`, learned from the user's own saved pages)
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from digest.clean.lines import Kind
 
@@ -129,8 +132,9 @@ class SiteFurniture:
     _counts: dict[str, Counter[str]] = field(default_factory=dict)
     _pages: dict[str, set[int]] = field(default_factory=dict)
 
-    def learn(self, site: str, text: str) -> None:
-        lines = {fold(line) for line in text.splitlines() if len(line.split()) >= 3}
+    def learn(self, site: str, page: Iterable[str]) -> None:
+        """Count the lines of one page (`page_lines`) for ``site`` (`site_of`)."""
+        lines = {fold(line) for line in page if len(line.split()) >= 3}
         seen = self._pages.setdefault(site, set())
         if (key := hash(frozenset(lines))) in seen:
             return
@@ -140,3 +144,32 @@ class SiteFurniture:
     def lines(self, site: str) -> frozenset[str]:
         counts = self._counts.get(site, Counter())
         return frozenset(line for line, n in counts.items() if n >= self.least)
+
+
+_TAG = re.compile(r"<[^<>]*>")
+_PAGE_URL = re.compile(
+    r"""<(?:meta\b[^<>]*?\bproperty=["']og:url["']|link\b[^<>]*?\brel=["']canonical["'])"""
+    r"""[^<>]*?\b(?:content|href)=["'](https?://[^"'<>\s]+)""",
+    re.I,
+)
+_TEXT_URL = re.compile(r"https?://[^\s/<>\"']+")
+
+
+def page_lines(text: str, kind: str) -> list[str]:
+    """A page's lines as the cleaner sees them: a dump's lines, an HTML page's text nodes."""
+    if kind != "html":
+        return text.splitlines()
+    return [html.unescape(node) for node in _TAG.split(text)]
+
+
+def site_of(text: str, kind: str) -> str:
+    """The host a page says it comes from (its og:url or canonical link, or a dump's first
+    address), or "" when it names none: such pages are pooled as one unnamed site."""
+    match = _PAGE_URL.search(text) if kind == "html" else _TEXT_URL.search(text)
+    if not match:
+        return ""
+    try:
+        host = urlsplit(match.group(1) if kind == "html" else match.group(0)).hostname or ""
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
