@@ -41,7 +41,10 @@ def clean_html(
     body = re.sub(r"\A---\n.*?\n---\n", "", doc.text or "", flags=re.DOTALL)
     page_url = url or (doc.url or "")
     body, unsure = _drop_furniture(
-        safe_markdown(body, page_url).strip(), plain(doc.title or ""), furniture, limits
+        _gfm_tables(safe_markdown(body, page_url).strip()),
+        plain(doc.title or ""),
+        furniture,
+        limits,
     )
     published: date | datetime | None = None
     if doc.date:
@@ -95,6 +98,33 @@ def _published_time(page: str, day: date | None) -> datetime | None:
     return None
 
 
+_DELIMITER_ROW = re.compile(r"\|?(?:\s*:?-+:?\s*\|)+\s*:?-*:?\s*")
+
+
+def _gfm_tables(markdown: str) -> str:
+    """Give each table trafilatura writes a header row: without the delimiter row under
+    its first line, a Markdown renderer shows the table as one paragraph of pipes."""
+    blocks = markdown.split("\n\n")
+    for index, block in enumerate(blocks):
+        rows = [row.strip() for row in block.split("\n")]
+        if len(rows) < 2 or not all(row.startswith("|") for row in rows):
+            continue
+        if not _DELIMITER_ROW.fullmatch(rows[1]):
+            cells = max(1, rows[0].count("|") - 1)
+            rows.insert(1, "|" + " --- |" * cells)
+        blocks[index] = "\n".join(rows)
+    return "\n\n".join(blocks)
+
+
+# Characters that may make Markdown of a block; a block without them is its own text.
+_MARKUP = re.compile(r"[\\`*_\[\]<>&|#~!]|^\s*(?:[-+=>]|\d+[.)])", re.MULTILINE)
+
+
+def _words(block: str) -> str:
+    """The plain text of a Markdown block, by markdown-it-py's tokens when it has markup."""
+    return markdown_text(block) if _MARKUP.search(block) else " ".join(block.split())
+
+
 def _drop_furniture(
     markdown: str, title: str, known: frozenset[str], limits: Thresholds
 ) -> tuple[str, bool]:
@@ -109,7 +139,10 @@ def _drop_furniture(
     kept: list[str] = []
     after_stop = False
     for block in markdown.split("\n\n"):
-        text = markdown_text(block)
+        if block.startswith("|"):
+            kept.append(block)  # a table is content, whatever its cells read like
+            continue
+        text = _words(block)
         if not text or text.casefold() == title.casefold():
             continue
         kind = classify(text)

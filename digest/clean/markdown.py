@@ -54,6 +54,7 @@ _NOT_CONTENT = ["script", "style", "iframe", "object", "embed", "noscript", "for
 def html_to_markdown(fragment: str, base_url: str = "") -> str:
     """Convert a feed item's HTML to safe Markdown with markdownify.
 
+    Tables become GFM tables whose first row is the header; lists stay lists.
     Scripts, styles, frames, forms and tracking pixels (images of 1×1 or less)
     are dropped first; links and images end absolute against ``base_url``.
     """
@@ -68,7 +69,12 @@ def html_to_markdown(fragment: str, base_url: str = "") -> str:
         # At most 1, without int(): "²".isdigit() is true, and 5,000 digits are too many for it.
         if any(v.isascii() and v.isdigit() and v.lstrip("0") in ("", "1") for v in size):
             image.decompose()
-    markdown = MarkdownConverter(heading_style="ATX", bullets="-").convert_soup(soup)
+    converter = MarkdownConverter(heading_style="ATX", bullets="-", table_infer_header=True)
+    try:
+        markdown = converter.convert_soup(soup)
+    except RecursionError:  # markdownify recurses per level: thousands of nested tags
+        lines = (" ".join(line.split()) for line in soup.get_text("\n").splitlines())
+        markdown = "\n\n".join(escape_text(line) for line in lines if line)
     markdown = re.sub(r"\n{3,}", "\n\n", markdown).strip()
     return safe_markdown(markdown, base_url, images=True)
 

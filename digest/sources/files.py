@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from digest import frontmatter
 from digest.config import Config
 from digest.errors import ContentError, Problem
-from digest.model import Article, Origin, http_url, mint_id, plain, renderable
+from digest.model import Article, Origin, http_url, mint_id, renderable
+from digest.text import blocks
 
 if TYPE_CHECKING:
     from digest.clean.furniture import SiteFurniture
@@ -142,7 +143,7 @@ def import_file(
             url=url,
             id=str(meta["id"]) if meta.get("id") else mint_id(key),
             body=clean.safe_markdown(body, url).strip(),
-            summary=article.summary or clean.summarize(plain(body.strip().split("\n\n")[0])),
+            summary=article.summary or clean.summarize(_first_block(body)),
             origin=origin,
         )
         return article, ()
@@ -180,6 +181,11 @@ def import_file(
     if extract.unsure:
         return article, (*extract.notes, f"{UNSURE}: check the article")
     return article, extract.notes
+
+
+def _first_block(markdown: str) -> str:
+    """The words of the first paragraph (or heading) of a Markdown body, markup dropped."""
+    return next(iter(blocks(markdown)), "")
 
 
 def _decode(data: bytes) -> str:
