@@ -60,8 +60,14 @@ def boilerplate_share(line: str) -> float:
     return sum(w in _BOILERPLATE for w in words) / len(words) if words else 0.0
 
 
+_CLOUD_CHARS = 3000
+"""A tag cloud fills a few lines of a page, not pages."""
+
+
 def is_keyword_run(line: str) -> bool:
     """A tag cloud or keyword list: many short items between separators, no sentence."""
+    if len(line) > _CLOUD_CHARS:
+        return False
     items = [i for i in _KEYWORD_SEPARATOR.split(line) if i]
     if len(items) < 8 or sum(any(c.isdigit() for c in i) for i in items) * 5 > len(items):
         return False  # a list of quantities or scores is content

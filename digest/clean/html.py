@@ -62,7 +62,7 @@ def clean_html(
         source=plain(doc.sitename or ""),
         url=http_url(page_url),
         authors=authors,
-        summary=plain(doc.description or "") or summarize(markdown_text(first)),
+        summary=plain(doc.description or "") or summarize(markdown_text(first[:_LONG])),
         unsure=unsure,
     )
 
@@ -116,6 +116,10 @@ def _gfm_tables(markdown: str) -> str:
     return "\n\n".join(blocks)
 
 
+_LONG = 4000
+"""Characters of a block beyond which it is the article's: furniture is short. A summary
+needs no more of the first paragraph either."""
+
 # Characters that may make Markdown of a block; a block without them is its own text.
 _MARKUP = re.compile(r"[\\`*_\[\]<>&|#~!]|^\s*(?:[-+=>]|\d+[.)])", re.MULTILINE)
 
@@ -139,8 +143,8 @@ def _drop_furniture(
     kept: list[str] = []
     after_stop = False
     for block in markdown.split("\n\n"):
-        if block.startswith("|"):
-            kept.append(block)  # a table is content, whatever its cells read like
+        if block.startswith("|") or len(block) > _LONG:
+            kept.append(block)  # a table or a long paragraph is content, whatever it reads like
             continue
         text = _words(block)
         if not text or text.casefold() == title.casefold():
