@@ -158,6 +158,7 @@ def dump(article: Article) -> str:
         value = getattr(article, key)
         if value:
             meta[key] = list(value) if isinstance(value, tuple) else value
+    meta.update({k: v for k, v in article.extra.items() if k not in meta})
     if article.image:
         fields = ("url", "alt", "caption", "credit")
         meta["image"] = {k: v for k in fields if (v := getattr(article.image, k))}
