@@ -1,0 +1,80 @@
+"""The output and its folder are safe from hostile text, failed swaps and a wrong `output`."""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import feedparser
+from markupsafe import Markup
+
+from digest import config
+from digest.model import Article
+from digest.render import Rendered, feeds, templates
+from tests.conftest import Run, project, write
+
+HOSTILE = "<b>x</b> & <script>alert(1)</script>"
+
+
+def _as_text(detail: Any, value: str) -> str:
+    """What a reader shows: a text/html value is HTML, its tags would be live."""
+    assert "<" not in value or detail.type != "text/html", value  # no live markup
+    return html.unescape(value) if detail.type == "text/html" else value
+
+
+def _feeds(tmp_path: Path, article: Article) -> dict[str, bytes]:
+    write(tmp_path / "digest.toml", 'base_url = "https://e.org/"\n')
+    cfg = config.load(tmp_path)
+    env = templates.environment(cfg, "test", Rendered())
+    scope = feeds.context(
+        cfg, "", "Feed", "", [article], {article.id: "a/"}, lambda a: Markup("<p>body</p>")
+    )
+    return {name: feeds.render(env, cfg, name, "", scope) for name in feeds.FEED_TYPES}
+
+
+def test_text_fields_are_text_in_every_feed_format(tmp_path: Path) -> None:
+    article = Article(
+        id="1",
+        title=HOSTILE,
+        published=datetime(2024, 1, 1, tzinfo=UTC),
+        body="x",
+        url="javascript:alert(1)",
+        authors=(HOSTILE,),
+        summary=HOSTILE,
+        topics=(HOSTILE,),
+    )
+    made = _feeds(tmp_path, article)
+    for name in ("feed.xml", "atom.xml"):
+        entry = feedparser.parse(made[name]).entries[0]
+        assert _as_text(entry.title_detail, entry.title) == HOSTILE, name
+        assert _as_text(entry.summary_detail, entry.summary) == HOSTILE, name
+        assert entry.author == HOSTILE or html.unescape(entry.author) == HOSTILE, name
+        assert [t.term for t in entry.tags] in ([HOSTILE], [html.escape(HOSTILE)]), name
+    rss = made["feed.xml"].decode()
+    assert "<title>&amp;lt;b&amp;gt;x&amp;lt;/b&amp;gt; &amp;amp; &amp;lt;script" in rss
+    item = json.loads(made["feed.json"])["items"][0]
+    assert item["title"] == item["summary"] == HOSTILE  # plain text by the spec
+    assert item["authors"] == [{"name": HOSTILE}] and item["tags"] == [HOSTILE]
+    assert "external_url" not in item
+
+
+def test_hostile_front_matter_reaches_no_feed_as_markup(tmp_path: Path, digest: Run) -> None:
+    root = project(tmp_path / "p")
+    write(
+        root / "content" / "articles" / "hostile.md",
+        "---\n"
+        f"title: {json.dumps(HOSTILE)}\nauthors: [{json.dumps(HOSTILE)}]\n"
+        f"source: {json.dumps(HOSTILE)}\nsummary: {json.dumps(HOSTILE)}\n"
+        "url: javascript:alert(1)\ndate: 2024-01-01T00:00:00+00:00\n---\nBody.\n",
+    )
+    assert digest("build", "-C", root).code == 0
+    site = root / "site"
+    for name in ("feed.xml", "atom.xml"):
+        entry = feedparser.parse((site / name).read_bytes()).entries[0]
+        title = _as_text(entry.title_detail, entry.title)
+        assert "<" not in title and title.strip(), (name, title)
+    item = json.loads((site / "feed.json").read_text("utf-8"))["items"][0]
+    assert "<script" not in item["title"] and "external_url" not in item
