@@ -151,16 +151,31 @@ def _full(out: Path, jobs: list[Job], workers: int, progress: bool) -> int:
         current = _visible(out)
         if not written and current == {job.path for job in jobs}:
             return 0  # an identical site: leave it, timestamps and all
-        if out.exists():
-            for entry in out.iterdir():
-                if entry.name.startswith("."):  # a .git used for publishing, say
-                    entry.replace(new / entry.name)
-            out.replace(old)
-        new.replace(out)
+        _swap(out, new, old)
     finally:
         shutil.rmtree(new, ignore_errors=True)
     shutil.rmtree(old, ignore_errors=True)
     return max(written, 1)  # at least the swap: files may have gone
+
+
+def _swap(out: Path, new: Path, old: Path) -> None:
+    """Put ``new`` in the place of ``out``, hidden entries (a ``.git`` used for publishing,
+    say) carried over; on failure ``out`` is as it was, hidden entries and all."""
+    hidden = [e.name for e in out.iterdir() if e.name.startswith(".")] if out.exists() else []
+    moved: list[str] = []
+    try:
+        for name in hidden:
+            (out / name).replace(new / name)
+            moved.append(name)
+        if out.exists():
+            out.replace(old)
+        new.replace(out)
+    except BaseException:
+        if old.exists() and not out.exists():
+            old.replace(out)
+        for name in moved:
+            (new / name).replace(out / name)
+        raise
 
 
 def _incremental(
@@ -211,6 +226,10 @@ def recover(out: Path) -> None:
     old = out.with_name(f".{out.name}.old")
     if old.exists() and not out.exists():  # stopped between the two renames of a swap
         old.replace(out)
+        new = out.with_name(f".{out.name}.new")
+        for entry in new.iterdir() if new.is_dir() else ():
+            if entry.name.startswith(".") and not (out / entry.name).exists():
+                entry.replace(out / entry.name)  # the hidden entries it had carried over
     stage = _stage(out)
     if (stage / _JOURNAL).is_file():
         _apply(out, stage)

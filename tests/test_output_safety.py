@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import html
 import json
 from datetime import UTC, datetime
@@ -9,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import feedparser
+import pytest
 from markupsafe import Markup
 
-from digest import config
+from digest import build, config
 from digest.model import Article
 from digest.render import Rendered, feeds, templates
 from tests.conftest import Run, project, write
@@ -78,3 +80,28 @@ def test_hostile_front_matter_reaches_no_feed_as_markup(tmp_path: Path, digest: 
         assert "<" not in title and title.strip(), (name, title)
     item = json.loads((site / "feed.json").read_text("utf-8"))["items"][0]
     assert "<script" not in item["title"] and "external_url" not in item
+
+
+def test_a_failed_swap_puts_hidden_entries_back(
+    example: Path, digest: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert digest("build", "-C", example).code == 0
+    site = example / "site"
+    write(site / ".git" / "config", "[core]\n")
+    (example / ".digest" / "pages.sqlite").unlink()  # no record: a full build and a swap
+    (site / "index.html").unlink()  # and something to write
+    before = sorted(p.relative_to(site).as_posix() for p in site.rglob("*"))
+    real = Path.replace
+
+    def failing(self: Path, target: Path) -> Path:
+        if self.name == ".site.new":  # the last rename of the swap
+            raise OSError(errno.EIO, "injected")
+        return real(self, target)
+
+    monkeypatch.setattr(Path, "replace", failing)
+    with pytest.raises(OSError, match="injected"):
+        build.build(example)
+    monkeypatch.undo()
+    assert (site / ".git" / "config").read_text("utf-8") == "[core]\n"
+    assert sorted(p.relative_to(site).as_posix() for p in site.rglob("*")) == before
+    assert not (example / ".site.new").exists() and not (example / ".site.old").exists()
