@@ -28,6 +28,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from digest import atomic, sqlitefile
+from digest.errors import OutputError, Problem
 
 if TYPE_CHECKING:
     from digest.render.plan import Job
@@ -38,6 +39,8 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS page (path TEXT PRIMARY KEY, key TEXT NOT NULL) WITHOUT ROWID;
 """
 _JOURNAL = ".journal.json"
+_MARKER = ".digest-output"
+"""The file that marks an output folder as digest's to replace (see `_check_ours`)."""
 _CHUNK = 128
 """Pages a worker renders per task: large enough to amortise, small enough to balance."""
 
@@ -88,12 +91,15 @@ def publish(
         raise UnknownSiteError(out)
     keys = {job.path: job.key for job in jobs}
     if previous is None or not out.is_dir():
+        _check_ours(out)
         written = _full(out, jobs, workers, progress)
         _save(state, out, keys, [], whole=True, memory=memory)
         return Published(written, 0)
     written, removed, moved = _incremental(
         out, jobs, state, previous, workers, progress, verify, partial, memory
     )
+    if not partial:
+        _mark(out)  # a site made before the marker existed
     changed = {p: k for p, k in keys.items() if previous.get(p) != k or p in moved}
     gone = [] if partial else [p for p in previous if p not in keys]
     if changed or gone:
@@ -141,6 +147,27 @@ def _check(path: str) -> None:
         raise ValueError(f"refusing to write outside the output folder: {path}")
 
 
+def _check_ours(out: Path) -> None:
+    """A full build replaces the whole output folder: refuse one that holds files digest
+    did not make (no marker, no record), e.g. ``output = "docs"`` naming the user's docs."""
+    if (out / _MARKER).is_file() or not out.is_dir():
+        return
+    if any(not entry.name.startswith(".") for entry in out.iterdir()):
+        raise OutputError(
+            Problem(
+                out,
+                "this folder holds files digest did not make, and a build would replace them",
+                "empty it or set output in digest.toml to another folder",
+            )
+        )
+
+
+def _mark(folder: Path) -> None:
+    marker = folder / _MARKER
+    if not marker.is_file():
+        marker.write_text("This folder is made by digest build.\n", encoding="utf-8")
+
+
 def _full(out: Path, jobs: list[Job], workers: int, progress: bool) -> int:
     new, old = out.with_name(f".{out.name}.new"), out.with_name(f".{out.name}.old")
     shutil.rmtree(new, ignore_errors=True)
@@ -148,6 +175,7 @@ def _full(out: Path, jobs: list[Job], workers: int, progress: bool) -> int:
     new.mkdir(parents=True)
     try:
         written = _render(jobs, new, out, workers, progress, link_same=True)
+        _mark(new)
         current = _visible(out)
         if not written and current == {job.path for job in jobs}:
             return 0  # an identical site: leave it, timestamps and all

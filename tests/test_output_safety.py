@@ -105,3 +105,33 @@ def test_a_failed_swap_puts_hidden_entries_back(
     assert (site / ".git" / "config").read_text("utf-8") == "[core]\n"
     assert sorted(p.relative_to(site).as_posix() for p in site.rglob("*")) == before
     assert not (example / ".site.new").exists() and not (example / ".site.old").exists()
+
+
+def test_output_may_not_be_a_folder_of_the_project(tmp_path: Path, digest: Run) -> None:
+    for folder in ("templates", "content", "content/articles/x", ".digest", ".git"):
+        root = tmp_path / folder.replace("/", "-")
+        write(root / "digest.toml", f'base_url = "https://e.org/"\noutput = "{folder}"\n')
+        template = write(root / "templates" / "base.html", "mine")
+        result = digest("build", "-C", root)
+        assert result.code == 1, folder
+        assert "digest.toml:2: output folder " in result.err, (folder, result.err)
+        assert len(result.err.splitlines()) == 1 and "Traceback" not in result.err
+        assert template.read_text("utf-8") == "mine"
+
+
+def test_output_may_not_replace_a_folder_digest_did_not_make(tmp_path: Path, digest: Run) -> None:
+    root = tmp_path
+    write(root / "digest.toml", 'base_url = "https://e.org/"\noutput = "docs"\n')
+    mine = write(root / "docs" / "notes.md", "mine")
+    result = digest("build", "-C", root)
+    assert result.code == 1
+    assert "docs: this folder holds files digest did not make" in result.err
+    assert "empty it or set output in digest.toml to another folder" in result.err
+    assert mine.read_text("utf-8") == "mine" and [p.name for p in (root / "docs").iterdir()] == [
+        "notes.md"
+    ]
+    mine.unlink()  # emptied, as the message says: digest makes it, and may replace it after
+    assert digest("build", "-C", root).code == 0
+    (root / ".digest" / "pages.sqlite").unlink()
+    assert digest("build", "-C", root).code == 0
+    assert (root / "docs" / "index.html").is_file()
