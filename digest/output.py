@@ -23,9 +23,10 @@ import signal
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from digest import atomic, sqlitefile
 from digest.errors import OutputError, Problem
@@ -107,6 +108,46 @@ def publish(
             state, out, changed, gone, whole=False, memory=memory, cached=None if partial else keys
         )
     return Published(written, removed)
+
+
+@contextlib.contextmanager
+def one_build(state: Path) -> Iterator[None]:
+    """Hold the project's lock for a build: two at once would move files under each other.
+
+    The lock is the operating system's (flock, or msvcrt on Windows), so it goes with
+    the process that held it, however that ends; the file says who holds it.
+    """
+    state.mkdir(parents=True, exist_ok=True)
+    path = state / "lock"
+    with path.open("a+", encoding="utf-8") as file:
+        try:
+            _lock(file)
+        except OSError:
+            file.seek(0)
+            holder = file.read().strip() or "another build"
+            raise OutputError(
+                Problem(path, f"{holder} is running in this project", "wait for it to end")
+            ) from None
+        file.truncate(0)
+        file.write(f"build {os.getpid()} (started {datetime.now():%Y-%m-%d %H:%M:%S})\n")
+        file.flush()
+        try:
+            yield
+        finally:
+            file.truncate(0)
+
+
+def _lock(file: IO[str]) -> None:
+    """Take the lock on ``file`` without waiting; OSError if another process holds it."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        file.seek(0)
+        msvcrt.locking(file.fileno(), msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def stamp(out: Path, state: Path) -> tuple[object, ...] | None:

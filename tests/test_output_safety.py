@@ -5,6 +5,9 @@ from __future__ import annotations
 import errno
 import html
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,7 @@ from markupsafe import Markup
 from digest import build, config
 from digest.model import Article
 from digest.render import Rendered, feeds, templates
-from tests.conftest import Run, project, write
+from tests.conftest import REPO, Run, project, write
 
 HOSTILE = "<b>x</b> & <script>alert(1)</script>"
 
@@ -135,3 +138,46 @@ def test_output_may_not_replace_a_folder_digest_did_not_make(tmp_path: Path, dig
     (root / ".digest" / "pages.sqlite").unlink()
     assert digest("build", "-C", root).code == 0
     assert (root / "docs" / "index.html").is_file()
+
+
+def test_one_build_at_a_time(example: Path) -> None:
+    """A second build, in another process, is refused while the first holds the lock."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, pathlib; from digest.output import one_build\n"
+            "with one_build(pathlib.Path(sys.argv[1])):\n"
+            "    print('held', flush=True); sys.stdin.read()",
+            str(example / ".digest"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        second = subprocess.run(
+            [sys.executable, "-m", "digest", "build", "-C", str(example)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert second.returncode == 1
+        assert len(second.stderr.splitlines()) == 1, second.stderr
+        assert f"build {holder.pid} (started " in second.stderr
+        assert "is running in this project — wait for it to end" in second.stderr
+        assert not (example / "site").exists()
+    finally:
+        holder.communicate("", timeout=30)
+    again = subprocess.run(
+        [sys.executable, "-m", "digest", "build", "-C", str(example)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr
