@@ -12,6 +12,7 @@ whose bytes did not change keeps its timestamp.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import gc
 import json
@@ -133,8 +134,30 @@ def one_build(state: Path) -> Iterator[None]:
         file.flush()
         try:
             yield
+        except OSError as exc:
+            if exc.errno not in _CANNOT_WRITE:
+                raise
+            where, (what, how) = exc.filename or state, _CANNOT_WRITE[exc.errno]
+            raise OutputError(Problem(where, what, how)) from None
+        except sqlite3.OperationalError as exc:
+            if not any(word in str(exc) for word in ("full", "readonly", "disk I/O", "open")):
+                raise
+            what = f"digest cannot write its records here ({exc})"
+            raise OutputError(Problem(state, what, _CANNOT_WRITE[errno.ENOSPC][1])) from None
         finally:
             file.truncate(0)
+
+
+_FULL = ("no space left on the device", "free some space, then build again")
+_CANNOT_WRITE = {
+    errno.ENOSPC: _FULL,
+    errno.EDQUOT: _FULL,
+    errno.EROFS: ("the file system is read-only", "make it writable, or choose another folder"),
+    errno.EACCES: ("permission denied", "make it writable (chmod u+w), or choose another folder"),
+    errno.EPERM: ("permission denied", "make it writable (chmod u+w), or choose another folder"),
+}
+"""What a failed write means for the user, and what to do, by errno: the build's files are
+written to a temporary name or folder first, so none is lost or half-written."""
 
 
 def _lock(file: IO[str]) -> None:
@@ -239,12 +262,39 @@ def _swap(out: Path, new: Path, old: Path) -> None:
         if out.exists():
             out.replace(old)
         new.replace(out)
-    except BaseException:
+    except BaseException as exc:
         if old.exists() and not out.exists():
             old.replace(out)
         for name in moved:
             (new / name).replace(out / name)
-        raise
+        if not isinstance(exc, OSError) or exc.errno not in (errno.EXDEV, errno.EBUSY):
+            raise
+        _fill(out, new)  # the output folder is a mount point (a bind mount): file by file
+
+
+def _fill(out: Path, new: Path) -> None:
+    """Make ``out`` hold the visible files of ``new``, each moved (or copied) in, then
+    the files it held and ``new`` does not removed."""
+    keep = _visible(new)
+    for path in sorted(keep):
+        (out / path).parent.mkdir(parents=True, exist_ok=True)
+        _move(new / path, out / path)
+    for path in _visible(out) - keep:
+        (out / path).unlink()
+    _mark(out)
+
+
+def _move(source: Path, target: Path) -> None:
+    """Rename ``source`` to ``target``; across file systems, copy it beside it and rename."""
+    try:
+        source.replace(target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        temporary = target.with_name(f".{target.name}.digest-copy")
+        shutil.copyfile(source, temporary)
+        temporary.replace(target)
+        source.unlink()
 
 
 def _incremental(
@@ -317,7 +367,7 @@ def _apply(out: Path, stage: Path) -> None:
             source = stage / path
             if source.is_file():
                 (out / path).parent.mkdir(parents=True, exist_ok=True)
-                source.replace(out / path)
+                _move(source, out / path)
         for path in plan["deletes"]:
             target = out / path
             target.unlink(missing_ok=True)
@@ -470,7 +520,10 @@ def _render_chunk(work: _Work, chunk: tuple[int, int]) -> int:
             continue
         destination.parent.mkdir(parents=True, exist_ok=True)
         if same:
-            os.link(existing, destination)
+            try:
+                os.link(existing, destination)
+            except OSError:  # another file system, or no hard links there: write it
+                _write(destination, data)
         else:
             _write(destination, data)
             written += 1

@@ -6,6 +6,8 @@ import errno
 import html
 import json
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -16,7 +18,7 @@ import feedparser
 import pytest
 from markupsafe import Markup
 
-from digest import build, config
+from digest import build, config, output, sqlitefile
 from digest.model import Article
 from digest.render import Rendered, feeds, templates
 from tests.conftest import REPO, Run, project, write
@@ -181,3 +183,99 @@ def test_one_build_at_a_time(example: Path) -> None:
         timeout=120,
     )
     assert again.returncode == 0, again.stderr
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+@pytest.mark.parametrize(
+    ("code", "what"),
+    [
+        (errno.ENOSPC, "no space left on the device — free some space, then build again"),
+        (errno.EROFS, "the file system is read-only — make it writable"),
+        (errno.EACCES, "permission denied — make it writable (chmod u+w)"),
+    ],
+)
+def test_a_full_disk_or_read_only_folder_is_one_line_and_loses_nothing(
+    example: Path, digest: Run, monkeypatch: pytest.MonkeyPatch, code: int, what: str
+) -> None:
+    assert digest("build", "-C", example).code == 0
+    site = example / "site"
+    before = _files(site)
+    write(example / "content" / "inbox" / "new.md", "# A new one\n\nRussia and China met.\n")
+    real = output._write
+
+    def failing(path: Path, data: bytes) -> None:
+        if path.name == "index.html":
+            raise OSError(code, os.strerror(code), str(path))
+        real(path, data)
+
+    monkeypatch.setattr(output, "_write", failing)
+    result = digest("build", "-C", example)
+    assert result.code == 1
+    assert len(result.err.splitlines()) == 1 and "Traceback" not in result.err, result.err
+    assert "index.html: " + what in result.err
+    monkeypatch.undo()
+    assert _files(site) == before
+    assert digest("build", "-C", example).code == 0
+    assert _files(site) != before
+
+
+def test_a_full_disk_under_the_records_is_one_line(
+    example: Path, digest: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(sqlitefile, "write", full)
+    result = digest("build", "-C", example)
+    assert result.code == 1 and len(result.err.splitlines()) == 1, result.err
+    assert "digest cannot write its records here (database or disk is full)" in result.err
+
+
+def test_an_output_folder_on_another_file_system_is_copied_into(
+    example: Path, tmp_path: Path, digest: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reference = tmp_path / "reference"
+    shutil.copytree(example, reference)
+    assert digest("build", "-C", reference).code == 0
+    site = example / "site"
+    write(site / ".git" / "config", "[core]\n")
+    write(site / ".digest-output", "")  # digest's own folder, as after an earlier build
+    mount = str(site)
+
+    def inside(path: object) -> bool:
+        return str(path) == mount or str(path).startswith(mount + os.sep)
+
+    def crossing(source: object, target: object) -> None:
+        if inside(source) != inside(target):
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    real_replace, real_link = Path.replace, os.link
+
+    def replace(self: Path, target: Path) -> Path:
+        crossing(self, target)
+        return real_replace(self, target)
+
+    def link(source: str, target: str, **kwargs: object) -> None:
+        crossing(source, target)
+        real_link(source, target)
+
+    monkeypatch.setattr(Path, "replace", replace)
+    monkeypatch.setattr(os, "link", link)
+    assert digest("build", "-C", example).code == 0  # a full build: the swap copies
+    (example / ".digest" / "pages.sqlite").unlink()
+    assert digest("build", "-C", example).code == 0  # again, over its own files
+    write(example / "content" / "inbox" / "new.md", "# A new one\n\nRussia and China met.\n")
+    write(reference / "content" / "inbox" / "new.md", "# A new one\n\nRussia and China met.\n")
+    assert digest("build", "-C", example).code == 0  # an incremental build: the moves copy
+    monkeypatch.undo()
+    assert digest("build", "-C", reference).code == 0
+    expected = _files(reference / "site")
+    got = _files(site)
+    assert got.pop(".git/config") == b"[core]\n"
+    assert set(got) == set(expected)
+    assert not [p for p in example.iterdir() if p.name.startswith(".site")]
