@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import html
+import io
 import json
 import os
 import shutil
@@ -21,6 +22,9 @@ from markupsafe import Markup
 from digest import build, config, output, sqlitefile
 from digest.model import Article
 from digest.render import Rendered, feeds, templates
+from digest.serve.notify import Pages
+from digest.serve.rebuild import Rebuilder
+from digest.serve.watch import Changes
 from tests.conftest import REPO, Run, project, write
 
 HOSTILE = "<b>x</b> & <script>alert(1)</script>"
@@ -279,3 +283,15 @@ def test_an_output_folder_on_another_file_system_is_copied_into(
     assert got.pop(".git/config") == b"[core]\n"
     assert set(got) == set(expected)
     assert not [p for p in example.iterdir() if p.name.startswith(".site")]
+
+
+def test_a_preview_rebuild_takes_the_same_lock(example: Path) -> None:
+    live = Rebuilder(Changes(config.load(example)), Pages(), log=io.StringIO())
+    with output.one_build(example / ".digest"):  # another build, as far as the lock knows
+        held = live.rebuild()
+    assert len(held.problems) == 1
+    assert f"lock: build {os.getpid()} (started " in str(held.problems[0])
+    assert "is running in this project — wait for it to end" in str(held.problems[0])
+    assert not (example / "site").exists()
+    assert live.rebuild().problems == ()
+    assert (example / "site" / "index.html").is_file()
