@@ -54,90 +54,93 @@ def build(
     memory = memory or Memory()
     now = now or datetime.now(UTC)
     cfg = config.load(root)
-    resumable = render_site and not memory.kept and (offline or not cfg.feeds)
-    if resumable:
-        from digest import rebuild
+    from digest.output import one_build
 
-        start = rebuild.begin(cfg)
-        with _collector_paused():  # through the imports, which make no garbage
-            resumed = None if full else rebuild.resume(cfg, start, memory.rendered)
-        if resumed is not None:
-            return resumed  # nothing changed, or a few articles did, and moved in no listing
-    # Imported here, so that a build with little to do need not import them.
-    from digest import archive, group, output
-    from digest.render import plan
-    from digest.sources import files
+    with one_build(cfg.state):  # one build at a time per project (digest serve's too)
+        resumable = render_site and not memory.kept and (offline or not cfg.feeds)
+        if resumable:
+            from digest import rebuild
 
-    with _collector_paused():
-        loaded = archive.load(
-            cfg,
-            memory.parsed if memory.kept else None,
-            workers=workers or output.cpu_workers(),
-            changed=changed,
-            progress=output.is_terminal(),
-            everything=full,
-        )
-        problems = list(loaded.problems)
-        imported, skipped, notes = files.read_inbox(cfg)
-        problems += skipped
-        if strict and problems:
-            raise ContentError(*problems)
-        imported = [group.assign(a, cfg.topics) for a in imported]
-        outcomes: list[feeds.Outcome] = []
-        if cfg.feeds:
-            # httpx, feedparser and friends load only for projects that have feeds.
-            from digest.sources import feeds
+            start = rebuild.begin(cfg)
+            with _collector_paused():  # through the imports, which make no garbage
+                resumed = None if full else rebuild.resume(cfg, start, memory.rendered)
+            if resumed is not None:
+                return resumed  # nothing changed, or a few articles did, and moved in no listing
+        # Imported here, so that a build with little to do need not import them.
+        from digest import archive, group, output
+        from digest.render import plan
+        from digest.sources import files
 
-            if not offline:
-                known = frozenset(s.article.id for s in loaded.stored)
-                outcomes = feeds.fetch_all(cfg, now=now, known=known)
-        fetched = [a for o in outcomes for a in o.articles]
-        persisted = archive.persist(cfg, [*imported, *fetched], loaded, now=now)
-        sources = [_tally("inbox", [archive.key(a) for a in imported], persisted)]
-        for o in outcomes:
-            tally = _tally(o.feed.name, [a.id for a in o.articles], persisted)
-            sources.append(tally._replace(status=o.status, reason=o.reason))
-        # Articles placed by hand without a topics line get theirs now, in memory only.
-        bodies = persisted.bodies
-        assigned = [group.assign(a, cfg.topics, bodies.text) for a in persisted.articles]
-        articles, topics = group.group(assigned, cfg.topics)
-        health = feeds.health(cfg) if render_site and cfg.feeds else []
-        made, jobs = (
-            plan.plan(cfg, articles, topics, bodies, health, memory.rendered)
-            if render_site
-            else (None, [])
+        with _collector_paused():
+            loaded = archive.load(
+                cfg,
+                memory.parsed if memory.kept else None,
+                workers=workers or output.cpu_workers(),
+                changed=changed,
+                progress=output.is_terminal(),
+                everything=full,
+            )
+            problems = list(loaded.problems)
+            imported, skipped, notes = files.read_inbox(cfg)
+            problems += skipped
+            if strict and problems:
+                raise ContentError(*problems)
+            imported = [group.assign(a, cfg.topics) for a in imported]
+            outcomes: list[feeds.Outcome] = []
+            if cfg.feeds:
+                # httpx, feedparser and friends load only for projects that have feeds.
+                from digest.sources import feeds
+
+                if not offline:
+                    known = frozenset(s.article.id for s in loaded.stored)
+                    outcomes = feeds.fetch_all(cfg, now=now, known=known)
+            fetched = [a for o in outcomes for a in o.articles]
+            persisted = archive.persist(cfg, [*imported, *fetched], loaded, now=now)
+            sources = [_tally("inbox", [archive.key(a) for a in imported], persisted)]
+            for o in outcomes:
+                tally = _tally(o.feed.name, [a.id for a in o.articles], persisted)
+                sources.append(tally._replace(status=o.status, reason=o.reason))
+            # Articles placed by hand without a topics line get theirs now, in memory only.
+            bodies = persisted.bodies
+            assigned = [group.assign(a, cfg.topics, bodies.text) for a in persisted.articles]
+            articles, topics = group.group(assigned, cfg.topics)
+            health = feeds.health(cfg) if render_site and cfg.feeds else []
+            made, jobs = (
+                plan.plan(cfg, articles, topics, bodies, health, memory.rendered)
+                if render_site
+                else (None, [])
+            )
+        pages, written, topic_count = 0, 0, 0
+        if render_site:
+            done = output.publish(
+                cfg.output,
+                jobs,
+                cfg.state,
+                workers=workers or output.cpu_workers(),
+                progress=output.is_terminal(),
+                verify=not memory.kept,  # digest serve writes the output alone while it runs
+                memory=memory.published,
+            )
+            written = done.written + done.removed
+            pages, topic_count = len(jobs), sum(1 for t in topics if t.articles)
+        settled = {k for k, v in persisted.status.items() if v == "unchanged"}
+        report = Report(
+            articles=len(articles),
+            topics=topic_count,
+            sources=tuple(sources),
+            pages=pages,
+            written=written,
+            problems=tuple(problems),
+            notes=(*(n for n in notes if str(n.path) not in settled), *persisted.notes),
         )
-    pages, written, topic_count = 0, 0, 0
-    if render_site:
-        done = output.publish(
-            cfg.output,
-            jobs,
-            cfg.state,
-            workers=workers or output.cpu_workers(),
-            progress=output.is_terminal(),
-            verify=not memory.kept,  # digest serve writes the output alone while it runs
-            memory=memory.published,
-        )
-        written = done.written + done.removed
-        pages, topic_count = len(jobs), sum(1 for t in topics if t.articles)
-    settled = {k for k, v in persisted.status.items() if v == "unchanged"}
-    report = Report(
-        articles=len(articles),
-        topics=topic_count,
-        sources=tuple(sources),
-        pages=pages,
-        written=written,
-        problems=tuple(problems),
-        notes=(*(n for n in notes if str(n.path) not in settled), *persisted.notes),
-    )
-    if resumable and made is not None:
-        if report.problems:
-            rebuild.forget(cfg)  # the next build must read the broken files again
-        else:
-            inbox = sum(t.new + t.updated + t.unchanged for t in sources if t.name == "inbox")
-            counts = rebuild.Counts(report.articles, report.topics, report.pages, inbox)
-            rebuild.save(cfg, start, made, loaded, persisted, articles, bool(health), counts)
-    return report
+        if resumable and made is not None:
+            if report.problems:
+                rebuild.forget(cfg)  # the next build must read the broken files again
+            else:
+                inbox = sum(t.new + t.updated + t.unchanged for t in sources if t.name == "inbox")
+                counts = rebuild.Counts(report.articles, report.topics, report.pages, inbox)
+                rebuild.save(cfg, start, made, loaded, persisted, articles, bool(health), counts)
+        return report
 
 
 @contextlib.contextmanager

@@ -318,13 +318,22 @@ class _Reader:
             if isinstance(site[key], str):
                 site[key] = self.folder(root, key, site[key])
         output = site["output"]
-        for key in ("inbox", "articles"):
-            if isinstance(output, Path) and (output == site[key] or output in site[key].parents):
-                self.problem(
-                    ("output",),
-                    f"output folder would contain the {key} folder",
-                    "build into a folder of its own, such as site",
-                )
+        # A build empties its output folder: none of the user's own folders may be it.
+        mine = {k: site[k] for k in ("inbox", "articles")}
+        mine |= {k: root / k for k in ("content", "templates", ".digest", ".git")}
+        for key, folder in mine.items():
+            if not isinstance(output, Path) or not isinstance(folder, Path):
+                continue
+            if output == folder or output in folder.parents:
+                what = f"would contain the {key} folder"
+            elif folder in output.parents:
+                what = f"is inside the {key} folder"
+            else:
+                continue
+            self.problem(
+                ("output",), f"output folder {what}", "build into a folder of its own, such as site"
+            )
+            break
         site["topics"] = tuple(self.topics(site["topics"]))
         site["feeds"] = tuple(self.feeds(site["feeds"]))
         site["fetching"] = self.record(site["fetching"], Fetching, "fetch")

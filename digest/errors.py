@@ -7,7 +7,8 @@ escapes is a bug and gets a traceback (with ``--verbose``).
 
 Tree: DigestError ─┬─ ConfigError   (digest.toml)
                    ├─ ContentError  (an article or inbox file)
-                   └─ ThemeError    (a template)
+                   ├─ ThemeError    (a template)
+                   └─ OutputError   (the output folder or .digest/ cannot be written)
 """
 
 from __future__ import annotations
@@ -52,3 +53,7 @@ class ContentError(DigestError):
 
 class ThemeError(DigestError):
     """A template cannot be loaded or fails while rendering."""
+
+
+class OutputError(DigestError):
+    """The output folder or ``.digest/`` cannot be written: not digest's, full, read-only."""

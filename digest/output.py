@@ -12,6 +12,7 @@ whose bytes did not change keeps its timestamp.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import gc
 import json
@@ -23,11 +24,13 @@ import signal
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from digest import atomic, sqlitefile
+from digest.errors import OutputError, Problem
 
 if TYPE_CHECKING:
     from digest.render.plan import Job
@@ -38,6 +41,8 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS page (path TEXT PRIMARY KEY, key TEXT NOT NULL) WITHOUT ROWID;
 """
 _JOURNAL = ".journal.json"
+_MARKER = ".digest-output"
+"""The file that marks an output folder as digest's to replace (see `_check_ours`)."""
 _CHUNK = 128
 """Pages a worker renders per task: large enough to amortise, small enough to balance."""
 
@@ -88,12 +93,15 @@ def publish(
         raise UnknownSiteError(out)
     keys = {job.path: job.key for job in jobs}
     if previous is None or not out.is_dir():
+        _check_ours(out)
         written = _full(out, jobs, workers, progress)
         _save(state, out, keys, [], whole=True, memory=memory)
         return Published(written, 0)
     written, removed, moved = _incremental(
         out, jobs, state, previous, workers, progress, verify, partial, memory
     )
+    if not partial:
+        _mark(out)  # a site made before the marker existed
     changed = {p: k for p, k in keys.items() if previous.get(p) != k or p in moved}
     gone = [] if partial else [p for p in previous if p not in keys]
     if changed or gone:
@@ -101,6 +109,68 @@ def publish(
             state, out, changed, gone, whole=False, memory=memory, cached=None if partial else keys
         )
     return Published(written, removed)
+
+
+@contextlib.contextmanager
+def one_build(state: Path) -> Iterator[None]:
+    """Hold the project's lock for a build: two at once would move files under each other.
+
+    The lock is the operating system's (flock, or msvcrt on Windows), so it goes with
+    the process that held it, however that ends; the file says who holds it.
+    """
+    state.mkdir(parents=True, exist_ok=True)
+    path = state / "lock"
+    with path.open("a+", encoding="utf-8") as file:
+        try:
+            _lock(file)
+        except OSError:
+            file.seek(0)
+            holder = file.read().strip() or "another build"
+            raise OutputError(
+                Problem(path, f"{holder} is running in this project", "wait for it to end")
+            ) from None
+        file.truncate(0)
+        file.write(f"build {os.getpid()} (started {datetime.now():%Y-%m-%d %H:%M:%S})\n")
+        file.flush()
+        try:
+            yield
+        except OSError as exc:
+            if exc.errno not in _CANNOT_WRITE:
+                raise
+            where, (what, how) = exc.filename or state, _CANNOT_WRITE[exc.errno]
+            raise OutputError(Problem(where, what, how)) from None
+        except sqlite3.OperationalError as exc:
+            if not any(word in str(exc) for word in ("full", "readonly", "disk I/O", "open")):
+                raise
+            what = f"digest cannot write its records here ({exc})"
+            raise OutputError(Problem(state, what, _CANNOT_WRITE[errno.ENOSPC][1])) from None
+        finally:
+            file.truncate(0)
+
+
+_FULL = ("no space left on the device", "free some space, then build again")
+_CANNOT_WRITE = {
+    errno.ENOSPC: _FULL,
+    errno.EDQUOT: _FULL,
+    errno.EROFS: ("the file system is read-only", "make it writable, or choose another folder"),
+    errno.EACCES: ("permission denied", "make it writable (chmod u+w), or choose another folder"),
+    errno.EPERM: ("permission denied", "make it writable (chmod u+w), or choose another folder"),
+}
+"""What a failed write means for the user, and what to do, by errno: the build's files are
+written to a temporary name or folder first, so none is lost or half-written."""
+
+
+def _lock(file: IO[str]) -> None:
+    """Take the lock on ``file`` without waiting; OSError if another process holds it."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        file.seek(0)
+        msvcrt.locking(file.fileno(), msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def stamp(out: Path, state: Path) -> tuple[object, ...] | None:
@@ -141,6 +211,27 @@ def _check(path: str) -> None:
         raise ValueError(f"refusing to write outside the output folder: {path}")
 
 
+def _check_ours(out: Path) -> None:
+    """A full build replaces the whole output folder: refuse one that holds files digest
+    did not make (no marker, no record), e.g. ``output = "docs"`` naming the user's docs."""
+    if (out / _MARKER).is_file() or not out.is_dir():
+        return
+    if any(not entry.name.startswith(".") for entry in out.iterdir()):
+        raise OutputError(
+            Problem(
+                out,
+                "this folder holds files digest did not make, and a build would replace them",
+                "empty it or set output in digest.toml to another folder",
+            )
+        )
+
+
+def _mark(folder: Path) -> None:
+    marker = folder / _MARKER
+    if not marker.is_file():
+        marker.write_text("This folder is made by digest build.\n", encoding="utf-8")
+
+
 def _full(out: Path, jobs: list[Job], workers: int, progress: bool) -> int:
     new, old = out.with_name(f".{out.name}.new"), out.with_name(f".{out.name}.old")
     shutil.rmtree(new, ignore_errors=True)
@@ -148,19 +239,62 @@ def _full(out: Path, jobs: list[Job], workers: int, progress: bool) -> int:
     new.mkdir(parents=True)
     try:
         written = _render(jobs, new, out, workers, progress, link_same=True)
+        _mark(new)
         current = _visible(out)
         if not written and current == {job.path for job in jobs}:
             return 0  # an identical site: leave it, timestamps and all
-        if out.exists():
-            for entry in out.iterdir():
-                if entry.name.startswith("."):  # a .git used for publishing, say
-                    entry.replace(new / entry.name)
-            out.replace(old)
-        new.replace(out)
+        _swap(out, new, old)
     finally:
         shutil.rmtree(new, ignore_errors=True)
     shutil.rmtree(old, ignore_errors=True)
     return max(written, 1)  # at least the swap: files may have gone
+
+
+def _swap(out: Path, new: Path, old: Path) -> None:
+    """Put ``new`` in the place of ``out``, hidden entries (a ``.git`` used for publishing,
+    say) carried over; on failure ``out`` is as it was, hidden entries and all."""
+    hidden = [e.name for e in out.iterdir() if e.name.startswith(".")] if out.exists() else []
+    moved: list[str] = []
+    try:
+        for name in hidden:
+            (out / name).replace(new / name)
+            moved.append(name)
+        if out.exists():
+            out.replace(old)
+        new.replace(out)
+    except BaseException as exc:
+        if old.exists() and not out.exists():
+            old.replace(out)
+        for name in moved:
+            (new / name).replace(out / name)
+        if not isinstance(exc, OSError) or exc.errno not in (errno.EXDEV, errno.EBUSY):
+            raise
+        _fill(out, new)  # the output folder is a mount point (a bind mount): file by file
+
+
+def _fill(out: Path, new: Path) -> None:
+    """Make ``out`` hold the visible files of ``new``, each moved (or copied) in, then
+    the files it held and ``new`` does not removed."""
+    keep = _visible(new)
+    for path in sorted(keep):
+        (out / path).parent.mkdir(parents=True, exist_ok=True)
+        _move(new / path, out / path)
+    for path in _visible(out) - keep:
+        (out / path).unlink()
+    _mark(out)
+
+
+def _move(source: Path, target: Path) -> None:
+    """Rename ``source`` to ``target``; across file systems, copy it beside it and rename."""
+    try:
+        source.replace(target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        temporary = target.with_name(f".{target.name}.digest-copy")
+        shutil.copyfile(source, temporary)
+        temporary.replace(target)
+        source.unlink()
 
 
 def _incremental(
@@ -211,6 +345,10 @@ def recover(out: Path) -> None:
     old = out.with_name(f".{out.name}.old")
     if old.exists() and not out.exists():  # stopped between the two renames of a swap
         old.replace(out)
+        new = out.with_name(f".{out.name}.new")
+        for entry in new.iterdir() if new.is_dir() else ():
+            if entry.name.startswith(".") and not (out / entry.name).exists():
+                entry.replace(out / entry.name)  # the hidden entries it had carried over
     stage = _stage(out)
     if (stage / _JOURNAL).is_file():
         _apply(out, stage)
@@ -229,7 +367,7 @@ def _apply(out: Path, stage: Path) -> None:
             source = stage / path
             if source.is_file():
                 (out / path).parent.mkdir(parents=True, exist_ok=True)
-                source.replace(out / path)
+                _move(source, out / path)
         for path in plan["deletes"]:
             target = out / path
             target.unlink(missing_ok=True)
@@ -382,7 +520,10 @@ def _render_chunk(work: _Work, chunk: tuple[int, int]) -> int:
             continue
         destination.parent.mkdir(parents=True, exist_ok=True)
         if same:
-            os.link(existing, destination)
+            try:
+                os.link(existing, destination)
+            except OSError:  # another file system, or no hard links there: write it
+                _write(destination, data)
         else:
             _write(destination, data)
             written += 1

@@ -17,12 +17,12 @@ from urllib.parse import quote, urljoin
 from xml.parsers import expat
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from digest import __version__
 from digest.config import Config
 from digest.errors import ContentError, Problem, ThemeError
-from digest.model import Article, mint_id
+from digest.model import Article, http_url, mint_id
 from digest.render import templates
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -76,8 +76,8 @@ def _json_feed(config: Config, folder: str, context: dict[str, Any]) -> bytes:
             item["authors"] = [{"name": name} for name in article.authors]
         if article.topics:
             item["tags"] = list(article.topics)
-        if article.url:
-            item["external_url"] = article.url
+        if external := http_url(article.url or ""):
+            item["external_url"] = external
         items.append(item)
     feed = {
         "version": "https://jsonfeed.org/version/1.1",
@@ -151,7 +151,13 @@ def context(
         "full": config.feed_content == "full",
         "body": body,
         "version": __version__,
+        "text": _as_html_text,
     }
+
+
+def _as_html_text(value: str) -> Markup:
+    """Text for an RSS element a reader takes as HTML: escaped for HTML, then for XML."""
+    return escape(str(escape(value)))
 
 
 def render(
