@@ -142,7 +142,15 @@ def loso(records: list[dict[str, Any]], kind: str) -> Loso:
     chosen: dict[Thresholds, int] = {}
     for site in sorted({r["site"] for r in records}):
         train = [i for i, r in enumerate(records) if r["site"] != site]
-        best = max(GRIDS[kind], key=lambda t: tool.aggregate([counts[t][i] for i in train])["f1"])
+        # Mean page F1, not the scorer's F1 of means: that one averages precision only over
+        # pages with output, so a threshold that empties a page would look better.
+        best = max(
+            GRIDS[kind],
+            key=lambda t: statistics.fmean(
+                tool.harmonic(tool.page_precision(*c), tool.page_recall(*c))
+                for c in (counts[t][i] for i in train)
+            ),
+        )
         chosen[best] = chosen.get(best, 0) + 1
         for i, r in enumerate(records):
             if r["site"] == site:

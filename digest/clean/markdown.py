@@ -70,11 +70,7 @@ def html_to_markdown(fragment: str, base_url: str = "") -> str:
         if any(v.isascii() and v.isdigit() and v.lstrip("0") in ("", "1") for v in size):
             image.decompose()
     converter = MarkdownConverter(heading_style="ATX", bullets="-", table_infer_header=True)
-    try:
-        markdown = converter.convert_soup(soup)
-    except RecursionError:  # markdownify recurses per level: thousands of nested tags
-        lines = (" ".join(line.split()) for line in soup.get_text("\n").splitlines())
-        markdown = "\n\n".join(escape_text(line) for line in lines if line)
+    markdown = converter.convert_soup(soup)
     markdown = re.sub(r"\n{3,}", "\n\n", markdown).strip()
     return safe_markdown(markdown, base_url, images=True)
 

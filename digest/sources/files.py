@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from digest import frontmatter
 from digest.config import Config
 from digest.errors import ContentError, Problem
-from digest.model import Article, Origin, http_url, mint_id, renderable
+from digest.model import Article, Origin, http_url, mint_id, plain, renderable
 from digest.text import blocks
 
 if TYPE_CHECKING:
@@ -184,8 +184,9 @@ def import_file(
 
 
 def _first_block(markdown: str) -> str:
-    """The words of the first paragraph (or heading) of a Markdown body, markup dropped."""
-    return next(iter(blocks(markdown)), "")
+    """The words of the first paragraph (or heading) of a Markdown body, markup dropped
+    (markdown-it reads raw HTML as text, and a summary is plain text without tags)."""
+    return plain(next(iter(blocks(markdown)), ""))
 
 
 def _decode(data: bytes) -> str:
