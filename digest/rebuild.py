@@ -403,6 +403,8 @@ def _redo(
         if new is None:
             return None
         edited[new.article.id] = new
+    if cfg.stories.enabled and not _stories_hold(cfg, edited, store):
+        return None
     old = {i: store.keys[i] for i in edited}
     store.edit(edited)
     keys = {
@@ -458,6 +460,32 @@ def _redo(
             [(i, parsecache.dumps(item)) for i, item in edited.items()],
         )
     return done.written + done.removed
+
+
+def _stories_hold(cfg: config.Config, edited: dict[str, Stored], store: _Store) -> bool:
+    """Place the edited articles in their stories again; whether every story kept its
+    reports, copies and outlets (then the saved plan holds, and the new state is saved).
+
+    Otherwise a full build places them (the state on disk is left as it was).
+    """
+    from digest.stories import stage
+
+    kept = stage.load(cfg)
+    if kept is None or kept.settings != cfg.stories:
+        return False
+    if any(s.article.source != store.stored[i].article.source for i, s in edited.items()):
+        return False  # the home page ranks stories by their outlets
+    state = kept.state
+    before = (state.assignment(), state.copies(), dict(state.merged))
+    bodies = archive.Bodies(edited)
+    articles = [s.article for s in edited.values()]
+    kept, _, changed = stage.update(kept, cfg.stories, articles, bodies, everything=False)
+    if not changed:
+        return True
+    if (state.assignment(), state.copies(), dict(state.merged)) != before:
+        return False
+    stage.save(cfg, kept)
+    return True
 
 
 def _reread(cfg: config.Config, rel: str, store: _Store) -> Stored | None:

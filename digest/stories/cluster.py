@@ -279,6 +279,10 @@ class State:
             elif not story.days:
                 self._redate(story)
 
+    def resolve(self, story_id: str) -> str:
+        """The story a merged-away id went into (itself if it was not merged)."""
+        return self._resolve(story_id)
+
     def assignment(self) -> dict[str, str]:
         """Every article's story id."""
         return {doc_id: doc.story for doc_id, doc in self.docs.items()}
