@@ -45,6 +45,7 @@ PAGES = {
     "archive": "archive/",
     "month": "archive/2022/09/",
     "sources": "sources/",
+    "story": "stories/b91caa841d/",
     "404": "no/such/page/",
 }
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -185,6 +186,31 @@ def test_every_page_type_passes_axe_and_asks_no_other_host(
     assert seen.csp_violations() == []
     wanted = [("image", PHOTO)] if name == "article with a photo" else []
     assert seen.outside == wanted
+    page.close()
+
+
+def test_the_story_page_shows_its_reports_the_copy_and_the_timeline(
+    site: Path, origin: str, chromium: BrowserContext
+) -> None:
+    """The example's Samarkand story: three reports, one with a syndicated copy."""
+    page = visit(chromium, origin + PAGES["story"]).page
+    reports = page.locator("ol.reports > li")
+    expect(reports).to_have_count(3)
+    expect(page.locator("ol.reports")).to_contain_text("Putin and Xi meet in Samarkand")
+    also = page.locator("p.also")
+    expect(also).to_have_count(1)
+    expect(also).to_be_visible()
+    expect(also).to_contain_text("Also published by The Steppe Courier")
+    expect(page.locator("p.first")).to_contain_text("First reported by")
+    days = page.locator("ol.timeline > li")
+    assert days.count() >= 2
+    expect(days.first).to_be_visible()
+    page.locator("p.also a").click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/2022/09/putin-and-xi-meet-in-samarkand-courier/")
+    expect(page.locator("nav.story-link a")).to_have_attribute(
+        "href", "../../../stories/b91caa841d/"
+    )
     page.close()
 
 

@@ -34,7 +34,7 @@ HOME_ITEMS = 5
 """Articles per topic on the home page."""
 HOME_STORIES = 5
 """Stories the home page leads with."""
-STORY_DAYS = 3
+STORY_DAYS = 7
 """The home page's stories have a report within this many days of the latest article."""
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
