@@ -234,6 +234,8 @@ def _stories(args: argparse.Namespace) -> int:
 
     from digest import config, stories
 
+    if args.jsonl is None and args.explain and args.explain.endswith(".jsonl"):
+        args.jsonl, args.explain = Path(args.explain), ""  # --explain FILE.jsonl
     if args.jsonl is None:
         return _project_stories(args)
     cfg = config.load(args.directory, required=False)

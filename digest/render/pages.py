@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -222,6 +222,15 @@ class Site:
                 self.config, args.folder, args.title, args.link, items, self.paths, self.body
             )
         return feeds.render(self.env, self.config, args.name, args.folder, scope)
+
+    def summaries(self, args: FeedArgs) -> bytes:
+        """A feed whose items carry their summary, whatever ``feed_content`` says."""
+        items = [self.by_id[i] for i in args.items]
+        config = replace(self.config, feed_content="summary")
+        scope = feeds.context(
+            config, args.folder, args.title, args.link, items, self.paths, self.body
+        )
+        return feeds.render(self.env, config, args.name, args.folder, scope)
 
     def redirect(self, args: PageArgs) -> bytes:
         """A page that sends the reader on to where its content went (a merged story):

@@ -523,8 +523,10 @@ def _stories(
     keys: Mapping[str, Keys],
     memo: dict[Any, str],
 ) -> None:
-    """A page for each story of two reports or more, its Atom feed, and a redirect page
-    for each story id merged into one of them: a story's address never changes."""
+    """A page for each story of two reports or more, its Atom feed (summaries: the
+    reports' bodies are a click away, and a thousand stories would render every body
+    again), and a redirect page for each story id merged into one of them: a story's
+    address never changes."""
     by_id = {a.id: a for a in articles}
     for story in stories.paged():
         members = stories.members[story]
@@ -539,7 +541,7 @@ def _stories(
         chosen = tuple(reversed(members))[: config.feed_items]
         args = FeedArgs("atom.xml", folder, title, folder, chosen)
         shown = (*chosen, members[0])  # the first report's title is the feed's
-        spec = Spec(folder + "atom.xml", "", "feed", args, shown, chosen, (title, folder))
+        spec = Spec(folder + "atom.xml", "", "summaries", args, shown, (), (title, folder))
         specs.append(spec._replace(key=_key(common, spec, keys, memo)))
     for old, new in sorted(stories.merged.items()):
         path = f"stories/{old}/index.html"

@@ -15,6 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 _LETTERS = re.compile(r"[^\W\d_]+")
+_WORD = re.compile(r"[^\W\d_]{3,}")
+"""Words of three letters or more (a run of letters, as `_LETTERS` finds it, not a part)."""
 # Numbers keep their separators so that "15.000" and "6,1" can be read.
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _OPENING = re.compile(r"(?:^|\n|[.!?:;«»\"“”]\s+)([^\W\d_]+)")
@@ -30,6 +32,8 @@ SKETCH_SIZE = 16
 """Bottom-k sketch of word 4-shingles: enough to tell a copy (resemblance > 0.5) from a story."""
 SKETCH_WORDS = 200
 """Copies share their opening: the sketch reads that far, so a long text costs no more."""
+SKETCH_CHARS = 2000
+"""Enough text for `SKETCH_WORDS` words: the rest is not split into words for the sketch."""
 LEAD = 1500
 """Characters of the body read: a report's lead tells its event; the rest adds cost, not sense."""
 
@@ -49,8 +53,8 @@ class Counts:
 def count(title: str, markdown: str) -> Counts:
     """Count the words, names and numbers of an article's title and Markdown body."""
     text = title + "\n" + plain(lead(markdown))
-    tokens = _LETTERS.findall(text)
-    capitals = Counter(t for t in tokens if t[0].isupper())
+    lowered = text.lower()
+    capitals = Counter(t for t in _LETTERS.findall(text) if t[0].isupper())
     # A capital that only ever opens a sentence ("The", "Yesterday") is no name.
     opening = Counter(_OPENING.findall(text))
     found: Counter[str] = Counter()
@@ -58,8 +62,8 @@ def count(title: str, markdown: str) -> Counts:
         if n > opening.get(name, 0):
             found["n:" + _plain(name.lower())] += n
     found.update("#" + _number(n) for n in _NUMBER.findall(text))
-    lower = [t.lower() for t in tokens]
-    return Counts(Counter(t for t in lower if len(t) > 2), found, _sketch(lower))
+    words = Counter(_WORD.findall(lowered))
+    return Counts(words, found, _sketch(_LETTERS.findall(lowered, 0, SKETCH_CHARS)))
 
 
 def lead(markdown: str) -> str:
