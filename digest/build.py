@@ -102,9 +102,9 @@ def build(
         bodies = persisted.bodies
         assigned = [group.assign(a, cfg.topics, bodies.text) for a in persisted.articles]
         articles, topics = group.group(assigned, cfg.topics)
-        stories = (
-            _stories(cfg, memory, articles, bodies) if render_site and cfg.stories.enabled else None
-        )
+        stories = None
+        if render_site and cfg.stories.enabled:
+            stories = _stories(cfg, memory, articles, bodies, workers or output.cpu_workers())
         health = feeds.health(cfg) if render_site and cfg.feeds else []
         made, jobs = (
             plan.plan(cfg, articles, topics, bodies, health, memory.rendered, stories)
@@ -145,7 +145,11 @@ def build(
 
 
 def _stories(
-    cfg: config.Config, memory: Memory, articles: list[Article], bodies: archive.Bodies
+    cfg: config.Config,
+    memory: Memory,
+    articles: list[Article],
+    bodies: archive.Bodies,
+    workers: int,
 ) -> stage.Stories:
     """Place the new, edited and deleted articles in their stories (digest.stories.stage).
 
@@ -156,7 +160,7 @@ def _stories(
     from digest.stories import stage
 
     kept = memory.stories if memory.kept and memory.stories else stage.load(cfg)
-    kept, stories, changed = stage.update(kept, cfg.stories, articles, bodies)
+    kept, stories, changed = stage.update(kept, cfg.stories, articles, bodies, workers=workers)
     memory.stories = kept
     if changed:
         stage.save(cfg, kept)

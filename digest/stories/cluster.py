@@ -25,12 +25,13 @@ from __future__ import annotations
 import hashlib
 import heapq
 import math
+import multiprocessing as mp
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
 from digest.config import Stories as Settings
-from digest.stories.vectors import count, resemblance
+from digest.stories.vectors import Counts, count, lead, resemblance
 
 WORD_SHARE = 0.5
 """Weight of the words in the similarity of two articles in one language; names get the rest."""
@@ -158,19 +159,18 @@ class State:
 
     # -- public -----------------------------------------------------------------
 
-    def add(self, reports: Iterable[Report]) -> dict[str, str]:
+    def add(self, reports: Iterable[Report], workers: int = 1) -> dict[str, str]:
         """Place new or changed articles; return the stories merged by this call {old: new}.
 
         The new articles and the stories they touch are clustered together by
         average linkage, the closest pair first, so the order they come in never
         matters. Stories that no new article comes close to are left as they are.
+        ``workers`` processes count the articles' words when there are many.
         """
-        counted = []
-        for report in reports:
-            if report.id in self.docs:
-                self.remove([report.id])
-            counts = count(report.title, report.text)
-            counted.append((report, counts))
+        given = list(reports)
+        self.remove([r.id for r in given if r.id in self.docs])
+        counted = list(zip(given, _count_all(given, workers), strict=True))
+        for _, counts in counted:
             for term in (*counts.words, *counts.names):
                 self.df[term] = self.df.get(term, 0) + 1
         self.seen += len(counted)
@@ -641,6 +641,20 @@ class State:
 def _seniority(story: _Story) -> tuple[bool, bool, int, int, str]:
     """Which of two merging stories keeps its id: a known one, a pinned one, then the older."""
     return (story.id.startswith(_NEW), not story.pinned, *story.age(), story.id)
+
+
+_PARALLEL = 2000
+"""Articles below which counting them in one process is quicker than starting others."""
+
+
+def _count_all(reports: list[Report], workers: int) -> list[Counts]:
+    """Each report's counts, in ``workers`` forked processes when there are many: the
+    counts of one article never depend on another's, so the result is the same."""
+    pairs = [(r.title, lead(r.text)) for r in reports]
+    if workers < 2 or len(pairs) < _PARALLEL or "fork" not in mp.get_all_start_methods():
+        return [count(title, text) for title, text in pairs]
+    with mp.get_context("fork").Pool(workers) as pool:
+        return pool.starmap(count, pairs, chunksize=250)
 
 
 def _heavy(doc: _Doc) -> list[str]:

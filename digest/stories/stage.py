@@ -106,6 +106,7 @@ def update(
     bodies: Bodies,
     *,
     everything: bool = True,
+    workers: int = 1,
 ) -> tuple[Kept, Stories, bool]:
     """Place the new and changed articles, remove the deleted; the stories, and whether
     anything changed. Unless ``everything``, ``articles`` are only some of the archive's,
@@ -119,7 +120,7 @@ def update(
     if gone:
         kept.state.remove(gone)
     if changed:
-        kept.state.add(_report(by_id[i], bodies) for i in changed)
+        kept.state.add([_report(by_id[i], bodies) for i in changed], workers)
     for i in gone:
         del kept.versions[i]
     for i in changed:
