@@ -29,6 +29,7 @@ import multiprocessing as mp
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from sys import intern
 
 from digest.config import Stories as Settings
 from digest.stories.vectors import Counts, count, lead, resemblance
@@ -339,7 +340,8 @@ class State:
         norm = math.sqrt(sum(w * w for w in weights.values()))
         if not norm:
             return {}
-        return {term: w / norm for term, w in weights.items() if w > 0}
+        # One string per term across the archive's vectors, sums and postings, not one each.
+        return {intern(term): w / norm for term, w in weights.items() if w > 0}
 
     def _candidates(self, doc: _Doc) -> dict[str, float]:
         """Average similarity to every story that shares a heavy term and is in the window."""
