@@ -27,7 +27,7 @@ from digest.render.pages import ArticleData, Bodies, FeedArgs, PageArgs, Pager, 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from digest.cache import FeedState
+    from digest.feedstate import FeedState
     from digest.stories.stage import Stories
 
 HOME_ITEMS = 5
