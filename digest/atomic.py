@@ -34,6 +34,22 @@ def write_text(path: Path, text: str) -> os.stat_result:
     return stat
 
 
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` as it is, whole or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(fd)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _sync_folder(path.parent)
+
+
 def _sync_folder(folder: Path) -> None:
     """Make a rename in ``folder`` durable (where the system allows opening a folder)."""
     with contextlib.suppress(OSError):

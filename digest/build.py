@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING
 
 from digest import config
 from digest.errors import ContentError
-from digest.model import Report, Tally
+from digest.model import Article, Report, Tally
 
 if TYPE_CHECKING:
     from digest import archive
     from digest.memory import Memory
     from digest.sources import feeds
+    from digest.stories import stage
 
 
 def build(
@@ -104,9 +105,12 @@ def build(
             bodies = persisted.bodies
             assigned = [group.assign(a, cfg.topics, bodies.text) for a in persisted.articles]
             articles, topics = group.group(assigned, cfg.topics)
+            stories = None
+            if render_site and cfg.stories.enabled:
+                stories = _stories(cfg, memory, articles, bodies, workers or output.cpu_workers())
             health = feeds.health(cfg) if render_site and cfg.feeds else []
             made, jobs = (
-                plan.plan(cfg, articles, topics, bodies, health, memory.rendered)
+                plan.plan(cfg, articles, topics, bodies, health, memory.rendered, stories)
                 if render_site
                 else (None, [])
             )
@@ -141,6 +145,29 @@ def build(
                 counts = rebuild.Counts(report.articles, report.topics, report.pages, inbox)
                 rebuild.save(cfg, start, made, loaded, persisted, articles, bool(health), counts)
         return report
+
+
+def _stories(
+    cfg: config.Config,
+    memory: Memory,
+    articles: list[Article],
+    bodies: archive.Bodies,
+    workers: int,
+) -> stage.Stories:
+    """Place the new, edited and deleted articles in their stories (digest.stories.stage).
+
+    The state is read from ``.digest/`` (once, by a kept memory) and written back
+    whenever it changed, by ``digest serve`` too: story ids are published addresses,
+    which the next build must know, not a cache.
+    """
+    from digest.stories import stage
+
+    kept = memory.stories if memory.kept and memory.stories else stage.load(cfg)
+    kept, stories, changed = stage.update(kept, cfg.stories, articles, bodies, workers=workers)
+    memory.stories = kept
+    if changed:
+        stage.save(cfg, kept)
+    return stories
 
 
 @contextlib.contextmanager

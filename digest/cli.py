@@ -76,10 +76,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     cmd.add_argument("--explain", type=Path, metavar="PATH", help="an article or inbox file")
     cmd = commands.add_parser(
-        "stories", parents=[common], help="group articles given as JSON lines into stories"
+        "stories",
+        parents=[common],
+        help="list the project's stories, explain an article's, or group JSON lines",
     )
-    cmd.add_argument("jsonl", type=Path, metavar="FILE.jsonl")
-    cmd.add_argument("--explain", action="store_true", help="say why each article is where it is")
+    cmd.add_argument(
+        "jsonl", type=Path, nargs="?", metavar="FILE.jsonl", help="articles as JSON lines"
+    )
+    cmd.add_argument(
+        "--explain",
+        nargs="?",
+        const="",
+        metavar="PATH",
+        help="why an article (a file in the articles folder) is in its story; "
+        "with FILE.jsonl, give no PATH: every article is explained",
+    )
     cmd = commands.add_parser(
         "serve", parents=[common], help="build, serve the site and rebuild it on every save"
     )
@@ -217,19 +228,87 @@ def _clean(args: argparse.Namespace) -> int:
 
 
 def _stories(args: argparse.Namespace) -> int:
-    """``{id: story}`` as one JSON object; with ``--explain``, one JSON line per article."""
+    """The project's stories, or one article's explained; with FILE.jsonl, ``{id: story}``
+    as one JSON object (with ``--explain``, one JSON line per article)."""
     import json
 
     from digest import config, stories
 
+    if args.jsonl is None and args.explain and args.explain.endswith(".jsonl"):
+        args.jsonl, args.explain = Path(args.explain), ""  # --explain FILE.jsonl
+    if args.jsonl is None:
+        return _project_stories(args)
     cfg = config.load(args.directory, required=False)
     state = stories.State(cfg.stories)
     state.add(stories.read_jsonl(args.jsonl))
-    if not args.explain:
+    if args.explain is None:
         print(json.dumps(state.assignment(), ensure_ascii=False, sort_keys=True))
         return 0
     for article_id in state.assignment():
         print(json.dumps(state.explain(article_id).as_dict(), ensure_ascii=False))
+    return 0
+
+
+def _project_stories(args: argparse.Namespace) -> int:
+    """The stories as the next build places them (the state in .digest/ is brought up to
+    date and saved, as a build would)."""
+    from digest import archive, config
+    from digest.stories import stage
+
+    cfg = config.load(args.directory)
+    stored = archive.load(cfg).stored
+    bodies = archive.Bodies({s.article.id: s for s in stored})
+    by_id = {s.article.id: s.article for s in stored}
+    kept, found, changed = stage.update(stage.load(cfg), cfg.stories, by_id.values(), bodies)
+    if changed:
+        stage.save(cfg, kept)
+    if args.explain is None or args.explain == "":
+        ranked = sorted(found.members.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        for story, members in ranked:
+            outlets = len({by_id[i].source for i in members if by_id[i].source})
+            copies = sum(1 for i in members if i in found.copies)
+            print(
+                f"{story}  {len(members)} report{'s' * (len(members) != 1)}, "
+                f"{outlets} outlet{'s' * (outlets != 1)}, "
+                f"{copies} cop{'ies' if copies != 1 else 'y'}"
+                f"  {by_id[members[0]].published.date()}  {by_id[members[0]].title}"
+            )
+        return 0
+    path = (Path.cwd() / args.explain).resolve()
+    rel = path.relative_to(cfg.articles).as_posix() if cfg.articles in path.parents else ""
+    article = next((a for a in by_id.values() if rel and a.path == rel), None)
+    if article is None:
+        raise DigestError(
+            Problem(
+                args.explain,
+                "not an article of this project",
+                f"give a file in {cfg.articles}",
+            )
+        )
+    why = kept.state.explain(article.id)
+    members = found.members[why.story]
+    print(f"{article.title}")
+    print(f"  story {why.story}: {len(members)} reports, first {by_id[members[0]].title!r}")
+    if why.pinned:
+        print("  pinned by its front matter (story:)")
+    if why.copy_of:
+        copied = by_id.get(why.copy_of)
+        print(
+            f"  a copy of {why.copy_of}"
+            + (f": {copied.source}, {copied.title!r}" if copied else "")
+        )
+    if why.similarity is None:
+        print("  alone in its story")
+    else:
+        print(
+            f"  similarity to the story's other reports: {why.similarity:.3f} "
+            f"(threshold {cfg.stories.threshold})"
+        )
+    if why.days_apart is not None:
+        print(f"  days to the nearest other report: {why.days_apart} (window {cfg.stories.window})")
+    for label, terms in (("names", why.names), ("numbers", why.numbers), ("words", why.words)):
+        shown = ", ".join(f"{t} {v:.3f}" for t, v in terms[:10]) or "none"
+        print(f"  shared {label}: {shown}")
     return 0
 
 

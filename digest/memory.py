@@ -10,9 +10,13 @@ what the edit touched, and the disk caches are left alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from digest.archive import ParsedFiles
 from digest.render import Rendered
+
+if TYPE_CHECKING:
+    from digest.stories.stage import Kept
 
 Record = tuple[int, str, dict[str, str]]
 """The output's record of keys with its modification time and output folder."""
@@ -30,3 +34,6 @@ class Memory:
     rendered: Rendered = field(default_factory=Rendered)
     published: dict[str, Record] = field(default_factory=dict)
     """The output's record of keys as last read or written, by record file."""
+    stories: Kept | None = None
+    """The stories' clustering state (digest.stories.stage); ``digest build`` reads and
+    writes it in ``.digest/``, a kept memory holds it."""

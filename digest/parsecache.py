@@ -67,6 +67,15 @@ def read(config: Config, folders: Iterable[str] | None = None) -> dict[str, byte
         return {}
 
 
+def forget(config: Config, folders: Iterable[str]) -> None:
+    """Drop ``folders``' entries: the next load parses their files whatever their stat."""
+    try:
+        with sqlitefile.existing(config.state / _FILE) as db, db:
+            db.executemany("DELETE FROM folder WHERE name = ?", [(f,) for f in folders])
+    except sqlite3.Error:
+        return
+
+
 def write(config: Config, folders: dict[str, bytes], before: dict[str, bytes]) -> None:
     """Make the cache hold ``folders``: write those whose bytes differ from ``before``
     (what was read), and drop the folders that are gone."""

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 _V = TypeVar("_V")
 _FILE = "plan.sqlite"
-_SCHEMA = 5
+_SCHEMA = 6
 _MOST = 200
 """Changed files beyond which a full build is as quick."""
 _TABLES = """
@@ -120,6 +120,11 @@ class _Info(NamedTuple):
     stat: tuple[int, int]
     """Its file's modification time and size when the plan was made: its record in the
     parse cache must be of that file."""
+    story: tuple[str, str, int] | tuple[()]
+    related: tuple[str, ...]
+    """What its page shows of its story and of other stories (`article_spec`)."""
+    shown_by: list[str]
+    """The articles whose page shows it as their story's first report or as related."""
 
 
 class _StaleError(Exception):
@@ -171,11 +176,17 @@ def save(
     from digest.render.pages import ArticleData, PageArgs
 
     near: dict[str, tuple[tuple[str, str, str, str], ...]] = {}
+    told: dict[str, ArticleData] = {}
+    shown_by: dict[str, list[str]] = {}
     listings: list[Spec] = []
     number: dict[int, int] = {}
     for n, spec in enumerate(plan.specs):
         if isinstance(spec.args, PageArgs) and isinstance(spec.args.data, ArticleData):
-            near[spec.args.data.id] = spec.args.data.near  # the spec is made again from _Info
+            data = spec.args.data
+            near[data.id] = data.near  # the spec is made again from _Info
+            told[data.id] = data
+            for other in {*data.story[1:2], *data.related}:
+                shown_by.setdefault(other, []).append(data.id)
         elif spec.shown or spec.full:  # static files and pages that list no article stay
             number[n] = len(listings)
             listings.append(spec)
@@ -190,6 +201,9 @@ def save(
             near[a.id],
             uses,
             stats[a.path],
+            told[a.id].story,
+            told[a.id].related,
+            sorted(shown_by.get(a.id, ())),
         )
         buckets[_bucket(a.id)][a.id] = info
     records = [
@@ -403,6 +417,10 @@ def _redo(
         if new is None:
             return None
         edited[new.article.id] = new
+    if cfg.stories.enabled and not _stories_hold(cfg, edited, store):
+        # The full build must read these files, whose stat may not show the edit.
+        parsecache.forget(cfg, {rel.rpartition("/")[0] for rel in changed})
+        return None
     old = {i: store.keys[i] for i in edited}
     store.edit(edited)
     keys = {
@@ -412,7 +430,10 @@ def _redo(
     listed = {i for i in keys if keys[i].shown != old[i].shown}  # as listings show it
     read = {i for i in keys if keys[i].content != old[i].content}  # its body, its image
     pages = (
-        listed | read | {n for i in listed for near in store.info[i].near for n in near[2:] if n}
+        listed
+        | read
+        | {n for i in listed for near in store.info[i].near for n in near[2:] if n}
+        | {n for i in listed for n in store.info[i].shown_by}
     )
     numbers = sorted({n for i in listed | read for n in store.info[i].uses})
     listings = [
@@ -423,8 +444,18 @@ def _redo(
     store.prefetch(i for _, s in listings for i in (*s.shown, *s.full) if i)
     memo = memory.page_keys
     rekeyed = plan.rekey_specs(header.common, [s for _, s in listings], store.keys, memo)
+    store.prefetch(pages)
     specs = [
-        plan.article_spec(header.common, i, store.paths[i], store.info[i].near, store.keys, memo)
+        plan.article_spec(
+            header.common,
+            i,
+            store.paths[i],
+            store.info[i].near,
+            store.keys,
+            memo,
+            tuple(store.info[i].story),  # type: ignore[arg-type]  # marshal gives what it got
+            tuple(store.info[i].related),
+        )
         for i in sorted(pages)
     ]
     shelves = [
@@ -458,6 +489,32 @@ def _redo(
             [(i, parsecache.dumps(item)) for i, item in edited.items()],
         )
     return done.written + done.removed
+
+
+def _stories_hold(cfg: config.Config, edited: dict[str, Stored], store: _Store) -> bool:
+    """Place the edited articles in their stories again; whether every story kept its
+    reports, copies and outlets (then the saved plan holds, and the new state is saved).
+
+    Otherwise a full build places them (the state on disk is left as it was).
+    """
+    from digest.stories import stage
+
+    kept = stage.load(cfg)
+    if kept is None or kept.settings != cfg.stories:
+        return False
+    if any(s.article.source != store.stored[i].article.source for i, s in edited.items()):
+        return False  # the home page ranks stories by their outlets
+    state = kept.state
+    before = (state.assignment(), state.copies(), dict(state.merged))
+    bodies = archive.Bodies(edited)
+    articles = [s.article for s in edited.values()]
+    kept, _, changed = stage.update(kept, cfg.stories, articles, bodies, everything=False)
+    if not changed:
+        return True
+    if (state.assignment(), state.copies(), dict(state.merged)) != before:
+        return False
+    stage.save(cfg, kept)
+    return True
 
 
 def _reread(cfg: config.Config, rel: str, store: _Store) -> Stored | None:

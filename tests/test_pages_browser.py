@@ -45,6 +45,7 @@ PAGES = {
     "archive": "archive/",
     "month": "archive/2022/09/",
     "sources": "sources/",
+    "story": "stories/b91caa841d/",
     "404": "no/such/page/",
 }
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -188,6 +189,31 @@ def test_every_page_type_passes_axe_and_asks_no_other_host(
     page.close()
 
 
+def test_the_story_page_shows_its_reports_the_copy_and_the_timeline(
+    site: Path, origin: str, chromium: BrowserContext
+) -> None:
+    """The example's Samarkand story: three reports, one with a syndicated copy."""
+    page = visit(chromium, origin + PAGES["story"]).page
+    reports = page.locator("ol.reports > li")
+    expect(reports).to_have_count(3)
+    expect(page.locator("ol.reports")).to_contain_text("Putin and Xi meet in Samarkand")
+    also = page.locator("p.also")
+    expect(also).to_have_count(1)
+    expect(also).to_be_visible()
+    expect(also).to_contain_text("Also published by The Steppe Courier")
+    expect(page.locator("p.first")).to_contain_text("First reported by")
+    days = page.locator("ol.timeline > li")
+    assert days.count() >= 2
+    expect(days.first).to_be_visible()
+    page.locator("p.also a").click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/2022/09/putin-and-xi-meet-in-samarkand-courier/")
+    expect(page.locator("nav.story-link a")).to_have_attribute(
+        "href", "../../../stories/b91caa841d/"
+    )
+    page.close()
+
+
 @pytest.mark.parametrize("name", PAGES)
 def test_no_page_scrolls_sideways_on_a_360_px_phone(
     site: Path, origin: str, chromium: BrowserContext, name: str
@@ -268,7 +294,8 @@ def test_articles_in_other_languages_say_so(site: Path) -> None:
     chinese = read_page(site / PAGES["article in Chinese"] / "index.html")
     assert chinese.find("h1")[0][1].get("lang") == "zh"
     english = read_page(site / PAGES["article with a table"] / "index.html")
-    assert not [e for e in english.elements if "lang" in e[1] and e[0] != "html"]
+    # only links to articles in other languages (related articles) carry a lang
+    assert not [e for e in english.elements if "lang" in e[1] and e[0] not in ("html", "a")]
     month = read_page(site / PAGES["month"] / "index.html")
     titles = {month.text_of(e): e[1].get("lang") for e in month.find("h2")}
     assert titles["Путин и Си Цзиньпин провели переговоры в Самарканде"] == "ru"

@@ -42,6 +42,10 @@ def cold(root: Path, tmp: Path) -> dict[str, bytes]:
     copy = tmp / "cold"
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns("site", ".digest"))
+    stories = root / ".digest" / "stories.pickle"  # the stories' published ids: not a cache
+    if stories.is_file():
+        (copy / ".digest").mkdir()
+        shutil.copy(stories, copy / ".digest")
     build.build(copy, workers=1)
     return files(copy / "site")
 

@@ -33,7 +33,7 @@ RULED = (
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
-    root = project(tmp_path / "p")
+    root = project(tmp_path / "p", "[stories]\nenabled = false\n")  # stories: test_stories_build
     for n in range(40):
         write(root / f"content/articles/a{n:03d}.md", article(n))
     write(root / "content/articles/ruled.md", RULED)

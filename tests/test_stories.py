@@ -286,3 +286,16 @@ def test_stories_settings_are_read_and_unknown_keys_reported(digest: Run, tmp_pa
     message = str(caught.value)
     assert "digest.toml:3: unknown key 'windw' in [stories] — did you mean 'window'?" in message
     assert "digest.toml:4: 'threshold' must be a number above 0 and at most 1" in message
+
+
+def test_counting_in_worker_processes_gives_the_same_stories(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from digest.stories import cluster
+
+    monkeypatch.setattr(cluster, "_PARALLEL", 1)  # fork even for a few articles
+    one, two = State(), State()
+    one.add(corpus())
+    two.add(corpus(), workers=2)
+    assert one.assignment() == two.assignment()
+    assert pickle.dumps(one.df) == pickle.dumps(two.df)

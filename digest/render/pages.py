@@ -7,8 +7,9 @@ resumed build give it new keys when articles change).
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -44,6 +45,10 @@ class ArticleData(NamedTuple):
     near: tuple[tuple[str, str, str, str], ...]
     """For each listing: its label, its page, the newer and the older article ("" for none)."""
     month: str
+    story: tuple[str, str, int] | tuple[()] = ()
+    """Its story's id, first report and number of reports, when the story has a page."""
+    related: tuple[str, ...] = ()
+    """Articles of other stories."""
 
 
 class FeedArgs(NamedTuple):
@@ -151,22 +156,35 @@ class Site:
             return self.by_id[i] if i else None
 
         match template, data:
-            case "article.html", ArticleData(own, near, month):
+            case "article.html", ArticleData(own, near, month, story, related):
                 neighbours = [Neighbours(a, b, record(c), record(d)) for a, b, c, d in near]
-                return {"article": self.by_id[own], "neighbours": neighbours, "month": month}
-            case "topic.html", (title, number, count, items, newer, older):
+                return {
+                    "article": self.by_id[own],
+                    "neighbours": neighbours,
+                    "month": month,
+                    "story": story and (f"stories/{story[0]}/", self.by_id[story[1]], story[2]),
+                    "related": records(related),
+                }
+            case "topic.html", (title, number, count, items, newer, older, *groups):
                 pager = Pager(number, count, records(items), newer, older)
-                return {"topic": self.topic_by_title[title], "pager": pager}
+                stories = [(s, records(ids)) for s, ids in (groups[0] if groups else ())]
+                return {"topic": self.topic_by_title[title], "pager": pager, "stories": stories}
+            case "story.html", (story, copies):
+                return _story(story, copies, self.by_id, self.config)
             case "month.html", (_, items):
                 first = self.by_id[items[0]].published.astimezone(self.config.timezone)
                 return {"month": first, "items": records(items)}
             case "archive.html", months:
                 return {"months": [(key, records(items)) for key, items in months]}
-            case "index.html", (sections, other, latest):
+            case "index.html", (sections, other, latest, *leading):
                 return {
                     "sections": [(self.topic_by_title[t], records(s)) for t, s in sections],
                     "other": records(other),
                     "latest": records(latest),
+                    "leading": [
+                        (f"stories/{s}/", records(m), n)
+                        for s, m, n in (leading[0] if leading else ())
+                    ],
                 }
             case "sources.html", health:
                 return {"health": health}
@@ -205,6 +223,58 @@ class Site:
             )
         return feeds.render(self.env, self.config, args.name, args.folder, scope)
 
+    def summaries(self, args: FeedArgs) -> bytes:
+        """A feed whose items carry their summary, whatever ``feed_content`` says."""
+        items = [self.by_id[i] for i in args.items]
+        config = replace(self.config, feed_content="summary")
+        scope = feeds.context(
+            config, args.folder, args.title, args.link, items, self.paths, self.body
+        )
+        return feeds.render(self.env, config, args.name, args.folder, scope)
+
+    def redirect(self, args: PageArgs) -> bytes:
+        """A page that sends the reader on to where its content went (a merged story):
+        a meta refresh, and a link for whoever does not follow it."""
+        target = html.escape("../" * args.path.count("/") + args.data)
+        canonical = html.escape(urljoin(self.config.base_url, quote(args.data)))
+        language = html.escape(self.config.language)
+        return (
+            f'<!DOCTYPE html>\n<html lang="{language}">\n<head>\n<meta charset="utf-8">\n'
+            f"<title>Moved</title>\n"
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f'<meta http-equiv="refresh" content="0; url={target}">\n'
+            f'<link rel="canonical" href="{canonical}">\n'
+            f'<meta name="robots" content="noindex">\n</head>\n<body>\n<main>\n'
+            f'<p>This story is now part of <a href="{target}">another story</a>.</p>\n'
+            f"</main>\n</body>\n</html>\n"
+        ).encode()
+
     def data(self, content: bytes) -> bytes:
         """A static file, as it is."""
         return content
+
+
+def _story(
+    story: str, copies: tuple[tuple[str, str], ...], by_id: Mapping[str, Article], config: Config
+) -> dict[str, Any]:
+    """A story page's variables: its reports oldest first, each with the copies of it
+    ("also published by"), who reported first, and the reports by day."""
+    members = [by_id[i] for i, _ in copies]
+    copied: dict[str, list[Article]] = {}
+    for i, original in copies:
+        if original:
+            copied.setdefault(original, []).append(by_id[i])
+    reports = [(a, copied.get(a.id, [])) for a in members if not dict(copies)[a.id]]
+    days: dict[str, list[Article]] = {}
+    for a in members:
+        days.setdefault(a.published.astimezone(config.timezone).date().isoformat(), []).append(a)
+    topics = sorted({t for a in members for t in a.topics or ()})
+    return {
+        "story_id": story,
+        "headline": members[0],
+        "reports": reports,
+        "first": members[0],
+        "days": sorted(days.items()),
+        "story_topics": topics,
+        "outlets": sorted({a.source for a in members if a.source}),
+    }

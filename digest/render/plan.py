@@ -28,12 +28,18 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from digest.feedstate import FeedState
+    from digest.stories.stage import Stories
 
 HOME_ITEMS = 5
 """Articles per topic on the home page."""
+HOME_STORIES = 5
+"""Stories the home page leads with."""
+STORY_DAYS = 7
+"""The home page's stories have a report within this many days of the latest article."""
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_RESERVED = {"topics", "archive", "sources", "static", "feed.xml", "index.html", "404.html"}
+_RESERVED = {"topics", "archive", "sources", "static", "stories", "feed.xml", "index.html",
+             "404.html"}  # fmt: skip
 
 
 def article_paths(articles: list[Article], memory: Rendered) -> dict[str, str]:
@@ -228,6 +234,7 @@ def plan(
     bodies: Bodies,
     health: list[tuple[Feed, FeedState]] | None,
     memory: Rendered,
+    stories: Stories | None = None,
 ) -> tuple[Plan, list[Job]]:
     """Every output file of the site: the plan, and a `Job` for each file.
 
@@ -239,17 +246,26 @@ def plan(
 
     When every listing holds the same articles in the same order as in the plan
     in ``memory`` (digest serve, after an edit that moved nothing), that plan is
-    reused with new keys for the files that show an edited article.
+    reused with new keys for the files that show an edited article. ``stories``
+    (digest.stories.stage) adds a page and a feed per story, and the stories to
+    the home, topic and article pages.
     """
     paths = article_paths(articles, memory)
     keys = _article_keys(articles, paths, config, bodies, memory)
     theme = templates.theme_key(config)
     common = _digest(theme, [(t.title, t.slug) for t in topics], bool(health))
-    structure = (common, repr(health), [(a.id, a.path, a.topics, a.published) for a in articles])
+    structure = (
+        common,
+        repr(health),
+        [(a.id, a.path, a.topics, a.published) for a in articles],
+        stories,
+    )
     if memory.plan is not None and memory.plan[0] == structure:
         made = rekey(memory.plan[1], keys, memory.page_keys)
     else:
-        made = _plan(config, articles, topics, keys, paths, common, health, memory.page_keys)
+        made = _plan(
+            config, articles, topics, keys, paths, common, health, memory.page_keys, stories
+        )
     memory.plan = (structure, made)
     by_id = {a.id: a for a in articles}
     site = Site(config, paths, by_id, topics, bodies, bool(health), theme, memory)
@@ -299,6 +315,7 @@ def _plan(
     common: str,
     health: list[tuple[Feed, FeedState]] | None,
     memo: dict[Any, str],
+    stories: Stories | None = None,
 ) -> Plan:
     """Every file's spec, from scratch."""
     specs: list[Spec] = []
@@ -328,11 +345,17 @@ def _plan(
     untopiced = ids([a for a in articles if not a.topics])
     sections = [(t, ids(t.articles[:HOME_ITEMS])) for t in topics if t.articles]
     latest = ids(articles[: config.per_page])
+    leading = _leading(stories, articles) if stories else ()
     page(
         "index.html",
         "index.html",
-        (tuple((t.title, s) for t, s in sections), untopiced[:HOME_ITEMS], latest),
-        [*(i for _, s in sections for i in s), *untopiced[:HOME_ITEMS], *latest],
+        (tuple((t.title, s) for t, s in sections), untopiced[:HOME_ITEMS], latest, leading),
+        [
+            *(i for _, s in sections for i in s),
+            *untopiced[:HOME_ITEMS],
+            *latest,
+            *(i for _, members, _ in leading for i in members),
+        ],
         (tuple((t.slug, len(t.articles), len(s)) for t, s in sections), len(articles)),
     )
     page("topics.html", "topics/index.html", (), (), tuple(len(t.articles) for t in topics))
@@ -341,10 +364,11 @@ def _plan(
         title = f"{config.title}: {topic.title}"
         for path, pager in _paginate(topic.articles, config.per_page, base):
             items = ids(pager.items)
+            groups = _groups(stories, items) if stories else ()
             page(
                 "topic.html",
                 f"{path}index.html",
-                (topic.title, pager.number, pager.count, items, pager.newer, pager.older),
+                (topic.title, pager.number, pager.count, items, pager.newer, pager.older, groups),
                 items,
                 (topic.description, len(topic.articles), pager.number, pager.count),
                 feeds.alternates(title, base),
@@ -357,9 +381,31 @@ def _plan(
         page("month.html", f"archive/{month}/index.html", (month, items), items)
 
     neighbours = _neighbours(articles, topics)
+    if stories:
+        from digest.stories.stage import related
+
+        nearby = related(stories, articles)
+        paged = set(stories.paged())
     for article in articles:
         near = neighbours[article.id]
-        specs.append(article_spec(common, article.id, paths[article.id], near, keys, memo))
+        story: tuple[str, str, int] | tuple[()] = ()
+        if stories and stories.of.get(article.id) in paged:
+            members = stories.members[stories.of[article.id]]
+            story = (stories.of[article.id], members[0], len(members))
+        specs.append(
+            article_spec(
+                common,
+                article.id,
+                paths[article.id],
+                near,
+                keys,
+                memo,
+                story,
+                nearby[article.id] if stories else (),
+            )
+        )
+    if stories:
+        _stories(config, stories, articles, page, specs, common, keys, memo)
     if health:
         page("sources.html", "sources/index.html", health, (), repr(health))
     page("404.html", "404.html", ())
@@ -382,17 +428,22 @@ def article_spec(
     near: Sequence[tuple[str, str, str, str]],
     keys: Mapping[str, Keys],
     memo: dict[Any, str],
+    story: tuple[str, str, int] | tuple[()] = (),
+    related: tuple[str, ...] = (),
 ) -> Spec:
-    """An article's page: ``near`` holds its neighbours (ids) in each of its listings.
+    """An article's page: ``near`` holds its neighbours (ids) in each of its listings;
+    ``story`` its story's id, first report and size, when the story has a page;
+    ``related`` articles of other stories.
 
     Its key depends on the article, body and all, and on what the page shows of
     its neighbours: a resumed build makes this spec again from these alone.
     """
     path = f"{folder}index.html"
-    data = ArticleData(article_id, tuple(near), keys[article_id].month)
-    shown = (article_id, *(i for n in near for i in n[2:]))
+    data = ArticleData(article_id, tuple(near), keys[article_id].month, story, related)
+    shown = (article_id, *(i for n in near for i in n[2:]), *story[1:2], *related)
     args = PageArgs("article.html", path, [], data)
-    spec = Spec(path, "", "page", args, shown, (article_id,), tuple(n[:2] for n in near))
+    static = (tuple(n[:2] for n in near), story[0:1], story[2:3])
+    spec = Spec(path, "", "page", args, shown, (article_id,), static)
     return spec._replace(key=_key(common, spec, keys, memo))
 
 
@@ -418,3 +469,82 @@ def _neighbours(
         for newer, own, older in zip(["", *ids], ids, [*ids[1:], ""], strict=False):
             result[own].append((label, listing, newer, older))
     return result
+
+
+# -- stories (digest.stories) ----------------------------------------------------------
+
+
+def _leading(
+    stories: Stories, articles: list[Article]
+) -> tuple[tuple[str, tuple[str, ...], int], ...]:
+    """The stories the home page leads with: those with a report in the latest
+    `STORY_DAYS` days, two outlets or more, ranked by outlets, then latest report, then id.
+    Each is its id, its articles (oldest first) and its number of outlets."""
+    if not articles:
+        return ()
+    by_id = {a.id: a for a in articles}
+    since = articles[0].published.date().toordinal() - STORY_DAYS
+    ranked = []
+    for story in stories.paged():
+        members = stories.members[story]
+        last = by_id[members[-1]].published
+        if last.date().toordinal() <= since:
+            continue
+        outlets = len({by_id[i].source for i in members if by_id[i].source})
+        if outlets > 1:
+            ranked.append((-outlets, -last.timestamp(), story, members))
+    ranked.sort()
+    return tuple((story, members, -n) for n, _, story, members in ranked[:HOME_STORIES])
+
+
+def _groups(stories: Stories, items: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A listing's articles grouped by story, each group where its first article is;
+    the story id is "" for an article alone in this listing, or whose story has no page."""
+    found = {stories.of.get(i, "") for i in items}
+    paged = {s for s in found if len(stories.members.get(s, ())) > 1}
+    order: dict[str, list[str]] = {}
+    for i in items:
+        story = stories.of.get(i, "")
+        key = story if story in paged else "\0" + i
+        order.setdefault(key, []).append(i)
+    return tuple(
+        (key if not key.startswith("\0") and len(group) > 1 else "", tuple(group))
+        for key, group in order.items()
+    )
+
+
+def _stories(
+    config: Config,
+    stories: Stories,
+    articles: list[Article],
+    page: Callable[..., None],
+    specs: list[Spec],
+    common: str,
+    keys: Mapping[str, Keys],
+    memo: dict[Any, str],
+) -> None:
+    """A page for each story of two reports or more, its Atom feed (summaries: the
+    reports' bodies are a click away, and a thousand stories would render every body
+    again), and a redirect page for each story id merged into one of them: a story's
+    address never changes."""
+    by_id = {a.id: a for a in articles}
+    for story in stories.paged():
+        members = stories.members[story]
+        folder = f"stories/{story}/"
+        copies = tuple((i, stories.copies.get(i, "")) for i in members)
+        title = f"{config.title}: {by_id[members[0]].title}"
+        alternates = [
+            {"title": "Atom feed of this story", "path": folder + "atom.xml",
+             "type": feeds.FEED_TYPES["atom.xml"]}
+        ]  # fmt: skip
+        page("story.html", folder + "index.html", (story, copies), members, copies, alternates)
+        chosen = tuple(reversed(members))[: config.feed_items]
+        args = FeedArgs("atom.xml", folder, title, folder, chosen)
+        shown = (*chosen, members[0])  # the first report's title is the feed's
+        spec = Spec(folder + "atom.xml", "", "summaries", args, shown, (), (title, folder))
+        specs.append(spec._replace(key=_key(common, spec, keys, memo)))
+    for old, new in sorted(stories.merged.items()):
+        path = f"stories/{old}/index.html"
+        target = f"stories/{new}/"
+        spec = Spec(path, "", "redirect", PageArgs("", path, [], target), (), (), target)
+        specs.append(spec._replace(key=_key(common, spec, keys, memo)))

@@ -25,12 +25,14 @@ from __future__ import annotations
 import hashlib
 import heapq
 import math
+import multiprocessing as mp
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from sys import intern
 
 from digest.config import Stories as Settings
-from digest.stories.vectors import count, resemblance
+from digest.stories.vectors import Counts, count, lead, resemblance
 
 WORD_SHARE = 0.5
 """Weight of the words in the similarity of two articles in one language; names get the rest."""
@@ -90,7 +92,8 @@ class _Story:
     """Reports per language that are in the sums (copies are not)."""
     words: dict[str, Vector] = field(default_factory=dict)
     names: dict[str, Vector] = field(default_factory=dict)
-    days: list[int] = field(default_factory=list)
+    days: dict[int, int] = field(default_factory=dict)
+    """Reports by day: few days however many reports."""
     pinned: bool = False
 
     @property
@@ -146,6 +149,8 @@ class State:
         self.stories: dict[str, _Story] = {}
         self.df: dict[str, int] = {}
         self.index: dict[str, set[str]] = {}
+        self.by_day: dict[int, set[str]] = {}
+        """The stories with a report on each day: a dated article's candidates are there."""
         self.urls: dict[str, str] = {}
         self.merged: dict[str, str] = {}
         """Every story id merged away, and the id it went into (for redirect pages)."""
@@ -155,19 +160,18 @@ class State:
 
     # -- public -----------------------------------------------------------------
 
-    def add(self, reports: Iterable[Report]) -> dict[str, str]:
+    def add(self, reports: Iterable[Report], workers: int = 1) -> dict[str, str]:
         """Place new or changed articles; return the stories merged by this call {old: new}.
 
         The new articles and the stories they touch are clustered together by
         average linkage, the closest pair first, so the order they come in never
         matters. Stories that no new article comes close to are left as they are.
+        ``workers`` processes count the articles' words when there are many.
         """
-        counted = []
-        for report in reports:
-            if report.id in self.docs:
-                self.remove([report.id])
-            counts = count(report.title, report.text)
-            counted.append((report, counts))
+        given = list(reports)
+        self.remove([r.id for r in given if r.id in self.docs])
+        counted = list(zip(given, _count_all(given, workers), strict=True))
+        for _, counts in counted:
             for term in (*counts.words, *counts.names):
                 self.df[term] = self.df.get(term, 0) + 1
         self.seen += len(counted)
@@ -194,7 +198,8 @@ class State:
                 story = self.stories.get(target) or self._new_story(target)
                 story.pinned = True
                 self._join(story, doc_id, doc)
-                self._reindex(story)
+                self._index(story.id, doc)
+                self._redate(story)
                 nodes[story.id] = story
             elif doc.url and doc.url in self.urls:
                 self._copy(doc_id, doc, self.urls[doc.url])
@@ -215,6 +220,7 @@ class State:
         links: dict[str, dict[str, float]] = {key: {} for key in nodes}
         postings: dict[str, list[tuple[int | None, str, float]]] = {}
         window = self.settings.window
+        floor = LINK_FLOOR * self.settings.threshold
         for key in [k for k in nodes if k.startswith(_NEW)]:
             doc = self.docs[nodes[key].members[0]]
             words: dict[str, float] = {}
@@ -224,12 +230,12 @@ class State:
                 ("n", doc.names, names),
             ):
                 for term, w in vector.items():
-                    for day, other, v in reversed(postings.get(prefix + term, ())):
+                    posted = postings.setdefault(prefix + term, [])
+                    for day, other, v in reversed(posted):
                         if doc.day is not None and day is not None and doc.day - day > window:
                             break
                         found[other] = found.get(other, 0.0) + w * v
-                    postings.setdefault(prefix + term, []).append((doc.day, key, w))
-            floor = LINK_FLOOR * self.settings.threshold
+                    posted.append((doc.day, key, w))
             for other in names.keys() | words.keys():
                 same = self.docs[nodes[other].members[0]].language == doc.language
                 name = names.get(other, 0.0) * (1.0 - WORD_SHARE if same else 1.0)
@@ -254,19 +260,29 @@ class State:
             story = self.stories[doc.story]
             story.members.remove(doc_id)
             if doc.day is not None:
-                story.days.remove(doc.day)
+                story.days[doc.day] -= 1
+                if not story.days[doc.day]:
+                    del story.days[doc.day]
+                    self._undate(story.id, doc.day)
             if not doc.copy_of:
                 self._subtract(story, doc)
                 copies = [m for m in story.members if self.docs[m].copy_of == doc_id]
                 if copies:  # the first copy becomes the report the others copy
                     self.docs[copies[0]].copy_of = ""
                     self._add(story, self.docs[copies[0]])
+                    self._index(story.id, self.docs[copies[0]])
                     for other in copies[1:]:
                         self.docs[other].copy_of = copies[0]
-                self._reindex(story)
             if not story.members:
                 self._unindex(story)
+                self._undate(story.id, 0)
                 del self.stories[story.id]
+            elif not story.days:
+                self._redate(story)
+
+    def resolve(self, story_id: str) -> str:
+        """The story a merged-away id went into (itself if it was not merged)."""
+        return self._resolve(story_id)
 
     def assignment(self) -> dict[str, str]:
         """Every article's story id."""
@@ -324,31 +340,47 @@ class State:
         norm = math.sqrt(sum(w * w for w in weights.values()))
         if not norm:
             return {}
-        return {term: w / norm for term, w in weights.items() if w > 0}
+        # One string per term across the archive's vectors, sums and postings, not one each.
+        return {intern(term): w / norm for term, w in weights.items() if w > 0}
 
     def _candidates(self, doc: _Doc) -> dict[str, float]:
         """Average similarity to every story that shares a heavy term and is in the window."""
-        heavy = sorted(
-            [("w:" + t, w) for t, w in doc.words.items()]
-            + [("n:" + t, w) for t, w in doc.names.items()],
-            key=lambda kv: (-kv[1], kv[0]),
-        )[:LOOKUP_TERMS]
+        heavy = [t if t[0] == "n" else "w:" + t[2 + len(doc.language) :] for t in _heavy(doc)]
         found: set[str] = set()
-        for term, _ in heavy:
-            found |= self.index.get(term, set())
+        if doc.day is None:
+            for term in heavy:
+                found |= self.index.get(term, set())
+        else:  # only the stories with a report in the window, or none dated
+            window = self.settings.window
+            near = self.by_day.get(0, set()).union(
+                *(self.by_day.get(d, ()) for d in range(doc.day - window, doc.day + window + 1))
+            )
+            for term in heavy:
+                found |= self.index.get(term, set()) & near
         scores = {}
         for story_id in found:
-            story = self.stories[story_id]
-            if not self._in_window(doc.day, story.days):
-                continue
-            scores[story_id] = self._similarity(doc, story)
+            story = self.stories.get(story_id)  # postings may outlive a story: see `_index`
+            if story is not None:
+                scores[story_id] = self._similarity(doc, story)
         return scores
 
-    def _in_window(self, day: int | None, days: list[int]) -> bool:
-        if day is None or not days:
-            return True
-        window = self.settings.window
-        return any(abs(day - d) <= window for d in days)
+    def _date(self, story: _Story) -> None:
+        """Enter a story under each of its days (under 0 if it has none)."""
+        for day in story.days or (0,):
+            self.by_day.setdefault(day, set()).add(story.id)
+
+    def _redate(self, story: _Story) -> None:
+        """`_date` a story whose days grew, or were all removed."""
+        if story.days:
+            self._undate(story.id, 0)
+        self._date(story)
+
+    def _undate(self, story_id: str, day: int) -> None:
+        stories = self.by_day.get(day)
+        if stories is not None:
+            stories.discard(story_id)
+            if not stories:
+                del self.by_day[day]
 
     def _similarity(self, doc: _Doc, story: _Story) -> float:
         """Average similarity to the story's reports (what `_shares` sums, term by term)."""
@@ -394,14 +426,14 @@ class State:
         doc.story = story.id
         story.members.append(doc_id)
         if doc.day is not None:
-            story.days.append(doc.day)
+            story.days[doc.day] = story.days.get(doc.day, 0) + 1
         if doc.url:
             self.urls.setdefault(doc.url, doc_id)
         self.docs[doc_id] = doc
         self._add(story, doc)
 
     def _add(self, story: _Story, doc: _Doc) -> None:
-        """Add an article's vectors to its story's sums (the index follows in `_reindex`)."""
+        """Add an article's vectors to its story's sums (the index follows in `_index`)."""
         language = doc.language
         story.counted[language] = story.counted.get(language, 0) + 1
         for part, vector in (("words", doc.words), ("names", doc.names)):
@@ -416,8 +448,6 @@ class State:
             del story.counted[language]
             story.words.pop(language, None)
             story.names.pop(language, None)
-            self._unindex(story)
-            self._reindex(story)
             return
         for part, vector in (("words", doc.words), ("names", doc.names)):
             sums = getattr(story, part)[language]
@@ -435,6 +465,14 @@ class State:
     def _reindex(self, story: _Story) -> None:
         for key in self._terms(story):
             self.index.setdefault(key, set()).add(story.id)
+
+    def _index(self, story_id: str, doc: _Doc) -> None:
+        """Post one report's terms under its story: a story's postings only grow while it
+        lives (a term that leaves its sums stays posted, and costs one look when found)."""
+        index = self.index
+        for prefix, vector in (("w:", doc.words), ("n:", doc.names)):
+            for term in vector:
+                index.setdefault(prefix + term, set()).add(story_id)
 
     @staticmethod
     def _terms(story: _Story) -> set[str]:
@@ -493,10 +531,11 @@ class State:
                 self.stories[story.id] = story
                 for member in story.members:
                     self.docs[member].story = story.id
+                self._reindex(story)
+                self._date(story)
             self._find_copies(story, fresh)
-            self._reindex(story)
 
-    def _fade(self, days: list[int], others: list[int]) -> float:
+    def _fade(self, days: dict[int, int], others: dict[int, int]) -> float:
         """How much of the similarity counts across the days between two stories' nearest reports.
 
         All of it on the same day, nothing past the window: an event is reported
@@ -504,15 +543,26 @@ class State:
         """
         if not days or not others:
             return 1.0
-        gap = min(abs(d - e) for d in set(days) for e in set(others))
+        gap = min(abs(d - e) for d in days for e in others)
         return max(0.0, 1.0 - gap / (self.settings.window + 1))
 
     def _absorb(self, keep: _Story, gone: _Story, merged: dict[str, str]) -> None:
-        self._unindex(gone)
+        """Move ``gone`` into ``keep``; postings move too, unless ``keep`` is new in this call
+        (a new story is posted whole once it has its id)."""
+        if not gone.id.startswith(_NEW):
+            self._unindex(gone)
+            for day in gone.days or (0,):
+                self._undate(gone.id, day)
+        if not keep.id.startswith(_NEW):
+            for key in self._terms(gone):
+                self.index.setdefault(key, set()).add(keep.id)
         for member in gone.members:
             self.docs[member].story = keep.id
         keep.members.extend(gone.members)
-        keep.days.extend(gone.days)
+        for day, n in gone.days.items():
+            keep.days[day] = keep.days.get(day, 0) + n
+        if not keep.id.startswith(_NEW):
+            self._redate(keep)
         keep.pinned = keep.pinned or gone.pinned
         for language, n in gone.counted.items():
             keep.counted[language] = keep.counted.get(language, 0) + n
@@ -542,7 +592,9 @@ class State:
         story = self.stories[doc.story]
         story.members.append(doc_id)
         if doc.day is not None:
-            story.days.append(doc.day)
+            story.days[doc.day] = story.days.get(doc.day, 0) + 1
+            if not story.id.startswith(_NEW):
+                self._redate(story)
         self.docs[doc_id] = doc
 
     def _find_copies(self, story: _Story, fresh: set[str]) -> None:
@@ -591,6 +643,28 @@ class State:
 def _seniority(story: _Story) -> tuple[bool, bool, int, int, str]:
     """Which of two merging stories keeps its id: a known one, a pinned one, then the older."""
     return (story.id.startswith(_NEW), not story.pinned, *story.age(), story.id)
+
+
+_PARALLEL = 2000
+"""Articles below which counting them in one process is quicker than starting others."""
+
+
+def _count_all(reports: list[Report], workers: int) -> list[Counts]:
+    """Each report's counts, in ``workers`` forked processes when there are many: the
+    counts of one article never depend on another's, so the result is the same."""
+    pairs = [(r.title, lead(r.text)) for r in reports]
+    if workers < 2 or len(pairs) < _PARALLEL or "fork" not in mp.get_all_start_methods():
+        return [count(title, text) for title, text in pairs]
+    with mp.get_context("fork").Pool(workers) as pool:
+        return pool.starmap(count, pairs, chunksize=250)
+
+
+def _heavy(doc: _Doc) -> list[str]:
+    """The `LOOKUP_TERMS` heaviest terms: ``w:<language><word>``, ``n:<name>``."""
+    terms = [("w:" + doc.language + t, w) for t, w in doc.words.items()]
+    terms += [("n:" + t, w) for t, w in doc.names.items()]
+    terms.sort(key=lambda kv: (-kv[1], kv[0]))
+    return [t for t, _ in terms[:LOOKUP_TERMS]]
 
 
 def _dot(a: Vector, b: Vector) -> float:
