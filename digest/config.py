@@ -99,6 +99,8 @@ class Config:
     feeds: tuple[Feed, ...] = ()
     fetching: Fetching = Fetching()
     stories: Stories = Stories()
+    editions: str = "daily"
+    """``daily``, or ``weekly`` (ISO weeks): the span of one edition, in the site's timezone."""
 
     @property
     def state(self) -> Path:
@@ -180,6 +182,7 @@ _SITE: dict[str, tuple[Callable[[object], bool], str, object]] = {
     "per_page": (_is_positive_int, "a whole number above 0", 20),
     "feed_items": (_is_positive_int, "a whole number above 0", 20),
     "feed_content": (lambda v: v in ("full", "summary"), '"full" or "summary"', "full"),
+    "editions": (lambda v: v in ("daily", "weekly"), '"daily" or "weekly"', "daily"),
     "topics": (lambda v: isinstance(v, list), "[[topics]] tables", []),
     "feeds": (lambda v: isinstance(v, list), "[[feeds]] tables", []),
     "fetch": (lambda v: isinstance(v, dict), "a [fetch] table", {}),
@@ -322,6 +325,7 @@ class _Reader:
                 per_host=fetch["per_host"],
             ),
             stories=Stories(stories["enabled"], stories["window"], float(stories["threshold"])),
+            editions=site["editions"],
         )
 
     def folder(self, root: Path, key: str, value: str) -> Path:
