@@ -21,8 +21,7 @@ from digest.config import Config
 from digest.group import Topic
 from digest.model import Article, http_url, mint_id
 from digest.render import Rendered, feeds, templates
-from digest.render.markdown import markdown_to_html
-from digest.text import markdown_text
+from digest.render.markdown import markdown_to_html, plain_text
 
 _HTML_KEPT = 1024
 """Bodies' HTML kept between rebuilds; beyond, the memo starts again."""
@@ -364,7 +363,7 @@ class Site:
             return search.shard_bytes(self.config, int(args.target))
         article = self.by_id[args.target]
         day = article.published.astimezone(self.config.timezone).date().isoformat()
-        text = markdown_text(self.bodies.text(article))
+        text = plain_text(self.bodies.text(article))
         return search.card(article, text, self.paths[article.id], day)
 
     def data(self, content: bytes) -> bytes:

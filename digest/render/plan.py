@@ -594,13 +594,13 @@ def search_shards(
     only the shards they change are given; LookupError if no index is kept.
     """
     from digest.render import search
-    from digest.text import markdown_text
+    from digest.render.markdown import plain_text
 
     zone = config.timezone
     days = {a.id: a.published.astimezone(zone).date().isoformat() for a in articles}
-    docs = search.docs(articles, keys, days, lambda a: markdown_text(bodies.text(a)))
+    docs = search.docs(articles, keys, days, lambda a: plain_text(bodies.text(a)))
     count = search.shard_count(len(articles)) if complete else None
-    _, files = search.update(config, docs, count, complete=complete)
+    files = search.update(config, docs, count, complete=complete)
     return [
         Spec(path, key, "data", data, (), (), None)
         if data is not None

@@ -1,8 +1,9 @@
 """The static search index: term shards and a card per article, read by static/search.js.
 
 No server: a query fetches the shard of each of its terms (a term goes to a shard
-by a hash both sides compute) and the cards of the best few results. Shards
-carry ``[card, weight, day]`` per article; a topic or source filter is one more
+by a hash both sides compute) and the cards of the best few results. A shard
+maps each term to three lists: the cards of the articles that have it, its weight in
+each, and their days; a topic or source filter is one more
 term (``topic:…``, ``source:…``). Chinese and Japanese, written without spaces,
 are indexed as overlapping pairs of characters, as the query is.
 
@@ -13,14 +14,16 @@ changes only its shards, and an unchanged archive reads no body.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import marshal
 import re
 import sqlite3
 import unicodedata
 from array import array
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from digest import sqlitefile
@@ -46,22 +49,32 @@ _LONGEST = 40
 WEIGHTS = {"title": 5, "topics": 3, "source": 3, "summary": 2, "body": 1}
 
 
-def words(text: str) -> Iterator[str]:
-    """The terms of a text: lower-cased words; runs of CJK characters as overlapping pairs.
+def words(text: str) -> list[str]:
+    """The terms of a text, in order: lower-cased words, runs of CJK characters as
+    overlapping pairs, common words left out. static/search.js splits a query the same way."""
+    return [t for t, n in term_counts(text).items() for _ in range(n)]
 
-    static/search.js splits a query the same way.
-    """
-    for word in _WORD.findall(unicodedata.normalize("NFKC", text).lower()):
-        for n, part in enumerate(_CJK.split(word)):
-            if not part:
-                continue
-            if n % 2:  # a CJK run
-                if len(part) == 1:
-                    yield part
-                else:
-                    yield from (part[i : i + 2] for i in range(len(part) - 1))
-            elif part not in _STOP and len(part) <= _LONGEST:
-                yield part
+
+def term_counts(text: str) -> Counter[str]:
+    """How often each term of `words` occurs in ``text``."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    found = Counter(_WORD.findall(text))
+    for word in _STOP.intersection(found):
+        del found[word]
+    if _CJK.search(text):
+        for word in [w for w in found if _CJK.search(w)]:
+            times = found.pop(word)
+            for n, part in enumerate(_CJK.split(word)):
+                if n % 2:  # a CJK run
+                    pairs = range(len(part) - 1) if len(part) > 1 else (0,)
+                    for pair in (part[i : i + 2] for i in pairs):
+                        found[pair] += times
+                elif part and part not in _STOP:
+                    found[part] += times
+    if max(map(len, found), default=0) > _LONGEST:
+        for word in [w for w in found if len(w) > _LONGEST]:
+            del found[word]
+    return found
 
 
 def shard_of(term: str, count: int) -> int:
@@ -81,28 +94,29 @@ def shard_count(articles: int) -> int:
 
 
 def card_name(article_id: str) -> str:
-    """An article's card file (``search/d/NAME.json``) and its name in the shards."""
-    return hashlib.blake2b(article_id.encode("utf-8"), digest_size=6).hexdigest()
+    """An article's card file (``search/d/NAME.json``) and its name in the shards: 50 bits
+    of a hash, in ten characters."""
+    digest = hashlib.blake2b(article_id.encode("utf-8"), digest_size=7).digest()
+    return base64.b32encode(digest)[:10].decode("ascii").lower()
 
 
-def weights(article: Article, text: str) -> dict[str, int]:
+def weights(article: Article, text: str) -> Counter[str]:
     """Each term's weight in an article: its occurrences, counted more in the title."""
-    counts: Counter[str] = Counter()
+    counts = term_counts(text)  # the body's weight is 1
     for field, value in (
         ("title", article.title),
         ("summary", article.summary),
         ("source", article.source),
         ("topics", " ".join(article.topics or ())),
-        ("body", text),
     ):
         weight = WEIGHTS[field]
-        for term in words(value):
-            counts[term] += weight
+        for term, n in term_counts(value).items():
+            counts[term] += n * weight
     if article.source:
         counts["source:" + article.source] = 1
     for topic in article.topics or ():
         counts["topic:" + topic] = 1
-    return {term: min(n, 999) for term, n in counts.items()}
+    return counts
 
 
 def card(article: Article, text: str, path: str, day: str) -> bytes:
@@ -123,10 +137,11 @@ def card(article: Article, text: str, path: str, day: str) -> bytes:
 
 
 class Doc:
-    """An article for the index: its id, key, day, and its terms when they are needed."""
+    """An article for the index: its id, key, day (since 1970, in the site's timezone) and
+    its terms, made when they are needed."""
 
     def __init__(
-        self, article_id: str, key: str, day: int, terms: Callable[[], dict[str, int]]
+        self, article_id: str, key: str, day: int, terms: Callable[[], Mapping[str, int]]
     ) -> None:
         self.id, self.key, self.day, self.terms = article_id, key, day, terms
 
@@ -148,101 +163,175 @@ def path_of(n: int) -> str:
 
 def update(
     cfg: Config, docs: Sequence[Doc], count: int | None, *, complete: bool
-) -> tuple[int, list[tuple[str, str, bytes | None]]]:
-    """Bring the kept index up to date with ``docs``; the shard count and every shard file.
+) -> list[tuple[str, str, bytes | None]]:
+    """Bring the kept index up to date with ``docs``; every shard file.
 
     With ``complete``, ``docs`` are all the archive's articles (those missing are
     dropped) and ``count`` the shard count they call for; otherwise they are the
-    edited ones, and the count is the kept index's. Each shard comes as its path,
-    a key (the hash of its bytes) and its bytes when they changed (None: read them
-    with `shard_bytes` if the file must be written again).
+    edited ones, and the count is the kept index's (LookupError if none is kept).
+    Each shard comes as its path, a key (the hash of its bytes) and its bytes when
+    they changed (None: `shard_bytes` has them if the file must be written again).
     """
-    result: tuple[int, list[tuple[str, str, bytes | None]]] = (0, [])
+    files: list[tuple[str, str, bytes | None]] = []
 
     def change(db: sqlite3.Connection) -> None:
-        nonlocal result
         db.executescript(_TABLES)
         meta = dict(db.execute("SELECT name, value FROM meta"))
-        wanted = {"version": str(VERSION), "count": str(count), "zone": str(cfg.timezone)}
         if count is None:
             if meta.get("version") != str(VERSION) or "count" not in meta:
-                raise LookupError("no index to update")
+                raise LookupError("no search index is kept")
             shards = int(meta["count"])
         else:
             shards = count
+            wanted = {"version": str(VERSION), "count": str(count), "zone": str(cfg.timezone)}
             if meta != wanted:
-                db.execute("DELETE FROM doc")
-                db.execute("DELETE FROM shard")
-                db.execute("DELETE FROM meta")
+                db.executescript("DELETE FROM doc; DELETE FROM shard; DELETE FROM meta;")
                 db.executemany("INSERT INTO meta VALUES (?, ?)", wanted.items())
         known = {i: (k, s) for i, k, s in db.execute("SELECT id, key, shards FROM doc")}
-        given = {d.id for d in docs}
         changed = [d for d in docs if known.get(d.id, ("",))[0] != d.key]
-        gone = (known.keys() - given) if complete else set()
+        gone = (known.keys() - {d.id for d in docs}) if complete else set()
         touched: set[int] = set()
         for i in (*gone, *(d.id for d in changed if d.id in known)):
-            old = array("H")
-            old.frombytes(known[i][1])
-            touched.update(old)
-        postings: dict[str, dict[str, tuple[str, int, int]]] = {}
-        rows = []
-        for d in changed:
-            terms = d.terms()
-            name = card_name(d.id)
-            mine = set()
-            for term, weight in terms.items():
-                n = shard_of(term, shards)
-                mine.add(n)
-                postings.setdefault(term, {})[name] = (name, weight, d.day)
-            touched.update(mine)
-            rows.append((d.id, d.key, array("H", sorted(mine)).tobytes()))
+            touched.update(array("H", known[i][1]))
         dropped = {card_name(i) for i in (*gone, *(d.id for d in changed))}
-        hashes = dict(db.execute("SELECT n, hash FROM shard"))
-        stored = {
-            n: (hashes[n], _shard(db, n) if n in touched else b"") for n in hashes if n < shards
-        }
-        files: list[tuple[str, str, bytes | None]] = []
-        new_rows = []
+        # By card, so that each term's entries come sorted, as the kept lists are.
+        postings, rows = _weigh_all(sorted((card_name(d.id), d) for d in changed), shards)
+        for _, _, mine in rows:
+            touched.update(array("H", mine))
         by_shard: dict[int, list[str]] = {}
         for term in postings:
             by_shard.setdefault(shard_of(term, shards), []).append(term)
+        hashes = dict(db.execute("SELECT n, hash FROM shard WHERE n < ?", (shards,)))
+        fresh = []
         for n in range(shards):
-            if n not in touched and n in stored:
-                files.append((path_of(n), stored[n][0], None))
+            if n in hashes and n not in touched:
+                files.append((path_of(n), hashes[n], None))
                 continue
-            table: dict[str, list[Any]] = json.loads(stored[n][1]) if n in stored else {}
-            if dropped:
-                for term in list(table):
-                    flat = table[term]
-                    kept = [
-                        flat[k : k + 3] for k in range(0, len(flat), 3) if flat[k] not in dropped
-                    ]
-                    if kept:
-                        table[term] = [x for entry in kept for x in entry]
-                    else:
-                        del table[term]
-            for term in by_shard.get(n, ()):
-                entries = [
-                    tuple(table[term][k : k + 3]) for k in range(0, len(table.get(term, ())), 3)
-                ]
-                entries += postings[term].values()
-                entries.sort(key=lambda e: (-e[1], e[0]))
-                table[term] = [x for entry in entries for x in entry]
-            data = (
-                json.dumps(dict(sorted(table.items())), ensure_ascii=False, separators=(",", ":"))
-                + "\n"
-            ).encode("utf-8")
+            table = _merge(
+                marshal.loads(_shard(db, n)) if n in hashes else {},  # noqa: S302 - digest's own
+                dropped,
+                {t: postings[t] for t in by_shard.get(n, ())},
+            )
+            data = _published(table)
             digest = hashlib.blake2b(data, digest_size=16).hexdigest()
             files.append((path_of(n), digest, data))
-            new_rows.append((n, digest, data))
-        db.executemany("INSERT OR REPLACE INTO shard VALUES (?, ?, ?)", new_rows)
+            fresh.append((n, digest, marshal.dumps(table)))
+        db.executemany("INSERT OR REPLACE INTO shard VALUES (?, ?, ?)", fresh)
         db.executemany("DELETE FROM doc WHERE id = ?", [(i,) for i in gone])
         db.executemany("INSERT OR REPLACE INTO doc VALUES (?, ?, ?)", rows)
-        result = (shards, files)
 
     cfg.state.mkdir(parents=True, exist_ok=True)
     sqlitefile.write(cfg.state / _FILE, change)
-    return result
+    return files
+
+
+Postings = dict[str, list[tuple[str, int, int]]]
+"""Each term's ``(card, weight, day)`` in the articles weighed, by card."""
+Row = tuple[str, str, bytes]
+"""An article's id, key and shards (an array of unsigned shorts), as the index keeps them."""
+_FORKED = 400
+"""Articles to weigh beyond which the work is shared with a forked process."""
+
+
+def _weigh(docs: Sequence[tuple[str, Doc]], shards: int) -> tuple[Postings, list[Row]]:
+    """Each term's entries, and the rows of the articles, for ``docs`` sorted by card."""
+    postings: defaultdict[str, list[tuple[str, int, int]]] = defaultdict(list)
+    rows = []
+    place: dict[str, int] = {}
+    for name, d in docs:
+        day, weighed = d.day, d.terms()
+        for term, weight in weighed.items():
+            postings[term].append((name, weight, day))
+        for term in weighed:
+            if term not in place:
+                place[term] = shard_of(term, shards)
+        mine = array("H", sorted({place[t] for t in weighed}))
+        rows.append((d.id, d.key, mine.tobytes()))
+    return dict(postings), rows
+
+
+def _weigh_all(docs: list[tuple[str, Doc]], shards: int) -> tuple[Postings, list[Row]]:
+    """`_weigh`, half of the articles in a forked process when there are many: reading
+    and weighing bodies is most of a full index's time, and the machine has cores."""
+    import multiprocessing
+    import os
+
+    if len(docs) < _FORKED or (os.cpu_count() or 1) < 2:
+        return _weigh(docs, shards)
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return _weigh(docs, shards)
+    context = multiprocessing.get_context("fork")
+    results: Any = context.SimpleQueue()
+    child = context.Process(target=_weigh_child, args=(docs[1::2], shards, results), daemon=True)
+    child.start()
+    try:
+        postings, rows = _weigh(docs[0::2], shards)
+        outcome = results.get()
+    finally:
+        child.join()
+    if not isinstance(outcome, bytes):
+        raise RuntimeError(f"weighing articles for the search index failed: {outcome}")
+    other, more = marshal.loads(outcome)  # noqa: S302 - from our own child
+    for term, entries in other.items():
+        found = postings.get(term)
+        if found is None:
+            postings[term] = entries
+        else:
+            found.extend(entries)
+            found.sort()  # two sorted runs: merged in one pass
+    return postings, rows + more
+
+
+def _weigh_child(docs: list[tuple[str, Doc]], shards: int, results: Any) -> None:
+    try:
+        results.put(marshal.dumps(_weigh(docs, shards)))
+    except BaseException as exc:  # the parent raises it
+        results.put(repr(exc))
+
+
+KEPT = 1500
+"""Articles a shard file lists for one term, the best first: a word in more articles than
+this is as common as the words left out, and its whole list would be most of a query's
+download. The kept index has every entry, so an edit gives what a full index gives."""
+
+Table = dict[str, tuple[list[str], list[int], list[int]]]
+"""A shard: each term's cards, the term's weight in each, and their days, by card."""
+
+
+def _published(table: Table) -> bytes:
+    """A shard file: its terms in order, each with at most `KEPT` entries, the heaviest."""
+    shown: dict[str, list[list[Any]]] = {}
+    for term, (cards, weights, days) in table.items():
+        if len(cards) > KEPT:
+            best = sorted(zip(weights, days, cards, strict=True), key=lambda e: (-e[0], -e[1]))
+            weights, days, cards = (list(x) for x in zip(*best[:KEPT], strict=True))
+        shown[term] = [cards, weights, days]
+    return (json.dumps(shown, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
+def _merge(
+    table: Table, dropped: set[str], added: Mapping[str, list[tuple[str, int, int]]]
+) -> Table:
+    """A shard's table with the ``dropped`` cards' entries out and ``added`` in, by card."""
+    terms = set(added)
+    if dropped:
+        terms.update(t for t, (cards, _, _) in table.items() if not dropped.isdisjoint(cards))
+    merged = dict(table)
+    for term in terms:
+        cards, weights, days = table.get(term, ([], [], []))
+        entries = (
+            [e for e in zip(cards, weights, days, strict=True) if e[0] not in dropped]
+            if cards
+            else []
+        )
+        entries += added.get(term, ())
+        if not entries:
+            merged.pop(term, None)
+            continue
+        entries.sort()
+        cards, weights, days = (list(x) for x in zip(*entries, strict=True))
+        merged[term] = (cards, weights, days)
+    return dict(sorted(merged.items()))
 
 
 def _shard(db: sqlite3.Connection, n: int) -> bytes:
@@ -253,9 +342,9 @@ def _shard(db: sqlite3.Connection, n: int) -> bytes:
 
 
 def shard_bytes(cfg: Config, n: int) -> bytes:
-    """A shard as kept: for a file that must be written again though it did not change."""
+    """A shard file from the kept index: for one to write again though it did not change."""
     with sqlitefile.existing(cfg.state / _FILE) as db:
-        return _shard(db, n)
+        return _published(marshal.loads(_shard(db, n)))  # noqa: S302 - digest's own file
 
 
 def forget(cfg: Config) -> None:
@@ -277,8 +366,18 @@ def docs(
             Doc(
                 a.id,
                 doc_key(k.shown, k.content, day),
-                int(day.replace("-", "")),
+                _epoch_day(day),
                 lambda a=a: weights(a, text(a)),  # type: ignore[misc]
             )
         )
     return found
+
+
+def _epoch_day(day: str) -> int:
+    from datetime import date
+
+    return date.fromisoformat(day).toordinal() - _EPOCH
+
+
+_EPOCH = 719163
+"""`date.toordinal` of 1 January 1970."""

@@ -59,14 +59,19 @@
 
   function postings(term) {
     return load(shards, base + "t/" + shardOf(term) + ".json").then(function (table) {
-      var flat = table[term] || [];
+      var lists = table[term] || [[], [], []];
       var found = new Map();
-      for (var i = 0; i < flat.length; i += 3) found.set(flat[i], [flat[i + 1], flat[i + 2]]);
+      for (var i = 0; i < lists[0].length; i++) found.set(lists[0][i], [lists[1][i], lists[2][i]]);
       return found;
     });
   }
 
-  function day(value) { return value ? parseInt(value.replace(/-/g, ""), 10) : 0; }
+  // A day as the index counts them: days since 1 January 1970.
+  function day(value) {
+    if (!value) return 0;
+    var parts = value.split("-");
+    return Date.UTC(+parts[0], +parts[1] - 1, +parts[2]) / 86400000;
+  }
 
   function run() {
     var query = field.value;
