@@ -52,7 +52,7 @@ def full_index(root: Path) -> tuple[float, float]:
     cfg = config.load(root)
     loaded = archive.load(cfg, None, workers=1)
     bodies = archive.Bodies({s.article.id: s for s in loaded.stored})
-    articles, topics = group.group(
+    articles, _ = group.group(
         [group.assign(s.article, cfg.topics) for s in loaded.stored], cfg.topics
     )
     paths = plan.article_paths(articles, Rendered())
@@ -109,9 +109,12 @@ def downloads(site: Path) -> dict[str, int]:
 
 def pagefind(site: Path) -> tuple[float, float, int]:
     """Pagefind's command line once on the site's pages: seconds, peak MiB, index bytes."""
-    import pagefind_bin  # PyPI pagefind[bin]: the binary sits beside this module
+    import importlib.util
 
-    binary = str(Path(pagefind_bin.__file__).with_name("pagefind"))
+    spec = importlib.util.find_spec("pagefind_bin")  # PyPI pagefind[bin]: its binary
+    if spec is None or spec.origin is None:
+        raise SystemExit("pip install 'pagefind[bin]' first")
+    binary = str(Path(spec.origin).with_name("pagefind"))
     out = site.parent / "pagefind-out"
     shutil.rmtree(out, ignore_errors=True)
     run = timed([binary, "--site", str(site), "--output-path", str(out)], site.parent)
@@ -122,7 +125,7 @@ def pagefind(site: Path) -> tuple[float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
-    parser.add_argument("--work", type=Path, default=Path("/tmp/digest-search-bench"))
+    parser.add_argument("--work", type=Path, default=HERE.parent.parent / "digest-bench")
     parser.add_argument("--pagefind", action="store_true", help="also run Pagefind once")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
