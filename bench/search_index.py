@@ -125,7 +125,7 @@ def pagefind(site: Path) -> tuple[float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
-    parser.add_argument("--work", type=Path, default=HERE.parent.parent / "digest-bench")
+    parser.add_argument("--work", type=Path, default=HERE.parent.parent / "digest-search-bench")
     parser.add_argument("--pagefind", action="store_true", help="also run Pagefind once")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
