@@ -107,6 +107,57 @@ def downloads(site: Path) -> dict[str, int]:
     return sizes
 
 
+TYPE_AND_WAIT = """(query) => new Promise((done) => {
+  const status = document.getElementById("status");
+  const start = performance.now();
+  const seen = new MutationObserver(() => {
+    if (document.querySelector("#results li") || /No article/.test(status.textContent)) {
+      seen.disconnect();
+      done(performance.now() - start);
+    }
+  });
+  const all = {subtree: true, childList: true, characterData: true};
+  seen.observe(document.getElementById("main"), all);
+  const field = document.getElementById("q");
+  field.value = query;
+  field.dispatchEvent(new Event("input", {bubbles: true}));
+})"""
+"""Type a whole query at once; milliseconds until the first results (or none) show."""
+
+
+def first_results(site: Path) -> list[tuple[str, float]]:
+    """Milliseconds from typing a query to its first results, in Chromium, site served locally."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from playwright.sync_api import sync_playwright
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=site))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    timings = []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", args=["--no-sandbox", "--headless"]
+            )
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/search/")
+            for query in ("sanctions", "sanctions yuan", "санкции газ", "Kremlin pipeline"):
+                page.locator("#q").fill("")
+                page.wait_for_timeout(200)
+                elapsed = page.evaluate(TYPE_AND_WAIT, query)
+                timings.append((query, float(elapsed)))
+            browser.close()
+    finally:
+        server.shutdown()
+    return timings
+
+
 def pagefind(site: Path) -> tuple[float, float, int]:
     """Pagefind's command line once on the site's pages: seconds, peak MiB, index bytes."""
     import importlib.util
@@ -145,6 +196,8 @@ def main() -> None:
             print(f"  {name}: {value / 1000:.0f} kB")
         total = sum(p.stat().st_size for p in (root / "site" / "search").rglob("*"))
         print(f"  index on disk: {total / 1e6:.0f} MB")
+        for query, ms in first_results(root / "site"):
+            print(f"  first results for '{query}' in Chromium: {ms:.0f} ms (a cold cache)")
         if args.pagefind:
             seconds, peak, size_bytes = pagefind(root / "site")
             print(

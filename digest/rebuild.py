@@ -2,9 +2,10 @@
 
 After an edit, a full build of a 10,000-article archive reads every record and
 plans 11,000 files again (0.8 s), to render a handful. When only article files
-changed, and none of them moved in any listing (same date, topics, file and
-id), the last build's plan still holds: only the files that show an edited
-article get new keys, and only they are rendered. That is what this module does,
+changed, and none of them moved in any listing (same date, topics, source, file
+and id), the last build's plan still holds: only the files that show an edited
+article get new keys, and only they are rendered, with the search index's shards
+that hold its words (digest.render.search). That is what this module does,
 from ``.digest/plan.sqlite``: the last full build's plan, with each article's
 keys, neighbours and listings, read a few at a time as pages need them. Records
 come from the parse cache (digest.archive), as the plan's files were read.

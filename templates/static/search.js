@@ -180,8 +180,8 @@
     return li;
   }
 
-  var timer = 0;
-  function later() { clearTimeout(timer); timer = setTimeout(update, 60); }
+  // Every keystroke searches: a query's shards are fetched once, and an answer that
+  // comes after a newer query's is dropped (see asked).
   function update() {
     var params = new URLSearchParams();
     ["q", "topic", "source", "from", "to"].forEach(function (name) {
@@ -192,8 +192,8 @@
     history.replaceState(null, "", search ? "?" + search : location.pathname);
     run();
   }
-  form.addEventListener("input", later);
-  form.addEventListener("change", later);
+  form.addEventListener("input", update);
+  form.addEventListener("change", update);
   form.addEventListener("submit", function (event) { event.preventDefault(); update(); });
   var params = new URLSearchParams(location.search);
   ["q", "topic", "source", "from", "to"].forEach(function (name) {
