@@ -21,9 +21,10 @@ import marshal
 import re
 import sqlite3
 import unicodedata
-from array import array
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import neg
 from typing import TYPE_CHECKING, Any
 
 from digest import sqlitefile
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from digest.config import Config
     from digest.model import Article
 
-VERSION = 1
+VERSION = 3
 """Of the tokenizer and the files' layout: a change makes the index again."""
 _FILE = "search.sqlite"
 TEXT_KEPT = 4000
@@ -78,17 +79,16 @@ def term_counts(text: str) -> Counter[str]:
 
 
 def shard_of(term: str, count: int) -> int:
-    """FNV-1a (32 bits) of the term's UTF-8, modulo ``count``: as in static/search.js."""
-    value = 0x811C9DC5
-    for byte in term.encode("utf-8"):
-        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
-    return value % count
+    """CRC-32 of the term's UTF-8, modulo ``count``: static/search.js computes the same."""
+    return zlib.crc32(term.encode("utf-8")) % count
 
 
 def shard_count(articles: int) -> int:
-    """Shards for an archive: a power of two near one per eight articles, 16 to 4096."""
+    """Shards for an archive: a power of two near one per article, 16 to 8192. An edit
+    rewrites a shard per distinct word of the article (300 or so): small shards keep that
+    quick, and a query's download small."""
     count = 16
-    while count < 4096 and count * 8 < articles:
+    while count < 8192 and count * 4 < articles * 5:
         count *= 2
     return count
 
@@ -152,7 +152,9 @@ def doc_key(*parts: str) -> str:
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS doc (id TEXT PRIMARY KEY, key TEXT NOT NULL, shards BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS doc (
+  id TEXT PRIMARY KEY, key TEXT NOT NULL, day INTEGER NOT NULL, terms BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS shard (n INTEGER PRIMARY KEY, hash TEXT NOT NULL, data BLOB NOT NULL);
 """
 
@@ -185,32 +187,58 @@ def update(
             shards = count
             wanted = {"version": str(VERSION), "count": str(count), "zone": str(cfg.timezone)}
             if meta != wanted:
-                db.executescript("DELETE FROM doc; DELETE FROM shard; DELETE FROM meta;")
+                db.executescript("DROP TABLE doc; DROP TABLE shard; DELETE FROM meta;")
+                db.executescript(_TABLES)
                 db.executemany("INSERT INTO meta VALUES (?, ?)", wanted.items())
-        known = {i: (k, s) for i, k, s in db.execute("SELECT id, key, shards FROM doc")}
-        changed = [d for d in docs if known.get(d.id, ("",))[0] != d.key]
-        gone = (known.keys() - {d.id for d in docs}) if complete else set()
-        touched: set[int] = set()
-        for i in (*gone, *(d.id for d in changed if d.id in known)):
-            touched.update(array("H", known[i][1]))
-        dropped = {card_name(i) for i in (*gone, *(d.id for d in changed))}
-        # By card, so that each term's entries come sorted, as the kept lists are.
-        postings, rows = _weigh_all(sorted((card_name(d.id), d) for d in changed), shards)
-        for _, _, mine in rows:
-            touched.update(array("H", mine))
-        by_shard: dict[int, list[str]] = {}
-        for term in postings:
-            by_shard.setdefault(shard_of(term, shards), []).append(term)
+        if complete:
+            known = dict(db.execute("SELECT id, key FROM doc"))
+        else:  # a few edited articles: only their rows
+            query = "SELECT id, key FROM doc WHERE id = ?"
+            known = {i: k for d in docs for i, k in db.execute(query, (d.id,)).fetchall()}
+        changed = [d for d in docs if known.get(d.id) != d.key]
+        gone = sorted(known.keys() - {d.id for d in docs}) if complete else []
+        old = {
+            i: (day, marshal.loads(terms))  # noqa: S302 - digest's own file
+            for i in (*gone, *(d.id for d in changed if d.id in known))
+            for day, terms in db.execute("SELECT day, terms FROM doc WHERE id = ?", (i,))
+        }
+        rows = _weigh_all(changed)
+        removed: defaultdict[str, set[str]] = defaultdict(set)
+        added: defaultdict[str, list[Entry]] = defaultdict(list)
+        for i, _, day, blob in rows:
+            terms = marshal.loads(blob)  # noqa: S302 - from _weigh
+            name, before = card_name(i), old.get(i)
+            if before is None:
+                for term, weight in terms.items():
+                    added[term].append((-weight, -day, name))
+                continue
+            was, old_terms = before
+            for term in old_terms.keys() | terms.keys():
+                weight = terms.get(term)
+                if was == day and old_terms.get(term) == weight:
+                    continue  # the same entry
+                if term in old_terms:
+                    removed[term].add(name)
+                if weight is not None:
+                    added[term].append((-weight, -day, name))
+        for i in gone:
+            name = card_name(i)
+            for term in old[i][1]:
+                removed[term].add(name)
+        by_shard: defaultdict[int, list[str]] = defaultdict(list)
+        for term in removed.keys() | added.keys():
+            by_shard[shard_of(term, shards)].append(term)
         hashes = dict(db.execute("SELECT n, hash FROM shard WHERE n < ?", (shards,)))
         fresh = []
         for n in range(shards):
-            if n in hashes and n not in touched:
-                files.append((path_of(n), hashes[n], None))
+            if n in hashes and n not in by_shard:
+                if complete:
+                    files.append((path_of(n), hashes[n], None))
                 continue
             table = _merge(
                 marshal.loads(_shard(db, n)) if n in hashes else {},  # noqa: S302 - digest's own
-                dropped,
-                {t: postings[t] for t in by_shard.get(n, ())},
+                {t: removed[t] for t in by_shard[n] if t in removed},
+                {t: added[t] for t in by_shard[n] if t in added},
             )
             data = _published(table)
             digest = hashlib.blake2b(data, digest_size=16).hexdigest()
@@ -218,73 +246,55 @@ def update(
             fresh.append((n, digest, marshal.dumps(table)))
         db.executemany("INSERT OR REPLACE INTO shard VALUES (?, ?, ?)", fresh)
         db.executemany("DELETE FROM doc WHERE id = ?", [(i,) for i in gone])
-        db.executemany("INSERT OR REPLACE INTO doc VALUES (?, ?, ?)", rows)
+        db.executemany("INSERT OR REPLACE INTO doc VALUES (?, ?, ?, ?)", rows)
 
     cfg.state.mkdir(parents=True, exist_ok=True)
     sqlitefile.write(cfg.state / _FILE, change)
     return files
 
 
-Postings = dict[str, list[tuple[str, int, int]]]
-"""Each term's ``(card, weight, day)`` in the articles weighed, by card."""
-Row = tuple[str, str, bytes]
-"""An article's id, key and shards (an array of unsigned shorts), as the index keeps them."""
+Entry = tuple[int, int, str]
+"""An article in a term's list: minus the term's weight in it, minus its day, its card;
+so that a list in order has the heaviest first, then the newest."""
+Row = tuple[str, str, int, bytes]
+"""An article as the index keeps it: id, key, day, and its terms' weights (marshalled)."""
 _FORKED = 400
 """Articles to weigh beyond which the work is shared with a forked process."""
 
 
-def _weigh(docs: Sequence[tuple[str, Doc]], shards: int) -> tuple[Postings, list[Row]]:
-    """Each term's entries, and the rows of the articles, for ``docs`` sorted by card."""
-    postings: defaultdict[str, list[tuple[str, int, int]]] = defaultdict(list)
-    rows = []
-    place: dict[str, int] = {}
-    for name, d in docs:
-        day, weighed = d.day, d.terms()
-        for term, weight in weighed.items():
-            postings[term].append((name, weight, day))
-        for term in weighed:
-            if term not in place:
-                place[term] = shard_of(term, shards)
-        mine = array("H", sorted({place[t] for t in weighed}))
-        rows.append((d.id, d.key, mine.tobytes()))
-    return dict(postings), rows
+def _weigh(docs: Sequence[Doc]) -> list[Row]:
+    """Each article's row, its terms weighed."""
+    return [(d.id, d.key, d.day, marshal.dumps(dict(d.terms()))) for d in docs]
 
 
-def _weigh_all(docs: list[tuple[str, Doc]], shards: int) -> tuple[Postings, list[Row]]:
+def _weigh_all(docs: list[Doc]) -> list[Row]:
     """`_weigh`, half of the articles in a forked process when there are many: reading
     and weighing bodies is most of a full index's time, and the machine has cores."""
     import multiprocessing
     import os
 
     if len(docs) < _FORKED or (os.cpu_count() or 1) < 2:
-        return _weigh(docs, shards)
+        return _weigh(docs)
     if "fork" not in multiprocessing.get_all_start_methods():
-        return _weigh(docs, shards)
+        return _weigh(docs)
     context = multiprocessing.get_context("fork")
     results: Any = context.SimpleQueue()
-    child = context.Process(target=_weigh_child, args=(docs[1::2], shards, results), daemon=True)
+    child = context.Process(target=_weigh_child, args=(docs[1::2], results), daemon=True)
     child.start()
     try:
-        postings, rows = _weigh(docs[0::2], shards)
+        rows = _weigh(docs[0::2])
         outcome = results.get()
     finally:
         child.join()
     if not isinstance(outcome, bytes):
         raise RuntimeError(f"weighing articles for the search index failed: {outcome}")
-    other, more = marshal.loads(outcome)  # noqa: S302 - from our own child
-    for term, entries in other.items():
-        found = postings.get(term)
-        if found is None:
-            postings[term] = entries
-        else:
-            found.extend(entries)
-            found.sort()  # two sorted runs: merged in one pass
-    return postings, rows + more
+    more: list[Row] = marshal.loads(outcome)  # noqa: S302 - from our own child
+    return rows + more
 
 
-def _weigh_child(docs: list[tuple[str, Doc]], shards: int, results: Any) -> None:
+def _weigh_child(docs: list[Doc], results: Any) -> None:
     try:
-        results.put(marshal.dumps(_weigh(docs, shards)))
+        results.put(marshal.dumps(_weigh(docs)))
     except BaseException as exc:  # the parent raises it
         results.put(repr(exc))
 
@@ -294,43 +304,33 @@ KEPT = 1500
 this is as common as the words left out, and its whole list would be most of a query's
 download. The kept index has every entry, so an edit gives what a full index gives."""
 
-Table = dict[str, tuple[list[str], list[int], list[int]]]
-"""A shard: each term's cards, the term's weight in each, and their days, by card."""
+Table = dict[str, list[Entry]]
+"""A shard: each term's entries, in order."""
 
 
 def _published(table: Table) -> bytes:
-    """A shard file: its terms in order, each with at most `KEPT` entries, the heaviest."""
+    """A shard file: each term's cards, weights and days, at most `KEPT`, the heaviest."""
     shown: dict[str, list[list[Any]]] = {}
-    for term, (cards, weights, days) in table.items():
-        if len(cards) > KEPT:
-            best = sorted(zip(weights, days, cards, strict=True), key=lambda e: (-e[0], -e[1]))
-            weights, days, cards = (list(x) for x in zip(*best[:KEPT], strict=True))
-        shown[term] = [cards, weights, days]
+    for term, entries in table.items():
+        weights, days, cards = zip(*entries[:KEPT], strict=True)
+        shown[term] = [list(cards), list(map(neg, weights)), list(map(neg, days))]
     return (json.dumps(shown, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
 def _merge(
-    table: Table, dropped: set[str], added: Mapping[str, list[tuple[str, int, int]]]
+    table: Table, removed: Mapping[str, set[str]], added: Mapping[str, list[Entry]]
 ) -> Table:
-    """A shard's table with the ``dropped`` cards' entries out and ``added`` in, by card."""
-    terms = set(added)
-    if dropped:
-        terms.update(t for t, (cards, _, _) in table.items() if not dropped.isdisjoint(cards))
+    """A shard's table with the ``removed`` cards out of their terms and ``added`` in."""
     merged = dict(table)
-    for term in terms:
-        cards, weights, days = table.get(term, ([], [], []))
-        entries = (
-            [e for e in zip(cards, weights, days, strict=True) if e[0] not in dropped]
-            if cards
-            else []
-        )
+    for term in removed.keys() | added.keys():
+        gone = removed.get(term, ())
+        entries = [e for e in table.get(term, ()) if e[2] not in gone]
         entries += added.get(term, ())
-        if not entries:
+        if entries:
+            entries.sort()  # in a kept list, a few new entries: nearly in order already
+            merged[term] = entries
+        else:
             merged.pop(term, None)
-            continue
-        entries.sort()
-        cards, weights, days = (list(x) for x in zip(*entries, strict=True))
-        merged[term] = (cards, weights, days)
     return dict(sorted(merged.items()))
 
 

@@ -38,13 +38,22 @@
     return found;
   }
 
+  var CRC = (function () {
+    var table = new Uint32Array(256);
+    for (var n = 0; n < 256; n++) {
+      var c = n;
+      for (var k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      table[n] = c >>> 0;
+    }
+    return table;
+  })();
+
+  // CRC-32 of the term's UTF-8, as the indexer computes it (zlib.crc32).
   function shardOf(term) {
     var bytes = new TextEncoder().encode(term);
-    var value = 0x811c9dc5;
-    for (var i = 0; i < bytes.length; i++) {
-      value = Math.imul(value ^ bytes[i], 0x01000193) >>> 0;
-    }
-    return value % shardCount;
+    var c = 0xffffffff;
+    for (var i = 0; i < bytes.length; i++) c = CRC[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+    return ((c ^ 0xffffffff) >>> 0) % shardCount;
   }
 
   function load(map, url) {
