@@ -1,15 +1,16 @@
 """The static search index: term shards and a card per article, read by static/search.js.
 
 No server: a query fetches the shard of each of its terms (a term goes to a shard
-by a hash both sides compute) and the cards of the best few results. A shard
-maps each term to three lists: the cards of the articles that have it, its weight in
-each, and their days; a topic or source filter is one more
-term (``topic:…``, ``source:…``). Chinese and Japanese, written without spaces,
-are indexed as overlapping pairs of characters, as the query is.
+by its CRC-32, which both sides compute) and the cards of the best few results. A
+shard maps each term to three lists: the cards of the articles that have it, its
+weight in each, and their days; a topic or source filter is one more term
+(``topic:…``, ``source:…``). Chinese and Japanese, written without spaces, are
+indexed as overlapping pairs of characters, as the query is. Why digest writes
+its own index rather than run Pagefind: docs/search.md.
 
-Indexing is incremental: ``.digest/search.sqlite`` keeps every shard as written
-and the shards each article's terms fall in, so an edited, new or deleted article
-changes only its shards, and an unchanged archive reads no body.
+Indexing is incremental: ``.digest/search.sqlite`` keeps every shard whole and
+each article's weighed terms, so an edited, new or deleted article changes only
+the shards of the words whose weight changed, and an unchanged archive reads no body.
 """
 
 from __future__ import annotations
