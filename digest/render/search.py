@@ -52,8 +52,9 @@ WEIGHTS = {"title": 5, "topics": 3, "source": 3, "summary": 2, "body": 1}
 
 
 def words(text: str) -> list[str]:
-    """The terms of a text, in order: lower-cased words, runs of CJK characters as
-    overlapping pairs, common words left out. static/search.js splits a query the same way."""
+    """The terms of a text, each as often as it occurs: lower-cased words, runs of CJK
+    characters as overlapping pairs, common words left out. static/search.js splits a
+    query the same way."""
     return [t for t, n in term_counts(text).items() for _ in range(n)]
 
 
