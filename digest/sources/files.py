@@ -15,6 +15,7 @@ from digest import frontmatter
 from digest.config import Config
 from digest.errors import ContentError, Problem
 from digest.model import Article, Origin, http_url, mint_id, plain, renderable
+from digest.text import blocks
 
 KINDS = {
     ".txt": "text",
@@ -102,7 +103,7 @@ def import_file(path: Path, config: Config) -> tuple[Article, tuple[str, ...]]:
             url=url,
             id=str(meta["id"]) if meta.get("id") else mint_id(key),
             body=clean.safe_markdown(body, url).strip(),
-            summary=article.summary or clean.summarize(plain(body.strip().split("\n\n")[0])),
+            summary=article.summary or clean.summarize(plain(next(iter(blocks(body)), ""))),
             origin=origin,
         )
         return article, ()
