@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from digest.errors import ContentError, Problem
-from digest.model import Article, Image, Origin, http_url, mint_id, plain, renderable
+from digest.model import (
+    DATE_LIMIT,
+    Article,
+    Image,
+    Origin,
+    http_url,
+    mint_id,
+    plain,
+    renderable,
+)
 
 _KNOWN = {
     "id", "title", "date", "updated", "source", "feed", "also", "url", "authors", "author",
@@ -71,6 +80,16 @@ def split(text: str, path: Path) -> tuple[dict[str, Any], str, int]:
                 2,
             )
         ) from None
+    if ("&" in head or "*" in head) and (line := _alias_line(head)):
+        raise ContentError(
+            Problem(
+                path,
+                "front matter uses a YAML anchor or alias (&name, *name)",
+                "write each value out in full: digest refuses aliases, which can expand a few"
+                " bytes into gigabytes",
+                line,
+            )
+        )
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -78,6 +97,22 @@ def split(text: str, path: Path) -> tuple[dict[str, Any], str, int]:
             Problem(path, "front matter must be key: value lines", "write e.g. title: My title", 2)
         )
     return meta, body, body_line
+
+
+def _alias_line(head: str) -> int | None:
+    """The file's line of the first anchor or alias in the front matter, else None.
+
+    Read from the parser's events, so a ``&`` or ``*`` inside a quoted title is no alias.
+    The check comes after loading, which is safe: loading keeps one object per anchor;
+    it is the walk over the result (checks, copies, a cache) that an alias bomb explodes.
+    """
+    import yaml
+
+    for event in yaml.parse(head, Loader=loader()):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            mark = event.start_mark
+            return int(mark.line) + 2 if mark else 2
+    return None
 
 
 def body(text: str, path: Path) -> str:
@@ -123,6 +158,7 @@ def dump(article: Article) -> str:
         value = getattr(article, key)
         if value:
             meta[key] = list(value) if isinstance(value, tuple) else value
+    meta.update({k: v for k, v in article.extra.items() if k not in meta})
     if article.image:
         fields = ("url", "alt", "caption", "credit")
         meta["image"] = {k: v for k in fields if (v := getattr(article.image, k))}
@@ -132,6 +168,8 @@ def dump(article: Article) -> str:
     import yaml
 
     head = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=100)
+    if meta.get("origin") == {}:  # a block for the checksum line to extend, not "{}"
+        head = head.removesuffix("origin: {}\n") + "origin:\n"
     body = f"---\n\n{article.body.strip()}\n"
     plain = f"---\n{head}{body}"
     if not article.origin:
@@ -212,8 +250,8 @@ def parse(
         summary=strings["summary"],
         topics=topics,
         image=Image(
-            str(image.get("caption", "")),
-            str(image.get("credit", "")),
+            plain(str(image.get("caption", ""))),
+            plain(str(image.get("credit", ""))),
             http_url(str(image.get("url") or "")),
             plain(str(image.get("alt") or "")),
         )
@@ -261,7 +299,7 @@ def _datetime(value: object, timezone: ZoneInfo) -> datetime | None:
         result = value
     elif isinstance(value, date):
         result = datetime.combine(value, time())
-    elif isinstance(value, str):
+    elif isinstance(value, str) and len(value) <= DATE_LIMIT:
         from dateutil import parser  # rare: YAML reads most dates itself
 
         try:

@@ -99,31 +99,87 @@ _ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
 # ---------------------------------------------------------------------------
 
 _DANGEROUS_BLOCK = re.compile(
-    r"<(script|style|iframe|object|embed|noscript|template)\b.*?(?:</\1\s*>|$)",
+    r"<(script|style|iframe|object|embed|noscript|template)\b.*?(?:</\1\s*>|\Z)",
     re.IGNORECASE | re.DOTALL,
 )
-_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]*>", re.DOTALL)
+# An unclosed comment runs to the end, as in HTML: one scan, not one per "<!--".
+_TAG = re.compile(r"<!--.*?(?:-->|\Z)|</?[A-Za-z][^<>]*>", re.DOTALL)
 
 
 def strip_tags(text: str) -> str:
-    """Remove HTML from text that should have none: scripts and styles with their content."""
+    """Remove HTML from text that should have none: scripts and styles with their content.
+
+    Both patterns run in linear time: each match ends at its closing mark or at the end.
+    """
     return _TAG.sub("", _DANGEROUS_BLOCK.sub("", text))
 
 
+FIELD_LIMIT = 10_000
+"""Characters of a metadata field (title, author, source, summary, topic) that are read.
+
+No real title or summary is longer; the cap comes before any pattern or parser runs, so
+a stranger's 10 MB title costs what a long one does. Bodies are never cut."""
+
+DATE_LIMIT = 100
+"""The longest text read as a date: every way to write one is shorter, and a date
+parser's time on a stranger's megabyte of digits is then bounded."""
+
 # C0 and C1 controls, lone surrogates and non-characters: never text, and not allowed in XML.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_BLOCKS = (
+    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
+    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav",
+    "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
+)  # fmt: skip
+_HIDDEN = ("script", "style", "iframe", "object", "embed", "noscript", "template", "title")
+# What a parser would still read as markup in the text: a tag or comment opener, and a
+# character reference. Each becomes its full-width look-alike, which no parser reads.
+_OPENER = re.compile(r"<(?![\s\d=]|\Z)")
+_REFERENCE = re.compile(r"&(?=#[0-9]|#[xX][0-9a-fA-F]|[A-Za-z][A-Za-z0-9]*)")
 
 
 def plain(text: str) -> str:
-    """Metadata fields are plain text: drop tags and control characters, fold spaces.
+    """Metadata fields are plain text: markup read by an HTML parser, controls dropped,
+    spaces folded.
 
-    Format characters stay: Persian needs its zero-width non-joiner, emoji their joiners.
+    The result holds nothing a parser reads as markup (``<<b>script>`` gives no
+    ``<script>``), so ``plain(plain(x)) == plain(x)``. Format characters stay: Persian
+    needs its zero-width non-joiner, emoji their joiners.
     """
+    text = text[:FIELD_LIMIT]
     if "&" in text:
-        text = html.unescape(text)
+        text = html.unescape(text)  # feeds escape their titles' markup once more
+    text = _CONTROL.sub("", text)
     if "<" in text:
-        text = strip_tags(text)
-    return " ".join(_CONTROL.sub("", text).split())
+        text = _text_of(text)
+    if "&" in text:
+        text = _REFERENCE.sub(_unreferenced, text)
+    if "<" in text:
+        text = _OPENER.sub("\uff1c", text)
+    return " ".join(text.split())
+
+
+def _text_of(markup: str) -> str:
+    """The text an HTML parser reads in ``markup``, without scripts, styles or comments."""
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    try:
+        root = lxml_html.fragment_fromstring(markup, create_parent="div")
+    except (etree.ParserError, ValueError):  # nothing a parser can read: no text either
+        return ""
+    etree.strip_elements(root, *_HIDDEN, with_tail=False)
+    for element in root.iter(*_BLOCKS):  # "<p>Moscow</p><p>and" is two words, not one
+        element.tail = " " + (element.tail or "")
+    return _CONTROL.sub("", str(root.text_content()))
+
+
+def _unreferenced(match: re.Match[str]) -> str:
+    """``&`` where it would start a character reference that decodes (``&amp;``), else ``&``."""
+    rest = match.string[match.end() : match.end() + 34]
+    reference = re.match(r"[^\s&<;]*;?", rest)
+    word = "&" + (reference.group() if reference else "")
+    return "\uff06" if html.unescape(word) != word else "&"
 
 
 def renderable(moment: datetime) -> bool:

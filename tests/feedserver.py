@@ -23,6 +23,8 @@ class Route:
     gzip: bool = False
     delay: float = 0.0
     """Seconds to wait before each chunk of the body (a slow server)."""
+    chunk: int = 256
+    """Bytes sent after each wait, with ``delay``."""
 
 
 class FeedServer:
@@ -53,10 +55,15 @@ class FeedServer:
                 if route.gzip:
                     body = gzip.compress(body)
                     headers["Content-Encoding"] = "gzip"
-                self._send(route.status, body, headers, route.delay)
+                self._send(route.status, body, headers, route.delay, route.chunk)
 
             def _send(
-                self, status: int, body: bytes, headers: dict[str, str], delay: float = 0.0
+                self,
+                status: int,
+                body: bytes,
+                headers: dict[str, str],
+                delay: float = 0.0,
+                chunk: int = 256,
             ) -> None:
                 self.send_response(status)
                 for name, value in headers.items():
@@ -64,10 +71,11 @@ class FeedServer:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 try:
-                    for start in range(0, len(body), 256 if delay else len(body) or 1):
+                    step = chunk if delay else len(body) or 1
+                    for start in range(0, len(body), step):
                         if delay:
                             time.sleep(delay)
-                        self.wfile.write(body[start : start + (256 if delay else len(body))])
+                        self.wfile.write(body[start : start + step])
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 

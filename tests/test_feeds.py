@@ -14,7 +14,7 @@ import feedparser
 import pytest
 
 from digest import build
-from digest.cache import Store
+from digest.feedstate import Store
 from digest.model import Report
 from tests.conftest import Run, read_page, snapshot, write
 from tests.feedserver import FeedServer, Route, running
@@ -51,13 +51,22 @@ def server() -> Iterator[FeedServer]:
     yield from running()
 
 
-def site(tmp_path: Path, server: FeedServer, feeds: dict[str, str], extra: str = "") -> Path:
-    """A project subscribed to ``feeds`` (name → server path)."""
+def site(
+    tmp_path: Path, server: FeedServer, feeds: dict[str, str], extra: str = "", fetch: str = ""
+) -> Path:
+    """A project subscribed to ``feeds`` (name → server path); ``fetch`` lines override the
+    [fetch] settings here.
+
+    The server is on 127.0.0.1, where redirects and item pages are refused unless
+    ``allow_private_networks``: tests of that rule set it to false.
+    """
     root = tmp_path / "proj"
+    limits = {"timeout": "1.5", "max_bytes": "200000", "allow_private_networks": "true"}
+    limits |= dict(line.split(" = ", 1) for line in fetch.splitlines() if line)
     text = (
-        'title = "Feeds"\nbase_url = "https://example.org/f/"\n'
-        "[fetch]\ntimeout = 1.5\nmax_bytes = 200000\n"
-        '[[topics]]\ntitle = "Russia–China relations"\nrequire = [["Russia", "Moscow"], ["China", "Beijing"]]\n'
+        'title = "Feeds"\nbase_url = "https://example.org/f/"\n[fetch]\n'
+        + "".join(f"{key} = {value}\n" for key, value in limits.items())
+        + '[[topics]]\ntitle = "Russia–China relations"\nrequire = [["Russia", "Moscow"], ["China", "Beijing"]]\n'
     )
     for name, path in feeds.items():
         text += f'[[feeds]]\nname = "{name}"\nurl = "{server.url(path)}"\n' + extra

@@ -173,7 +173,7 @@ def test_malformed_links_and_sizes_in_inbox_files_stop_no_build(
     # Whatever else a saved page makes the cleaner raise is that file's problem.
     write(inbox / "other.md", "---\ntitle: Other\ndate: 2024-01-02\n---\n\nText.\n")
 
-    def boom(page: str, url: str = "") -> None:
+    def boom(page: str, url: str = "", **_: object) -> None:
         raise RecursionError("maximum recursion depth exceeded")
 
     monkeypatch.setattr(clean, "clean_html", boom)

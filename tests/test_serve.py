@@ -23,6 +23,10 @@ import pytest
 from digest import config, serve
 from digest.errors import ContentError, Problem
 from digest.model import Report
+from digest.serve.notify import Pages
+from digest.serve.rebuild import Rebuilder
+from digest.serve.server import host_names
+from digest.serve.watch import Changes
 from tests.conftest import Run, start_cli, write
 
 ARTICLE = "content/articles/2022/09/russia-china-strengthen-relations-with-high-level-meetings-amid-war-in-ukraine.md"
@@ -31,7 +35,8 @@ PAGE = "/2022/09/russia-china-strengthen-relations-with-high-level-meetings-amid
 
 @dataclass
 class Running:
-    live: serve.Live
+    rebuilder: Rebuilder
+    pages: Pages
     url: str
     port: int
     log: io.StringIO
@@ -46,7 +51,7 @@ def running(root: Path, debounce: float = serve.DEBOUNCE) -> Iterator[Running]:
         thread.start()
         port = server.server_address[1]
         try:
-            yield Running(server.live, f"http://127.0.0.1:{port}", port, log)
+            yield Running(server.rebuilder, server.pages, f"http://127.0.0.1:{port}", port, log)
         finally:
             server.shutdown()
             thread.join(timeout=5)
@@ -74,10 +79,11 @@ def get(url: str) -> Response:
         return Response(exc.code, dict(exc.headers), exc.read())
 
 
-def raw(port: int, target: str) -> tuple[str, bytes]:
+def raw(port: int, target: str, host: str = "") -> tuple[str, bytes]:
     """Send a request line exactly as written (clients would normalise the path)."""
+    host = host or f"127.0.0.1:{port}"
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(f"GET {target} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        sock.sendall(f"GET {target} HTTP/1.0\r\nHost: {host}\r\n\r\n".encode())
         data = b""
         while chunk := sock.recv(65536):
             data += chunk
@@ -217,17 +223,17 @@ def test_the_event_stream_sends_the_state(built: Path) -> None:
 def test_a_burst_of_events_gives_one_rebuild(built: Path) -> None:
     articles = built / "content" / "articles" / "2022" / "09"
     with running(built, debounce=0.3) as srv:
-        assert srv.live.builds == 1
-        before = srv.live.state.epoch
+        assert srv.rebuilder.builds == 1
+        before = srv.pages.state.epoch
         for number in range(20):
             write(
                 articles / f"note-{number}.md",
                 f"---\ntitle: Note {number}\ndate: 2022-09-21\n---\n\nNote number {number}.\n",
             )
-        state = srv.live.wait(before, timeout=30)
+        state = srv.pages.wait(before, timeout=30)
         assert state.epoch > before
         time.sleep(1)  # time for a second rebuild, if the burst were split
-        assert srv.live.builds == 2
+        assert srv.rebuilder.builds == 2
         assert "rebuilt in" in srv.log.getvalue()
     for number in range(20):
         assert (built / "site" / "2022" / "09" / f"note-{number}" / "index.html").is_file()
@@ -242,22 +248,22 @@ def test_an_editors_atomic_save_rebuilds_and_scratch_files_do_not(built: Path) -
         write(built / "site" / "extra.html", "in the output folder")
         write(built / "README.md", "not a source")
         time.sleep(1)
-        assert srv.live.builds == 1
-        before = srv.live.state.epoch
+        assert srv.rebuilder.builds == 1
+        before = srv.pages.state.epoch
         # Save as vim, gedit and most editors do: write a temporary file, rename it over.
         text = article.read_text(encoding="utf-8").replace(
             "A Russian security delegation", "An edited security delegation", 1
         )
         temporary = write(article.parent / ".goutputstream-X1", text)
         temporary.replace(article)
-        assert srv.live.wait(before, timeout=30).epoch > before
-        assert srv.live.builds == 2
+        assert srv.pages.wait(before, timeout=30).epoch > before
+        assert srv.rebuilder.builds == 2
     page = built / "site" / PAGE.strip("/") / "index.html"
     assert "An edited security delegation" in page.read_text(encoding="utf-8")
 
 
 def test_relevant_paths(built: Path) -> None:
-    live = serve.Live(config.load(built))
+    live = Changes(config.load(built))
     root = built.resolve()
     assert live.relevant(root / "digest.toml", False)
     assert live.relevant(root / ARTICLE, False)
@@ -282,7 +288,7 @@ def test_relevant_paths(built: Path) -> None:
 
 
 def test_the_watcher_follows_the_folders_in_digest_toml(built: Path) -> None:
-    live = serve.Live(config.load(built))
+    live = Changes(config.load(built))
     root = built.resolve()
     watched = live.watched()
     assert watched[root] is False
@@ -326,32 +332,35 @@ BROKEN = Problem("content/articles/a.md", "front matter is not closed", "add ---
 
 def test_the_loop_debounces_and_survives_a_crashing_build(built: Path) -> None:
     fake = FakeBuilder([RuntimeError("boom"), report()])
-    live = serve.Live(config.load(built), builder=fake, debounce=0.2, log=io.StringIO())
+    changes, pages = Changes(config.load(built)), Pages()
+    live = Rebuilder(changes, pages, fake, debounce=0.2, log=io.StringIO())
     loop = threading.Thread(target=live.run, daemon=True)
     loop.start()
     try:
-        first = live.state
+        first = pages.state
         for number in range(20):
-            live.notice([built / f"content/articles/{number}.md"])
-        crashed = live.wait(first.epoch, timeout=10)
+            changes.notice([built / f"content/articles/{number}.md"])
+        crashed = pages.wait(first.epoch, timeout=10)
         assert fake.calls == 1
         assert crashed.problems[0].path == "digest"
         assert "boom" in crashed.problems[0].message
-        live.notice([built / ARTICLE])
-        recovered = live.wait(crashed.epoch, timeout=10)
+        changes.notice([built / ARTICLE])
+        recovered = pages.wait(crashed.epoch, timeout=10)
         assert fake.calls == 2
         assert recovered.problems == ()
         assert recovered.reload_epoch == recovered.epoch
     finally:
-        live.close()
+        changes.close()
+        pages.close()
         loop.join(timeout=5)
     assert not loop.is_alive()
 
 
 def test_new_problems_keep_the_page_under_the_overlay_until_fixed(built: Path) -> None:
     fake = FakeBuilder([report()])
-    live = serve.Live(config.load(built), builder=fake, log=io.StringIO())
-    start = live.state
+    pages = Pages()
+    live = Rebuilder(Changes(config.load(built)), pages, fake, log=io.StringIO())
+    start = pages.state
     # The article is skipped (site changed) but the page stays, with the overlay.
     fake.results = [report(problems=(BROKEN,))]
     broken = live.rebuild([built / ARTICLE])
@@ -370,8 +379,9 @@ def test_new_problems_keep_the_page_under_the_overlay_until_fixed(built: Path) -
 
 def test_a_stylesheet_change_does_not_reload_the_page(built: Path) -> None:
     fake = FakeBuilder([report()])
-    live = serve.Live(config.load(built), builder=fake, log=io.StringIO())
-    start = live.state
+    pages = Pages()
+    live = Rebuilder(Changes(config.load(built)), pages, fake, log=io.StringIO())
+    start = pages.state
     styled = live.rebuild([built.resolve() / "templates" / "static" / "style.css"])
     assert styled.epoch > start.epoch
     assert styled.reload_epoch == start.reload_epoch
@@ -383,7 +393,7 @@ def test_a_stylesheet_change_does_not_reload_the_page(built: Path) -> None:
 def test_the_build_is_told_what_changed_only_after_a_complete_build(built: Path) -> None:
     """A failed build, or the first one (before the watch), may have missed a change."""
     fake = FakeBuilder([report()])
-    live = serve.Live(config.load(built), builder=fake, log=io.StringIO())
+    live = Rebuilder(Changes(config.load(built)), Pages(), fake, log=io.StringIO())
     article = built.resolve() / ARTICLE
     live.rebuild()  # the first build: everything
     live.rebuild([article])
@@ -436,3 +446,47 @@ def test_build_output_never_has_the_script(example: Path, digest: Run) -> None:
     for path in (example / "site").rglob("*"):
         if path.is_file():
             assert b"/.digest/" not in path.read_bytes(), path
+
+
+def test_only_requests_naming_its_own_address_are_answered(built: Path) -> None:
+    """A page on another domain that rebinds its name to 127.0.0.1 reads nothing."""
+    with running(built) as srv:
+        for host in (f"127.0.0.1:{srv.port}", f"localhost:{srv.port}", f"[::1]:{srv.port}"):
+            status, body = raw(srv.port, PAGE, host)
+            assert status == "HTTP/1.0 200 OK", host
+            assert b"Russia" in body
+        for host in ("evil.example", f"evil.example:{srv.port}", "127.0.0.1:1", "localhost"):
+            status, body = raw(srv.port, PAGE, host)
+            assert status == "HTTP/1.0 421 Misdirected Request", host
+            assert b"Russia" not in body
+        status, _ = raw(srv.port, serve.EVENTS, f"rebound.example:{srv.port}")
+        assert status == "HTTP/1.0 421 Misdirected Request"
+
+
+def test_the_host_given_is_answered_too() -> None:
+    names = host_names("192.168.1.5", 8000)
+    assert "192.168.1.5:8000" in names and "localhost:8000" in names
+    assert "192.168.1.5" not in names
+    assert host_names("::1", 80) >= {"[::1]", "[::1]:80", "localhost"}
+
+
+def test_overlong_paths_get_414_and_overlong_names_404_without_a_traceback(
+    built: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with running(built) as srv:
+        assert raw(srv.port, "/" + "a" * 5000)[0] == "HTTP/1.0 414 Request-URI Too Long"
+        # Within the limit, but a name no file system holds (ENAMETOOLONG).
+        status, body = raw(srv.port, "/" + "b" * 300 + "/")
+        assert status == "HTTP/1.0 404 Not Found"
+        assert serve.SCRIPT.encode() in body  # the site's 404 page, served as usual
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_every_answer_carries_the_content_security_policy(built: Path) -> None:
+    with running(built) as srv:
+        for path in (PAGE, "/feed.xml", "/missing/", serve.SCRIPT):
+            policy = get(srv.url + path).headers["Content-Security-Policy"]
+            assert policy == serve.CSP, path
+    assert "script-src 'self';" in serve.CSP and "style-src 'self';" in serve.CSP
+    assert "img-src 'self' http: https:;" in serve.CSP and "connect-src 'self';" in serve.CSP
+    assert "unsafe-inline" not in serve.CSP

@@ -37,7 +37,7 @@ from digest.render.pages import (
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from digest.cache import FeedState
+    from digest.feedstate import FeedState
 
 HOME_ITEMS = 5
 """Articles per topic on the home page."""

@@ -14,18 +14,24 @@ import asyncio
 import calendar
 import contextlib
 import email.utils
+import functools
 import hashlib
+import ipaddress
 import json
 import re
+import socket
 import sys
 import time
-from collections.abc import Mapping
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
+import httpcore
 import httpx
 from charset_normalizer import from_bytes
 from courlan import normalize_url
@@ -33,9 +39,17 @@ from dateutil import parser as dateutil_parser
 from tqdm import tqdm
 
 from digest import __version__, clean, group
-from digest.cache import FeedState, Store
 from digest.config import Config, Feed, Fetching
-from digest.model import Article, Origin, http_url, mint_id, plain, renderable
+from digest.feedstate import FeedState, Store
+from digest.model import (
+    DATE_LIMIT,
+    Article,
+    Origin,
+    http_url,
+    mint_id,
+    plain,
+    renderable,
+)
 
 USER_AGENT = f"digest/{__version__} (news digest generator; +https://pypi.org/project/digest/)"
 _ACCEPT = (
@@ -96,11 +110,6 @@ def fetch_all(
 async def _fetch_all(
     config: Config, states: list[FeedState], now: datetime, known: frozenset[str]
 ) -> list[tuple[Outcome, FeedState]]:
-    limits = config.fetching
-    overall = asyncio.Semaphore(limits.concurrency)
-    hosts: dict[str, asyncio.Semaphore] = {}
-    timeout = httpx.Timeout(limits.timeout, connect=min(10.0, limits.timeout))
-    headers = {"User-Agent": USER_AGENT}
     show = tqdm(
         total=len(states),
         desc="fetching feeds",
@@ -108,19 +117,11 @@ async def _fetch_all(
         disable=not sys.stderr.isatty(),
         leave=False,
     )
-    async with httpx.AsyncClient(
-        headers=headers, timeout=timeout, follow_redirects=True, max_redirects=5
-    ) as client:
-
-        async def get(url: str, extra: Mapping[str, str]) -> _Response:
-            host = urlsplit(url).netloc
-            semaphore = hosts.setdefault(host, asyncio.Semaphore(limits.per_host))
-            async with overall, semaphore:
-                return await _get(client, url, extra, limits)
+    async with _Session(config.fetching) as session:
 
         async def one(feed: Feed, state: FeedState) -> tuple[Outcome, FeedState]:
             try:
-                return await _fetch_feed(feed, state, get, config, now, known)
+                return await _fetch_feed(feed, state, session, config, now, known)
             except Exception as exc:  # a stranger's feed must not stop the build
                 # anyio's ExceptionGroup for a redirect to port 99999, say, or a bug of ours:
                 # this feed's error. The state is left as it was, so its last good copy stays.
@@ -141,47 +142,226 @@ async def _fetch_all(
     return list(results)
 
 
-async def _get(
-    client: httpx.AsyncClient, url: str, headers: Mapping[str, str], limits: Fetching
-) -> _Response:
-    """GET with a deadline for the whole exchange and a cap on the decoded body."""
+_REDIRECTS = 5
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+class _Session:
+    """The HTTP clients, the request limits and the worker that parses and cleans.
+
+    Two clients keep the network rules: the feeds the user listed may live anywhere,
+    while every address a feed or page chose (a redirect, an item's page) must be
+    public, checked on the URL and again on the address actually connected.
+    Parsing and cleaning run on one worker thread, so a feed that takes seconds to
+    clean never stalls the others' requests, whose deadlines measure the server.
+    """
+
+    def __init__(self, limits: Fetching) -> None:
+        self.limits = limits
+        self._overall = asyncio.Semaphore(limits.concurrency)
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digest-parse")
+        options: dict[str, Any] = {
+            # One layer of gzip or deflate, decoded here under the size cap (see _body).
+            "headers": {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
+            "timeout": httpx.Timeout(limits.timeout, connect=min(10.0, limits.timeout)),
+            "follow_redirects": False,  # each hop is checked in _get
+        }
+        self._listed = httpx.AsyncClient(**options)
+        self._chosen = self._listed
+        if not limits.allow_private_networks:
+            self._chosen = httpx.AsyncClient(transport=_PublicTransport(), **options)
+
+    async def __aenter__(self) -> _Session:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._listed.aclose()
+        if self._chosen is not self._listed:
+            await self._chosen.aclose()
+        self._worker.shutdown(wait=True)
+
+    async def work(self, job: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """Run parsing or cleaning on the worker thread, leaving the event loop to the network."""
+        call = functools.partial(job, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._worker, call)
+
+    async def get(self, url: str, headers: Mapping[str, str], *, listed: bool) -> _Response:
+        """GET under the overall and per-host limits; ``listed`` for a URL from digest.toml."""
+        host = urlsplit(url).netloc
+        semaphore = self._hosts.setdefault(host, asyncio.Semaphore(self.limits.per_host))
+        async with self._overall, semaphore:
+            # The deadline starts here, once the request leaves digest's queue.
+            return await self._get(url, headers, listed)
+
+    async def _get(self, url: str, headers: Mapping[str, str], listed: bool) -> _Response:
+        """GET with a deadline for the whole exchange, each redirect hop checked, and a cap
+        on the decoded body."""
+        limits = self.limits
+        client = self._listed if listed else self._chosen
+        permanent = True
+        try:
+            async with asyncio.timeout(limits.timeout):
+                for hop in range(_REDIRECTS + 1):
+                    if client is not self._listed:
+                        _check_address(url)
+                    async with client.stream("GET", url, headers=headers) as response:
+                        following = response.next_request
+                        if following is None:
+                            body = await _body(response, limits.max_bytes)
+                            return _Response(
+                                response.status_code,
+                                str(response.url),
+                                dict(response.headers),
+                                body,
+                                url if hop and permanent else "",
+                            )
+                        permanent = permanent and response.status_code in (301, 308)
+                    url = str(following.url)
+                    client = self._chosen  # the server chose where to go next
+                raise FetchError("too many redirects")
+        except TimeoutError:
+            raise FetchError(f"no complete answer within {limits.timeout:g} s") from None
+        except httpx.InvalidURL as exc:
+            raise FetchError(f"invalid URL: {exc}") from None
+        except httpx.HTTPError as exc:
+            raise FetchError(f"cannot fetch: {type(exc).__name__}: {exc}".rstrip(": ")) from None
+
+
+def _check_address(url: str) -> None:
+    """Refuse a URL whose host is written as an address that is not public."""
     try:
-        async with asyncio.timeout(limits.timeout):
-            async with client.stream("GET", url, headers=headers) as response:
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > limits.max_bytes:
-                        raise FetchError(
-                            f"response larger than {limits.max_bytes:,} bytes; not read"
-                            " (raise [fetch] max_bytes if the feed is really that big)"
-                        )
-                    chunks.append(chunk)
-                permanent = ""
-                if response.history and all(r.status_code in (301, 308) for r in response.history):
-                    permanent = str(response.url)
-                return _Response(
-                    response.status_code,
-                    str(response.url),
-                    dict(response.headers),
-                    b"".join(chunks),
-                    permanent,
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return  # the client reports the URL itself
+    with contextlib.suppress(ValueError):
+        if _private(host):
+            raise FetchError(_refusal(host, host))
+
+
+def _private(address: str) -> bool:
+    """Whether an IP address is one no stranger may send digest to: loopback, private,
+    link-local, reserved, multicast, unspecified, or IPv4 wrapped in IPv6."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 zone: "fe80::1%eth0"
+    if isinstance(ip, ipaddress.IPv6Address) and (ip.ipv4_mapped or ip.sixtofour or ip.teredo):
+        return True
+    return not ip.is_global or ip.is_multicast or ip.is_reserved
+
+
+def _refusal(host: str, address: str) -> str:
+    where = host if host == address else f"{host} ({address})"
+    return (
+        f"refused {where}: a private or reserved address that a feed or page chose"
+        " (set [fetch] allow_private_networks = true to allow it)"
+    )
+
+
+class _PublicOnly(httpcore.AsyncNetworkBackend):
+    """Resolves each host itself and connects only to public addresses, to the very
+    address it checked: a name that resolves to a public address once and to
+    127.0.0.1 the next time (DNS rebinding) is caught when connecting."""
+
+    def __init__(self) -> None:
+        self._backend = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        loop = asyncio.get_running_loop()
+        try:
+            found = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from None
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
+        for address in addresses:
+            if _private(address):
+                raise FetchError(_refusal(host, address))
+        failure: Exception = httpcore.ConnectError(f"{host} has no address")
+        for address in addresses:
+            try:
+                return await self._backend.connect_tcp(
+                    address, port, timeout, local_address, socket_options
                 )
-    except TimeoutError:
-        raise FetchError(f"no complete answer within {limits.timeout:g} s") from None
-    except httpx.TooManyRedirects:
-        raise FetchError("too many redirects") from None
-    except httpx.InvalidURL as exc:
-        raise FetchError(f"invalid URL: {exc}") from None
-    except httpx.HTTPError as exc:
-        raise FetchError(f"cannot fetch: {type(exc).__name__}: {exc}".rstrip(": ")) from None
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        raise failure
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("no Unix sockets for addresses a feed chose")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._backend.sleep(seconds)
+
+
+class _PublicTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport with a connection pool that connects through `_PublicOnly`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # httpx has no argument for a network backend; its pool, built the same way, has.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(), network_backend=_PublicOnly()
+        )
+
+
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+async def _body(response: httpx.Response, cap: int) -> bytes:
+    """The body, decoded from at most one layer of gzip or deflate, with the size cap on
+    the decoded bytes as they stream: a 2 kB bomb stops at the cap, not at 2 GB."""
+    codings = [
+        c
+        for c in (
+            part.strip().lower() for part in response.headers.get("content-encoding", "").split(",")
+        )
+        if c and c != "identity"
+    ]
+    if len(codings) > 1:
+        raise FetchError(
+            f"content encoded {len(codings)} times ({', '.join(codings)}); one layer is read"
+        )
+    if codings and codings[0] not in _WBITS:
+        raise FetchError(f"content encoded as {codings[0]!r}, which digest does not read")
+    inflate = zlib.decompressobj(_WBITS[codings[0]]) if codings else None
+    raw_deflate = False  # "deflate" is zlib-wrapped by the standard, bare by some servers
+    chunks: list[bytes] = []
+    size = 0
+    async for data in response.aiter_raw():
+        while data and not (inflate and inflate.eof):
+            if inflate is None:
+                out, data = data, b""
+            else:
+                try:
+                    out = inflate.decompress(data, cap - size + 1)
+                except zlib.error as exc:
+                    if codings[0] != "deflate" or size or raw_deflate:
+                        raise FetchError(f"cannot decode its {codings[0]} content: {exc}") from None
+                    inflate, raw_deflate = zlib.decompressobj(-zlib.MAX_WBITS), True
+                    continue
+                data = inflate.unconsumed_tail
+            size += len(out)
+            if size > cap:
+                raise FetchError(
+                    f"response larger than {cap:,} bytes; not read"
+                    " (raise [fetch] max_bytes if the feed is really that big)"
+                )
+            chunks.append(out)
+    return b"".join(chunks)
 
 
 async def _fetch_feed(
     feed: Feed,
     state: FeedState,
-    get: Any,
+    session: _Session,
     config: Config,
     now: datetime,
     known: frozenset[str],
@@ -192,16 +372,20 @@ async def _fetch_feed(
     # A longer wait was stored before waits had a cap: it may be past datetime's range.
     if now.timestamp() < state.retry_at <= now.timestamp() + _LONGEST_WAIT:
         until = datetime.fromtimestamp(state.retry_at, UTC).isoformat(timespec="seconds")
-        return _fallback(feed, state, f"the server asked to wait until {until}", config, now)
+        reason = f"the server asked to wait until {until}"
+        return await _fallback(feed, state, reason, session, config, now)
     conditional = {"Accept": _ACCEPT}
     if state.body is not None and state.etag:
         conditional["If-None-Match"] = state.etag
     if state.body is not None and state.last_modified:
         conditional["If-Modified-Since"] = state.last_modified
     try:
-        response = await get(state.location or feed.url, conditional)
+        # A remembered redirect was the server's choice, not the user's.
+        response = await session.get(
+            state.location or feed.url, conditional, listed=not state.location
+        )
     except FetchError as exc:
-        return _fallback(feed, state, str(exc), config, now)
+        return await _fallback(feed, state, str(exc), session, config, now)
     if response.permanent:
         state = replace(state, location=response.permanent)
     if response.status == 304:
@@ -213,13 +397,13 @@ async def _fetch_feed(
         wait = _retry_after(response.headers.get("retry-after", ""), now)
         state = replace(state, retry_at=now.timestamp() + wait)
         reason = f"HTTP {response.status}; backing off for {wait:.0f} s as the server asked"
-        return _fallback(feed, state, reason, config, now)
+        return await _fallback(feed, state, reason, session, config, now)
     if not 200 <= response.status < 300:
-        return _fallback(feed, state, f"HTTP {response.status}", config, now)
+        return await _fallback(feed, state, f"HTTP {response.status}", session, config, now)
     try:
-        parsed = parse(response.body, response.headers, response.url)
+        parsed = await session.work(parse, response.body, response.headers, response.url)
     except FetchError as exc:
-        return _fallback(feed, state, str(exc), config, now)
+        return await _fallback(feed, state, str(exc), session, config, now)
     state = replace(
         state,
         etag=_token(response.headers.get("etag", "")),
@@ -229,15 +413,16 @@ async def _fetch_feed(
         content_location=response.url,
         body=response.body,
     )
-    articles, left_out = _articles(parsed.entries, feed, config, now)
+    articles, notes = await session.work(_articles, parsed.entries, feed, config, now)
     if feed.full_text:
-        articles = [await _full_text(a, get, known) for a in articles]
-    reason = "; ".join(r for r in (parsed.warning, left_out) if r)
+        articles, missed = await _full_texts(articles, session, known)
+        notes.append(missed)
+    reason = "; ".join(r for r in (parsed.warning, *notes) if r)
     return Outcome(feed, "fetched", reason, tuple(articles)), state
 
 
-def _fallback(
-    feed: Feed, state: FeedState, reason: str, config: Config, now: datetime
+async def _fallback(
+    feed: Feed, state: FeedState, reason: str, session: _Session, config: Config, now: datetime
 ) -> tuple[Outcome, FeedState]:
     """Record the error; read the last good copy so nothing it held is lost."""
     state = replace(state, last_error=reason, last_error_at=now.isoformat(timespec="seconds"))
@@ -245,18 +430,29 @@ def _fallback(
     if state.body is not None:
         headers = {"content-type": state.content_type}
         try:
-            entries = parse(state.body, headers, state.content_location or feed.url).entries
+            parsed = await session.work(
+                parse, state.body, headers, state.content_location or feed.url
+            )
         except FetchError:
-            entries = []
-        articles = tuple(_articles(entries, feed, config, now)[0])
+            parsed = Parsed([])
+        found, _ = await session.work(_articles, parsed.entries, feed, config, now)
+        articles = tuple(found)
     return Outcome(feed, "error", reason, articles), state
 
 
 def _articles(
     entries: list[Entry], feed: Feed, config: Config, now: datetime
-) -> tuple[list[Article], str]:
-    """The entries as articles, and a note of those left out because cleaning one failed
-    (markdownify's RecursionError on 2,000 nested tags, its int() on a colspan of '²')."""
+) -> tuple[list[Article], list[str]]:
+    """The newest ``max_items`` entries as articles, and notes of what was left out: older
+    items beyond the cap, and items whose cleaning failed (markdownify's RecursionError on
+    2,000 nested tags, its int() on a colspan of '²')."""
+    notes = []
+    cap = config.fetching.max_items
+    if len(entries) > cap:
+        notes.append(
+            f"{len(entries) - cap:,} older item(s) skipped: [fetch] max_items reads {cap:,} a feed"
+        )
+        entries = _newest(entries, cap)
     articles, failures = [], []
     for entry in entries:
         try:
@@ -266,12 +462,21 @@ def _articles(
             continue
         if article is not None:
             articles.append(article)
-    if not failures:
-        return articles, ""
-    return (
-        articles,
-        f"{len(failures)} item(s) left out, which digest could not clean ({failures[0]})",
-    )
+    if failures:
+        notes.append(
+            f"{len(failures)} item(s) left out, which digest could not clean ({failures[0]})"
+        )
+    return articles, notes
+
+
+_UNDATED = datetime.max.replace(tzinfo=UTC)
+
+
+def _newest(entries: list[Entry], cap: int) -> list[Entry]:
+    """The ``cap`` newest entries, in the feed's order; an undated one counts as new."""
+    ranked = sorted(entries, key=lambda e: e.published or e.updated or _UNDATED, reverse=True)
+    kept = {id(e) for e in ranked[:cap]}
+    return [e for e in entries if id(e) in kept]
 
 
 def _retry_after(value: str, now: datetime) -> float:
@@ -293,17 +498,33 @@ def _token(value: str) -> str:
     return value if value.isascii() and value.isprintable() else ""
 
 
-async def _full_text(article: Article, get: Any, known: frozenset[str]) -> Article:
-    """Replace a summary-only body with the linked page's main text, when it can be had."""
+async def _full_texts(
+    articles: list[Article], session: _Session, known: frozenset[str]
+) -> tuple[list[Article], str]:
+    """Each summary-only body replaced with its page's main text, where it can be had, and
+    a note of the pages that could not be fetched."""
+    done, failures = [], []
+    for article in articles:
+        try:
+            done.append(await _full_text(article, session, known))
+        except FetchError as exc:
+            failures.append(f"{article.url}: {exc}")
+            done.append(article)
+    if not failures:
+        return done, ""
+    return done, f"full text not fetched for {len(failures)} item(s) ({failures[0]})"
+
+
+async def _full_text(article: Article, session: _Session, known: frozenset[str]) -> Article:
+    """The article with its linked page's main text, when that is longer than its body."""
     if article.id in known or not article.url:
         return article
-    try:
-        response = await get(article.url, {"Accept": "text/html,application/xhtml+xml"})
-    except FetchError:
-        return article
+    accept = {"Accept": "text/html,application/xhtml+xml"}
+    response = await session.get(article.url, accept, listed=False)  # the feed chose it
     if not 200 <= response.status < 300:
         return article
-    page = clean.clean_html(response.body.decode("utf-8", errors="replace"), response.url)
+    text = response.body.decode("utf-8", errors="replace")
+    page = await session.work(clean.clean_html, text, response.url)
     if len(page.body) <= len(article.body):
         return article
     return replace(article, body=page.body)
@@ -418,18 +639,19 @@ def _as_utf8(text: str) -> bytes:
 
 
 def _entry(item: Any) -> Entry:
-    contents = [c.get("value", "") for c in item.get("content", []) if c.get("value")]
-    summary = item.get("summary", "")
+    # A malformed item may hold None where text belongs (a mangled <description>).
+    contents = [str(c["value"]) for c in item.get("content") or [] if c.get("value")]
+    summary = str(item.get("summary") or "")
     return Entry(
-        guid=str(item.get("id", "")).strip(),
-        link=str(item.get("link", "")).strip(),
-        title=str(item.get("title", "")),
+        guid=str(item.get("id") or "").strip(),
+        link=str(item.get("link") or "").strip(),
+        title=str(item.get("title") or ""),
         html=max(contents, key=len) if contents else summary,
         summary=summary,
         # dict.get: FeedParserDict.get would map a missing key to another, with a warning.
         published=_struct_time(dict.get(item, "published_parsed")),
         updated=_struct_time(dict.get(item, "updated_parsed")),
-        authors=tuple(a["name"] for a in item.get("authors", []) if a.get("name")),
+        authors=tuple(str(a["name"]) for a in item.get("authors") or [] if a.get("name")),
     )
 
 
@@ -503,7 +725,7 @@ def _json_authors(data: Mapping[str, Any]) -> tuple[str, ...]:
 
 def _json_date(value: object) -> datetime | None:
     """RFC 3339, as the spec says; real feeds also send '2022-07-26 13:01:01' (taken as UTC)."""
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value.strip() or len(value) > DATE_LIMIT:
         return None
     try:
         parsed = dateutil_parser.parse(value)
@@ -538,7 +760,7 @@ def to_article(entry: Entry, feed: Feed, config: Config, now: datetime) -> Artic
     if not summary and body:
         summary = clean.summarize(plain(body.split("\n\n")[0]))
     if not title:
-        title = clean.summarize(plain(entry.summary or body))[:80].rstrip("…") or "Untitled"
+        title = clean.summarize(plain(entry.summary or body))[:80].rstrip("… ") or "Untitled"
     probe = Article(id="", title=title, published=now, body=body)
     if feed.include and not group.mentions(probe, feed.include):
         return None

@@ -10,12 +10,16 @@ import re
 from dataclasses import replace
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digest import frontmatter
 from digest.config import Config
 from digest.errors import ContentError, Problem
-from digest.model import Article, Origin, http_url, mint_id, plain, renderable
+from digest.model import Article, Origin, http_url, mint_id, renderable
 from digest.text import blocks
+
+if TYPE_CHECKING:
+    from digest.clean.furniture import SiteFurniture
 
 KINDS = {
     ".txt": "text",
@@ -36,21 +40,36 @@ def is_ignored(path: Path | str) -> bool:
     return name.startswith(HIDDEN) or name.endswith(("~", ".swp", ".tmp", ".part"))
 
 
-def read_inbox(config: Config) -> tuple[list[Article], list[Problem], list[Problem]]:
-    """Import every inbox file; return articles, problems (files skipped) and notes."""
+def read_inbox(
+    config: Config, furniture: SiteFurniture | None = None
+) -> tuple[list[Article], list[Problem], list[Problem]]:
+    """Import every inbox file; return articles, problems (files skipped) and notes.
+
+    Every saved page is read once before any is cleaned, so ``furniture`` (made
+    here when not given, and updated) knows the lines each site repeats on them.
+    """
+    from digest.clean.furniture import SiteFurniture
+
     articles: list[Article] = []
     problems: list[Problem] = []
     notes: list[Problem] = []
     if not config.inbox.is_dir():
         return articles, problems, notes
-    for path in sorted(config.inbox.rglob("*")):
-        if not path.is_file() or is_ignored(path.relative_to(config.inbox)):
-            continue
+    paths = [
+        path
+        for path in sorted(config.inbox.rglob("*"))
+        if path.is_file() and not is_ignored(path.relative_to(config.inbox))
+    ]
+    furniture = SiteFurniture() if furniture is None else furniture
+    for path in paths:
+        if KINDS.get(path.suffix.lower()) in ("text", "html"):
+            _learn(path, furniture)
+    for path in paths:
         if path.suffix.lower() not in KINDS:
             notes.append(Problem(_show(path, config), "ignored: not a .txt, .html or .md file"))
             continue
         try:
-            article, said = import_file(path, config)
+            article, said = import_file(path, config, furniture)
         except ContentError as exc:
             problems.extend(exc.problems)
             continue
@@ -63,13 +82,34 @@ def read_inbox(config: Config) -> tuple[list[Article], list[Problem], list[Probl
     return articles, problems, notes
 
 
+def _learn(path: Path, furniture: SiteFurniture) -> None:
+    from digest.clean.furniture import page_lines, site_of
+
+    kind = KINDS[path.suffix.lower()]
+    try:
+        text = _decode(path.read_bytes())
+    except OSError:
+        return  # import_file says why
+    furniture.learn(site_of(text, kind), page_lines(text, kind))
+
+
 def _show(path: Path, config: Config) -> str:
     return path.relative_to(config.root).as_posix() if config.root in path.parents else str(path)
 
 
-def import_file(path: Path, config: Config) -> tuple[Article, tuple[str, ...]]:
-    """Clean one file into an article (not yet stored), with notes for the user."""
+UNSURE = "no block is clearly the article: the page's text is kept whole"
+
+
+def import_file(
+    path: Path, config: Config, furniture: SiteFurniture | None = None
+) -> tuple[Article, tuple[str, ...]]:
+    """Clean one file into an article (not yet stored), with notes for the user.
+
+    When the cleaner cannot tell the article from the rest of the page, the
+    article carries ``check:`` in its front matter and a note says so.
+    """
     from digest import clean  # its rules take a while to compile; a build without imports skips it
+    from digest.clean.furniture import site_of
 
     shown = _show(path, config)
     try:
@@ -103,14 +143,16 @@ def import_file(path: Path, config: Config) -> tuple[Article, tuple[str, ...]]:
             url=url,
             id=str(meta["id"]) if meta.get("id") else mint_id(key),
             body=clean.safe_markdown(body, url).strip(),
-            summary=article.summary or clean.summarize(plain(next(iter(blocks(body)), ""))),
+            summary=article.summary or clean.summarize(_first_block(body)),
             origin=origin,
         )
         return article, ()
+    text = _decode(data)
+    known = furniture.lines(site_of(text, kind)) if furniture else frozenset()
     if kind == "html":
-        extract = clean.clean_html(_decode(data))
+        extract = clean.clean_html(text, furniture=known)
     else:
-        extract = clean.clean_text(_decode(data), name_date=name_date, saved=saved)
+        extract = clean.clean_text(text, name_date=name_date, saved=saved, furniture=known)
     if not extract.body.strip():
         raise ContentError(
             Problem(shown, "no article text found", "check that the file is a saved article page")
@@ -134,8 +176,16 @@ def import_file(path: Path, config: Config) -> tuple[Article, tuple[str, ...]]:
         summary=extract.summary,
         image=extract.image,
         origin=origin,
+        extra={"check": f"{UNSURE} — edit it down to the article"} if extract.unsure else {},
     )
+    if extract.unsure:
+        return article, (*extract.notes, f"{UNSURE}: check the article")
     return article, extract.notes
+
+
+def _first_block(markdown: str) -> str:
+    """The words of the first paragraph (or heading) of a Markdown body, markup dropped."""
+    return next(iter(blocks(markdown)), "")
 
 
 def _decode(data: bytes) -> str:

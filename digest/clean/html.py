@@ -1,0 +1,185 @@
+"""Saved HTML pages: trafilatura finds the article, then its leftover furniture goes."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from digest.clean.extract import Extract
+from digest.clean.furniture import DEFAULT, Thresholds, boilerplate_share, fold, is_keyword_run
+from digest.clean.lines import Kind, classify, word_count
+from digest.clean.markdown import MD_LINK, safe_markdown, summarize
+from digest.model import http_url, plain
+from digest.text import markdown_text
+
+
+def clean_html(
+    page: str,
+    url: str = "",
+    *,
+    furniture: frozenset[str] = frozenset(),
+    limits: Thresholds = DEFAULT,
+) -> Extract:
+    """Extract the main text and metadata of a saved HTML page with trafilatura.
+
+    ``furniture`` holds the blocks the site repeats on its pages (`SiteFurniture`).
+    """
+    import trafilatura
+
+    doc = trafilatura.extract_with_metadata(
+        page,
+        url=url or None,
+        output_format="markdown",
+        include_comments=False,
+        include_tables=True,
+        include_links=True,
+        include_formatting=True,
+    )
+    if doc is None:
+        title = plain(_html_title(page))
+        return Extract(title=title, body="", notes=("no article text found in the page",))
+    body = re.sub(r"\A---\n.*?\n---\n", "", doc.text or "", flags=re.DOTALL)
+    page_url = url or (doc.url or "")
+    body, unsure = _drop_furniture(
+        _gfm_tables(safe_markdown(body, page_url).strip()),
+        plain(doc.title or ""),
+        furniture,
+        limits,
+    )
+    published: date | datetime | None = None
+    if doc.date:
+        try:
+            published = date.fromisoformat(doc.date)
+        except ValueError:
+            published = None
+    published = _published_time(page, published) or published
+    authors = tuple(a for a in (plain(a) for a in re.split(r";|\band\b", doc.author or "")) if a)
+    first = next((p for p in body.split("\n\n") if len(p.split()) > 8), body)
+    return Extract(
+        title=plain(doc.title or ""),
+        body=body,
+        published=published,
+        source=plain(doc.sitename or ""),
+        url=http_url(page_url),
+        authors=authors,
+        summary=plain(doc.description or "") or summarize(markdown_text(first[:_LONG])),
+        unsure=unsure,
+    )
+
+
+# <meta property="article:published_time" content="…">, JSON-LD "datePublished": "…".
+_PUBLISHED_META = re.compile(
+    r"""<meta\b[^>]*?\b(?:property|name|itemprop)=["']?(?:article:published_time|og:pubdate"""
+    r"""|pubdate|datePublished)["'\s][^>]*>"""
+    r'|"datePublished"\s*:\s*"(?P<ld>[^"]+)"',
+    re.IGNORECASE,
+)
+
+
+def _published_time(page: str, day: date | None) -> datetime | None:
+    """The publication moment a page's metadata states, with its time zone.
+
+    trafilatura gives a day, sometimes the local day of a human-readable date;
+    the machine-readable timestamp is more precise, and the day it states (in
+    its own zone) is the one the page's metadata means. Only a moment within
+    a day of trafilatura's day is taken, so a stray related item's date cannot
+    displace it.
+    """
+    for match in _PUBLISHED_META.finditer(page):
+        value = match["ld"] or next(
+            iter(re.findall(r"""\bcontent=["']([^"']+)""", match.group(0))), ""
+        )
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            continue
+        if moment.tzinfo is not None and (day is None or abs((moment.date() - day).days) <= 1):
+            return moment
+    return None
+
+
+_DELIMITER_ROW = re.compile(r"\|?(?:\s*:?-+:?\s*\|)+\s*:?-*:?\s*")
+
+
+def _gfm_tables(markdown: str) -> str:
+    """Give each table trafilatura writes a header row: without the delimiter row under
+    its first line, a Markdown renderer shows the table as one paragraph of pipes."""
+    blocks = markdown.split("\n\n")
+    for index, block in enumerate(blocks):
+        rows = [row.strip() for row in block.split("\n")]
+        if len(rows) < 2 or not all(row.startswith("|") for row in rows):
+            continue
+        if not _DELIMITER_ROW.fullmatch(rows[1]):
+            cells = max(1, rows[0].count("|") - 1)
+            rows.insert(1, "|" + " --- |" * cells)
+        blocks[index] = "\n".join(rows)
+    return "\n\n".join(blocks)
+
+
+_LONG = 4000
+"""Characters of a block beyond which it is the article's: furniture is short. A summary
+needs no more of the first paragraph either."""
+
+# Characters that may make Markdown of a block; a block without them is its own text.
+_MARKUP = re.compile(r"[\\`*_\[\]<>&|#~!]|^\s*(?:[-+=>]|\d+[.)])", re.MULTILINE)
+
+
+def _words(block: str) -> str:
+    """The plain text of a Markdown block, by markdown-it-py's tokens when it has markup."""
+    return markdown_text(block) if _MARKUP.search(block) else " ".join(block.split())
+
+
+def _drop_furniture(
+    markdown: str, title: str, known: frozenset[str], limits: Thresholds
+) -> tuple[str, bool]:
+    """Drop the blocks trafilatura keeps that are not the article; say if none was.
+
+    Each block's text goes through the text-dump line rules: the headline
+    again, ads, share and newsletter prompts, captions and credits, dates,
+    "Related:" teasers and author contact lines go, and so do lists of links
+    (related headlines), notices, keyword runs and the site's known furniture.
+    When every block is furniture, the page is kept whole and called unsure.
+    """
+    kept: list[str] = []
+    after_stop = False
+    for block in markdown.split("\n\n"):
+        if block.startswith("|") or len(block) > _LONG:
+            kept.append(block)  # a table or a long paragraph is content, whatever it reads like
+            continue
+        text = _words(block)
+        if not text or text.casefold() == title.casefold():
+            continue
+        kind = classify(text)
+        share = sum(len(m.group(2)) for m in MD_LINK.finditer(block)) / len(text)
+        links = share >= limits.link_share
+        if kind in (Kind.STOP, Kind.COMMENTS) or _RELATED.match(text):
+            after_stop = True
+            continue
+        if (
+            kind in (Kind.JUNK, Kind.CAPTION, Kind.DATE)
+            or (links and (after_stop or kind is not Kind.PROSE or block.lstrip().startswith("-")))
+            or (word_count(text) <= 40 and ("mailto:" in block or _CONTACT.search(text)))
+            or fold(text) in known
+            or is_keyword_run(text)
+            or (kind is Kind.PROSE and boilerplate_share(text) >= limits.boilerplate)
+        ):
+            continue
+        after_stop = after_stop and links
+        kept.append(block)
+    return ("\n\n".join(kept), False) if kept else (markdown, True)
+
+
+_RELATED = re.compile(
+    r"^(?:related(?: \w+)?|tags?|see also|read (?:more|also|next)|more from \w+|explore further"
+    r"|you (?:may|might) (?:also )?like)\s*(?::|\.\.\.|…|$)",
+    re.IGNORECASE,
+)
+_CONTACT = re.compile(
+    r"^(?:e-?mail|write to|contact|follow)\b.*(?:@|\bat\b)|\b[\w.+-]+@[\w-]+\.[\w.]+\b",
+    re.IGNORECASE,
+)
+
+
+def _html_title(page: str) -> str:
+    match = re.search(r"<title[^>]*>(.*?)</title>", page, re.IGNORECASE | re.DOTALL)
+    return match.group(1) if match else ""
