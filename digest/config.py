@@ -198,6 +198,8 @@ class Config:
     feed_items: int = _site(20, _is_positive_int, "a whole number above 0")
     feed_content: str = _site("full", lambda v: v in ("full", "summary"), '"full" or "summary"')
     """``full`` (the whole article in each feed item) or ``summary``."""
+    editions: str = _site("daily", lambda v: v in ("daily", "weekly"), '"daily" or "weekly"')
+    """``daily``, or ``weekly`` (ISO weeks): the span of one edition, in the site's timezone."""
     topics: tuple[TopicRule, ...] = _site([], lambda v: isinstance(v, list), "[[topics]] tables")
     feeds: tuple[Feed, ...] = _site([], lambda v: isinstance(v, list), "[[feeds]] tables")
     fetching: Fetching = _site({}, lambda v: isinstance(v, dict), "a [fetch] table", "fetch")

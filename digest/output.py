@@ -333,9 +333,10 @@ def _incremental(
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
-    # The record of these files' keys is the old site's until it is saved again: without
-    # them, a crash after the moves makes the next build render them again, not trust them.
-    _save(state, out, {}, [*moves, *deletes], whole=False, memory=memory)
+    # The record of these files' keys is the old site's until it is saved again: with no
+    # key (""), a crash after the moves makes the next build render them again, not trust
+    # them, and delete those it no longer has (a page a date edit moved, then undone).
+    _save(state, out, dict.fromkeys(moves, ""), deletes, whole=False, memory=memory)
     _apply(out, stage)
     return written, len(deletes), {*moves, *deletes}
 

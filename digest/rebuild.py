@@ -2,9 +2,10 @@
 
 After an edit, a full build of a 10,000-article archive reads every record and
 plans 11,000 files again (0.8 s), to render a handful. When only article files
-changed, and none of them moved in any listing (same date, topics, file and
-id), the last build's plan still holds: only the files that show an edited
-article get new keys, and only they are rendered. That is what this module does,
+changed, and none of them moved in any listing (same date, topics, source, file
+and id), the last build's plan still holds: only the files that show an edited
+article get new keys, and only they are rendered, with the search index's shards
+that hold its words (digest.render.search). That is what this module does,
 from ``.digest/plan.sqlite``: the last full build's plan, with each article's
 keys, neighbours and listings, read a few at a time as pages need them. Records
 come from the parse cache (digest.archive), as the plan's files were read.
@@ -427,6 +428,11 @@ def _redo(
         i: plan.keys_of(s.article, store.paths[i], cfg, store.bodies) for i, s in edited.items()
     }
     store.keys.update(keys)
+    try:
+        articles = [s.article for s in edited.values()]
+        shards = plan.search_shards(cfg, articles, store.keys, store.bodies, complete=False)
+    except LookupError:
+        return None  # no search index kept
     listed = {i for i in keys if keys[i].shown != old[i].shown}  # as listings show it
     read = {i for i in keys if keys[i].content != old[i].content}  # its body, its image
     pages = (
@@ -466,7 +472,8 @@ def _redo(
     site = Site(
         cfg, store.paths, store.articles, shelves, store.bodies, header.has_sources, theme, memory
     )
-    done = output.publish(cfg.output, plan.bind(specs + rekeyed, site), cfg.state, partial=True)
+    jobs = plan.bind(specs + rekeyed + shards, site)
+    done = output.publish(cfg.output, jobs, cfg.state, partial=True)
     with db:
         for i in edited:
             store.info_bucket(i)[i] = tuple(
@@ -531,7 +538,11 @@ def _reread(cfg: config.Config, rel: str, store: _Store) -> Stored | None:
     article = group.assign(parsed.article, cfg.topics, lambda _: parsed.body())
     # The same topics as the grouped record, as written: then grouping gives the same names
     # for this article and every other (the first spelling seen of a name is its title).
-    if (article.published, article.topics) != (old.published, old.topics):
+    if (article.published, article.topics, article.source) != (
+        old.published,
+        old.topics,
+        old.source,
+    ):
         return None
     return replace(parsed, article=article)
 

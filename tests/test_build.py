@@ -12,10 +12,12 @@ from tests.conftest import (
     REPO,
     Run,
     broken_links,
+    project,
     reachable,
     read_page,
     shared,
     snapshot,
+    write,
 )
 
 SEED = REPO / "content" / "inbox" / "2022-09-19-upi-russia-china-relations.txt"
@@ -203,3 +205,16 @@ def test_two_builds_in_one_process_with_fresh_memory_give_the_same_site(
 
     assert files(example) == files(twin)
     assert files(other) != files(example)
+
+
+def test_a_markdown_notes_summary_is_its_first_block_as_plain_text(tmp_path: Path) -> None:
+    from digest import build as pipeline
+
+    root = project(tmp_path)
+    write(
+        root / "content" / "inbox" / "2024-03-04-note.md",
+        "# A note\n\n**Russia** and *China* sign a [deal](https://e.org/x) in `Moscow`.\n\nMore.\n",
+    )
+    pipeline.build(root)
+    (stored,) = (root / "content" / "articles").rglob("*.md")
+    assert "summary: Russia and China sign a deal in Moscow." in stored.read_text("utf-8")

@@ -302,6 +302,7 @@ def test_hostile_items_leave_nothing_executable(tmp_path: Path, server: FeedServ
         text = path.read_text("utf-8")
         if path.suffix == ".xml":
             text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        text = text.replace('<script src="../static/search.js" defer></script>', "")  # its own
         assert not pattern.search(text), (path, pattern.search(text))
 
 

@@ -29,6 +29,7 @@ from tests.conftest import REPO, Run, project, read_page, write
 from tests.feedserver import FeedServer
 from tests.feedserver import Route as FeedRoute
 
+LONG = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 3
 BASE = "/russia-china-watch/"  # the path of the example's base_url
 PHOTO = "https://example.com/photos/samarkand-registan-at-dusk.jpg"
 PAGES = {
@@ -46,10 +47,15 @@ PAGES = {
     "month": "archive/2022/09/",
     "sources": "sources/",
     "story": "stories/b91caa841d/",
+    "source": "sources/eastern-review/",
+    "source with a long name": f"sources/{LONG.lower()}/",
+    "edition": "editions/2022-09-17/",
+    "editions": "editions/",
+    "search": "search/",
+    "search with results": "search/?q=samarkand",
     "404": "no/such/page/",
 }
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-LONG = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 3
 LONG_WORDS = f"""---
 title: {LONG}
 date: 2022-09-21
@@ -397,3 +403,62 @@ def test_the_folder_opened_from_disk_works_under_its_policy(
     assert seen.csp_violations() == []
     assert seen.outside == []
     seen.page.close()
+
+
+def search(chromium: BrowserContext, origin: str, query: str) -> list[tuple[str, str]]:
+    """Type ``query`` into the search page; the results' titles and their links."""
+    page = visit(chromium, origin + "search/").page
+    page.locator("#q").fill(query)
+    expect(page.locator("#status")).to_contain_text("match")
+    found = page.evaluate(
+        "[...document.querySelectorAll('#results h2 a')].map(a => [a.textContent, a.href])"
+    )
+    marks = page.evaluate("[...document.querySelectorAll('#results mark')].map(m => m.textContent)")
+    page.close()
+    assert marks, "no excerpt marks the words found"
+    return [(title, href) for title, href in found]
+
+
+@pytest.mark.parametrize(
+    ("query", "title"),
+    [
+        ("Registan", "Samarkand, a Silk Road city, dresses up for the region's leaders"),
+        ("Самарканде", "Путин и Си Цзиньпин провели переговоры в Самарканде"),
+        ("宣言", "上海合作组织撒马尔罕峰会闭幕"),
+        ("撒马尔罕峰会", "上海合作组织撒马尔罕峰会闭幕"),
+    ],
+)
+def test_search_finds_an_article_by_a_word_of_it_in_any_script(
+    site: Path, origin: str, chromium: BrowserContext, query: str, title: str
+) -> None:
+    found = search(chromium, origin, query)
+    assert title in [t for t, _ in found]
+    href = dict(found)[title]
+    assert href.startswith(origin) and href.endswith("/")
+
+
+def test_search_filters_by_topic_source_and_date(
+    site: Path, origin: str, chromium: BrowserContext
+) -> None:
+    page = visit(chromium, origin + "search/?q=samarkand&source=Eastern+Review").page
+    expect(page.locator("#status")).to_contain_text("match")
+    sources = page.evaluate(
+        "[...document.querySelectorAll('#results .source')].map(s => s.textContent)"
+    )
+    assert sources and set(sources) == {"Eastern Review"}
+    page.close()
+    page = visit(chromium, origin + "search/?q=samarkand&from=2022-09-17&to=2022-09-17").page
+    expect(page.locator("#status")).to_contain_text("match")
+    days = page.evaluate("[...document.querySelectorAll('#results time')].map(t => t.textContent)")
+    assert days and set(days) == {"2022-09-17"}
+    page.locator("#topic").select_option("War in Ukraine")  # no Samarkand article that day
+    expect(page.locator("#status")).to_have_text("No article matches.")
+    page.close()
+
+
+def test_without_javascript_the_search_page_says_so(site: Path) -> None:
+    page = read_page(site / "search" / "index.html")
+    (notice,) = page.find("noscript")
+    text = (site / "search" / "index.html").read_text("utf-8")
+    assert "needs JavaScript" in text and 'href="../archive/"' in text
+    assert notice

@@ -111,3 +111,38 @@ def test_reader_sees_each_item_once_and_never_an_old_one_as_new(
     assert {guid for guid, _, _ in final} == {guid for guid, _, _ in after}
     assert len(final) == 4  # no guid stored twice
     assert sum(unread for _, _, unread in final) == 4
+
+
+@pytest.mark.parametrize("feed", ["editions/feed.xml", "editions/atom.xml"])
+def test_reader_sees_a_new_edition_once_and_a_growing_one_never_again(
+    served: tuple[Path, str], tmp_path: Path, feed: str
+) -> None:
+    root, url = served
+    write(root / "digest.toml", f'title = "Reader test"\nbase_url = "{url}"\n')
+    article(root, "a0", "Monday's article", "2024-01-01T08:00:00Z")
+    article(root, "a1", "Tuesday's article", "2024-01-02T08:00:00Z")
+    build.build(root)
+    reader = Reader(tmp_path / "reader", url + feed)
+    reader.reload()
+    assert len(reader.items()) == 2
+    with sqlite3.connect(reader.folder / "cache.db") as db:
+        db.execute("UPDATE rss_item SET unread = 0")  # the reader has read both editions
+
+    article(root, "a2", "Wednesday's article", "2024-01-03T08:00:00Z")  # a new edition
+    build.build(root)
+    reader.reload()
+    items = reader.items()
+    assert len(items) == 3
+    assert [title for _, title, unread in items if unread] == [
+        "Reader test: Wednesday 3 January 2024"
+    ]
+    with sqlite3.connect(reader.folder / "cache.db") as db:
+        db.execute("UPDATE rss_item SET unread = 0")
+
+    article(root, "a3", "Wednesday's second article", "2024-01-03T17:00:00Z")  # it grows
+    build.build(root)
+    assert "second article" in (root / "site" / feed).read_text("utf-8")
+    reader.reload()
+    after = reader.items()
+    assert {guid for guid, _, _ in after} == {guid for guid, _, _ in items}
+    assert sum(unread for _, _, unread in after) == 0

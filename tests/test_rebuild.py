@@ -81,6 +81,9 @@ def test_a_rebuild_after_an_edit_gives_what_a_cold_build_gives(tmp_path: Path, n
         assert report.written > 0
         if edit_name == name:
             break
-    assert files(root / "site") == cold(root, tmp_path)
+    site = files(root / "site")
+    assert site == cold(root, tmp_path)
+    for part in ("editions/2024-", "sources/wire-", "search/t/", "search/d/", "sitemap.xml"):
+        assert any(path.startswith(part) for path in site), part  # compared too
     again = build.build(root, memory=memory, workers=1, changed=set())
     assert again.written == 0

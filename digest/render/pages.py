@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -19,9 +20,9 @@ from markupsafe import Markup
 from digest import __version__
 from digest.config import Config
 from digest.group import Topic
-from digest.model import Article, http_url
+from digest.model import Article, http_url, mint_id
 from digest.render import Rendered, feeds, templates
-from digest.render.markdown import markdown_to_html
+from digest.render.markdown import markdown_to_html, plain_text
 
 _HTML_KEPT = 1024
 """Bodies' HTML kept between rebuilds; beyond, the memo starts again."""
@@ -49,6 +50,84 @@ class ArticleData(NamedTuple):
     """Its story's id, first report and number of reports, when the story has a page."""
     related: tuple[str, ...] = ()
     """Articles of other stories."""
+
+
+class EditionData(NamedTuple):
+    """An edition's data: what arrived in one day or week, by topic, then the rest.
+
+    Sections hold ids of articles; stories, once grouped, can take their place.
+    """
+
+    key: str
+    """``2022-09-19``, or ``2022-W38`` for a weekly edition: its permalink's folder."""
+    sections: tuple[tuple[str, tuple[str, ...]], ...]
+    """Each topic's title with what arrived in it, in the topics' order."""
+    other: tuple[str, ...]
+    """What has no topic."""
+    newer: str
+    """The next edition's key ("" for none)."""
+    older: str
+    size: int
+    """Articles in the edition (an article in two topics counts once)."""
+
+
+class EditionsFeedArgs(NamedTuple):
+    """One format of the editions' feed: the newest editions, one item each."""
+
+    name: str
+    editions: tuple[EditionData, ...]
+
+
+class Edition(NamedTuple):
+    """An edition as templates see it: records in place of ids."""
+
+    key: str
+    label: str
+    start: datetime
+    """When it opens: midnight of its day (or of its week's Monday) in the site's timezone."""
+    sections: list[tuple[Topic, tuple[Article, ...]]]
+    other: tuple[Article, ...]
+    size: int
+    newer: tuple[str, str] | None
+    """The next edition's key and label."""
+    older: tuple[str, str] | None
+
+
+def edition_start(key: str, zone: tzinfo) -> datetime:
+    """Midnight at the start of the edition ``key``, in ``zone``."""
+    if "-W" in key:
+        year, week = key.split("-W")
+        day = date.fromisocalendar(int(year), int(week), 1)
+    else:
+        day = date.fromisoformat(key)
+    return datetime.combine(day, time(), zone)
+
+
+def edition_label(key: str) -> str:
+    """``Monday 19 September 2022``, or ``Week 38 of 2022, 19–25 September``."""
+    start = edition_start(key, UTC)
+    if "-W" in key:
+        end = start + timedelta(days=6)
+        first = f"{start.day}" if start.month == end.month else f"{start.day} {start:%B}"
+        return f"Week {key[6:]} of {key[:4]}, {first}–{end.day} {end:%B}"
+    return f"{start:%A} {start.day} {start:%B %Y}"
+
+
+def _edition_summary(edition: Edition) -> str:
+    """``5 articles: Russia–China relations (3); War in Ukraine (2)``."""
+    parts = [f"{t.title} ({len(g)})" for t, g in edition.sections]
+    if edition.other:
+        parts.append(f"other articles ({len(edition.other)})")
+    plural = "" if edition.size == 1 else "s"
+    return f"{edition.size} article{plural}: " + "; ".join(parts)
+
+
+class SearchArgs(NamedTuple):
+    """A file of the search index: an article's card (``card``, its id) or a term shard
+    kept from the last build (``shard``, its number)."""
+
+    kind: str
+    target: str
 
 
 class FeedArgs(NamedTuple):
@@ -186,9 +265,38 @@ class Site:
                         for s, m, n in (leading[0] if leading else ())
                     ],
                 }
-            case "sources.html", health:
-                return {"health": health}
+            case "sources.html", (health, sources):
+                return {"health": health, "sources": sources}
+            case "source.html", (name, slug, total, number, count, items, newer, older):
+                pager = Pager(number, count, records(items), newer, older)
+                return {"source": name, "slug": slug, "total": total, "pager": pager}
+            case "search.html", (sources, shards, count):
+                return {"sources": sources, "shards": shards, "count": count}
+            case "edition.html", EditionData() as edition:
+                return {"edition": self.edition(edition)}
+            case "editions.html", counts:
+                by_month: dict[str, list[tuple[str, str, int]]] = {}
+                for key, size in counts:
+                    start = edition_start(key, UTC)
+                    by_month.setdefault(f"{start:%B %Y}", []).append(
+                        (key, edition_label(key), size)
+                    )
+                return {"months": list(by_month.items())}
         return {}
+
+    def edition(self, data: EditionData) -> Edition:
+        """The records of an edition, with its neighbours' labels."""
+        records = tuple[Article, ...]
+        return Edition(
+            data.key,
+            edition_label(data.key),
+            edition_start(data.key, self.config.timezone),
+            [(self.topic_by_title[t], records(self.by_id[i] for i in s)) for t, s in data.sections],
+            records(self.by_id[i] for i in data.other),
+            data.size,
+            (data.newer, edition_label(data.newer)) if data.newer else None,
+            (data.older, edition_label(data.older)) if data.older else None,
+        )
 
     def page(self, args: PageArgs) -> bytes:
         config, template, path = self.config, args.template, args.path
@@ -248,6 +356,59 @@ class Site:
             f'<p>This story is now part of <a href="{target}">another story</a>.</p>\n'
             f"</main>\n</body>\n</html>\n"
         ).encode()
+
+    def editions_feed(self, args: EditionsFeedArgs) -> bytes:
+        """One format of the editions' feed: an item per edition, the whole edition its content.
+
+        An item's id is minted from the edition's key and its date is when the edition
+        opens, so neither ever changes; its update time is its latest article's, so an
+        open edition that grows is updated in place, never shown as new again.
+        """
+        scope = self.scopes.get("editions/")
+        if scope is None:
+            items, paths, content = [], {}, {}
+            macros = self.env.get_template("_macros.html").module
+            absolute = self.url(self.config.base_url)
+            for data in args.editions:
+                edition = self.edition(data)
+                shown = [a for _, group in edition.sections for a in group] + list(edition.other)
+                start = edition.start
+                latest = max((a.updated or a.published for a in shown), default=start)
+                item = Article(
+                    id=mint_id(f"edition:{data.key}"),
+                    title=f"{self.config.title}: {edition.label}",
+                    published=start,
+                    updated=latest if latest > start else None,
+                    body="",
+                    summary=_edition_summary(edition),
+                    topics=tuple(t.title for t, _ in edition.sections),
+                )
+                items.append(item)
+                paths[item.id] = f"editions/{data.key}/"
+                # Jinja's macros escape what they show: their output is markup.
+                body = macros.edition_body(edition, absolute, self.config.language)  # type: ignore[attr-defined]
+                content[item.id] = Markup(body)  # noqa: S704
+            scope = self.scopes["editions/"] = feeds.context(
+                self.config,
+                "editions/",
+                f"{self.config.title}: editions",
+                "editions/",
+                items,
+                paths,
+                lambda a: content[a.id],
+            )
+        return feeds.render(self.env, self.config, args.name, "editions/", scope)
+
+    def search(self, args: SearchArgs) -> bytes:
+        """A file of the search index (digest.render.search)."""
+        from digest.render import search
+
+        if args.kind == "shard":
+            return search.shard_bytes(self.config, int(args.target))
+        article = self.by_id[args.target]
+        day = article.published.astimezone(self.config.timezone).date().isoformat()
+        text = plain_text(self.bodies.text(article))
+        return search.card(article, text, self.paths[article.id], day)
 
     def data(self, content: bytes) -> bytes:
         """A static file, as it is."""

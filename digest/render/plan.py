@@ -16,13 +16,23 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import quote
+from urllib.parse import quote, urljoin
 
 from digest.config import Config, Feed
 from digest.group import Topic
 from digest.model import Article
 from digest.render import Rendered, feeds, templates
-from digest.render.pages import ArticleData, Bodies, FeedArgs, PageArgs, Pager, Site
+from digest.render.pages import (
+    ArticleData,
+    Bodies,
+    EditionData,
+    EditionsFeedArgs,
+    FeedArgs,
+    PageArgs,
+    Pager,
+    SearchArgs,
+    Site,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -38,8 +48,10 @@ STORY_DAYS = 7
 """The home page's stories have a report within this many days of the latest article."""
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_RESERVED = {"topics", "archive", "sources", "static", "stories", "feed.xml", "index.html",
-             "404.html"}  # fmt: skip
+_RESERVED = {
+    "topics", "archive", "sources", "static", "stories", "editions", "search", "feed.xml",
+    "index.html", "404.html", "sitemap.xml", "robots.txt",
+}  # fmt: skip
 
 
 def article_paths(articles: list[Article], memory: Rendered) -> dict[str, str]:
@@ -180,7 +192,7 @@ class Spec(NamedTuple):
     key: str
     kind: str
     """The `Site` method that makes it: ``page``, ``feed``, or ``data`` (bytes as they are)."""
-    args: PageArgs | FeedArgs | bytes
+    args: PageArgs | FeedArgs | EditionsFeedArgs | SearchArgs | bytes
     shown: tuple[str, ...]
     """The articles (ids) the file lists: their `listing_key` is part of its key."""
     full: tuple[str, ...]
@@ -257,7 +269,7 @@ def plan(
     structure = (
         common,
         repr(health),
-        [(a.id, a.path, a.topics, a.published) for a in articles],
+        [(a.id, a.path, a.topics, a.published, a.source) for a in articles],
         stories,
     )
     if memory.plan is not None and memory.plan[0] == structure:
@@ -269,7 +281,8 @@ def plan(
     memory.plan = (structure, made)
     by_id = {a.id: a for a in articles}
     site = Site(config, paths, by_id, topics, bodies, bool(health), theme, memory)
-    return made, bind(made.specs, site)
+    shards = search_shards(config, articles, keys, bodies)
+    return made, bind([*made.specs, *shards], site)
 
 
 def rekey(last: Plan, keys: dict[str, Keys], memo: dict[Any, str]) -> Plan:
@@ -406,10 +419,16 @@ def _plan(
         )
     if stories:
         _stories(config, stories, articles, page, specs, common, keys, memo)
-    if health:
-        page("sources.html", "sources/index.html", health, (), repr(health))
+
+    def keyed(spec: Spec) -> None:
+        specs.append(spec._replace(key=_key(common, spec, keys, memo)))
+
+    sources = _sources(config, articles, health, page)
+    _editions(config, articles, topics, keys, page, keyed)
+    _search_pages(config, articles, sources, page, keyed)
     page("404.html", "404.html", ())
     feed("", config.title, "", articles)
+    specs.extend(_sitemap(config, specs))
     for path, content in templates.static_files(config).items():
         specs.append(Spec(path, _digest(content), "data", content, (), (), None))
     uses: dict[str, list[int]] = {}
@@ -548,3 +567,169 @@ def _stories(
         target = f"stories/{new}/"
         spec = Spec(path, "", "redirect", PageArgs("", path, [], target), (), (), target)
         specs.append(spec._replace(key=_key(common, spec, keys, memo)))
+
+
+PageMaker = Callable[..., None]
+"""`_plan`'s ``page``: template, path, data, shown ids, static key parts, alternates."""
+
+
+def _sources(
+    config: Config,
+    articles: list[Article],
+    health: list[tuple[Feed, FeedState]] | None,
+    page: PageMaker,
+) -> tuple[str, ...]:
+    """The Sources page (every source with its count, and the feeds' health) and a
+    paginated page per source, newest first."""
+    from slugify import slugify
+
+    by_source: dict[str, list[Article]] = {}
+    for article in articles:
+        if article.source:
+            by_source.setdefault(article.source, []).append(article)
+    listed: list[tuple[str, str, int]] = []
+    taken: set[str] = set()
+    for name in sorted(by_source, key=lambda n: (n.casefold(), n)):
+        slug = slugify(name) or "source"
+        if slug in taken:
+            slug = f"{slug}-{_digest(name)[:6]}"
+        taken.add(slug)
+        listed.append((name, slug, len(by_source[name])))
+    page(
+        "sources.html", "sources/index.html", (health or [], tuple(listed)), (),
+        (repr(health), tuple(listed)),
+    )  # fmt: skip
+    for name, slug, count in listed:
+        for path, pager in _paginate(by_source[name], config.per_page, f"sources/{slug}/"):
+            items = tuple(a.id for a in pager.items)
+            data = (name, slug, count, pager.number, pager.count, items, pager.newer, pager.older)
+            page("source.html", f"{path}index.html", data, items, data)
+    return tuple(name for name, _, _ in listed)
+
+
+def edition_key(moment: datetime, config: Config) -> str:
+    """The edition an article arrived in: the day (``2022-09-19``) or ISO week
+    (``2022-W38``) of its publication, in the site's timezone."""
+    local = moment.astimezone(config.timezone)
+    if config.editions == "weekly":
+        year, week, _ = local.isocalendar()
+        return f"{year:04d}-W{week:02d}"
+    return local.date().isoformat()
+
+
+def _editions(
+    config: Config,
+    articles: list[Article],
+    topics: list[Topic],
+    keys: Mapping[str, Keys],
+    page: PageMaker,
+    keyed: Callable[[Spec], None],
+) -> None:
+    """A page per edition (``editions/2022-09-19/``), the index by month, and the feeds
+    with one item per edition.
+
+    An edition lists what arrived in it by topic, then the articles without one.
+    Its sections hold ids: stories can take the place of articles there.
+    """
+    arrived: dict[str, list[Article]] = {}
+    for article in articles:  # newest first, so editions are too
+        arrived.setdefault(edition_key(article.published, config), []).append(article)
+    order = list(arrived)
+    editions: list[EditionData] = []
+    for n, key in enumerate(order):
+        items = arrived[key]
+        sections = tuple(
+            (t.title, ids)
+            for t in topics
+            if (ids := tuple(a.id for a in items if t.title in (a.topics or ())))
+        )
+        other = tuple(a.id for a in items if not a.topics)
+        newer = order[n - 1] if n > 0 else ""
+        older = order[n + 1] if n + 1 < len(order) else ""
+        editions.append(EditionData(key, sections, other, newer, older, len(items)))
+    for edition in editions:
+        shown = (*(i for _, ids in edition.sections for i in ids), *edition.other)
+        page("edition.html", f"editions/{edition.key}/index.html", edition, shown, edition)
+    counts = tuple((e.key, e.size) for e in editions)
+    page("editions.html", "editions/index.html", counts, (), counts)
+    chosen = tuple(editions[: config.feed_items])
+    shown = tuple(i for e in chosen for _, ids in e.sections for i in ids) + tuple(
+        i for e in chosen for i in e.other
+    )
+    for name in feeds.FEED_TYPES:
+        args = EditionsFeedArgs(name, chosen)
+        keyed(Spec(f"editions/{name}", "", "editions_feed", args, shown, (), chosen))
+
+
+def _sitemap(config: Config, specs: list[Spec]) -> list[Spec]:
+    """``sitemap.xml`` with every page but the 404, and ``robots.txt`` that points to it."""
+    from xml.sax.saxutils import escape
+
+    urls = [
+        escape(urljoin(config.base_url, quote(s.path.removesuffix("index.html"))))
+        for s in specs
+        if s.kind == "page" and s.path != "404.html"
+    ]
+    sitemap = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        + "".join(f"<url><loc>{u}</loc></url>\n" for u in sorted(urls))
+        + "</urlset>\n"
+    ).encode("utf-8")
+    robots = (
+        f"User-agent: *\nAllow: /\nSitemap: {urljoin(config.base_url, 'sitemap.xml')}\n"
+    ).encode()
+    return [
+        Spec(path, _digest(content), "data", content, (), (), None)
+        for path, content in (("sitemap.xml", sitemap), ("robots.txt", robots))
+    ]
+
+
+def _search_pages(
+    config: Config,
+    articles: list[Article],
+    sources: tuple[str, ...],
+    page: PageMaker,
+    keyed: Callable[[Spec], None],
+) -> None:
+    """The search page and each article's card; the term shards are `search_shards`."""
+    from digest.render import search
+
+    count = search.shard_count(len(articles))
+    data = (sources, count, len(articles))
+    page("search.html", "search/index.html", data, (), data)
+    for article in articles:
+        i = article.id
+        path = f"search/d/{search.card_name(i)}.json"
+        keyed(Spec(path, "", "search", SearchArgs("card", i), (i,), (i,), ()))
+
+
+def search_shards(
+    config: Config,
+    articles: list[Article],
+    keys: Mapping[str, Keys],
+    bodies: Bodies,
+    *,
+    complete: bool = True,
+) -> list[Spec]:
+    """The search index's term shards, brought up to date with the articles: only the
+    shards of new, edited or deleted articles are made again (digest.render.search).
+
+    Without ``complete``, ``articles`` are a few edited ones (a resumed build), and
+    only the shards they change are given; LookupError if no index is kept.
+    """
+    from digest.render import search
+    from digest.render.markdown import plain_text
+
+    zone = config.timezone
+    days = {a.id: a.published.astimezone(zone).date().isoformat() for a in articles}
+    docs = search.docs(articles, keys, days, lambda a: plain_text(bodies.text(a)))
+    count = search.shard_count(len(articles)) if complete else None
+    files = search.update(config, docs, count, complete=complete)
+    return [
+        Spec(path, key, "data", data, (), (), None)
+        if data is not None
+        else Spec(path, key, "search", SearchArgs("shard", str(n)), (), (), None)
+        for n, (path, key, data) in enumerate(files)
+        if complete or data is not None
+    ]

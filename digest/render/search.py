@@ -1,0 +1,385 @@
+"""The static search index: term shards and a card per article, read by static/search.js.
+
+No server: a query fetches the shard of each of its terms (a term goes to a shard
+by its CRC-32, which both sides compute) and the cards of the best few results. A
+shard maps each term to three lists: the cards of the articles that have it, its
+weight in each, and their days; a topic or source filter is one more term
+(``topic:…``, ``source:…``). Chinese and Japanese, written without spaces, are
+indexed as overlapping pairs of characters, as the query is. Why digest writes
+its own index rather than run Pagefind: docs/search.md.
+
+Indexing is incremental: ``.digest/search.sqlite`` keeps every shard whole and
+each article's weighed terms, so an edited, new or deleted article changes only
+the shards of the words whose weight changed, and an unchanged archive reads no body.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import marshal
+import re
+import sqlite3
+import unicodedata
+import zlib
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import neg
+from typing import TYPE_CHECKING, Any
+
+from digest import sqlitefile
+
+if TYPE_CHECKING:
+    from digest.config import Config
+    from digest.model import Article
+
+VERSION = 3
+"""Of the tokenizer and the files' layout: a change makes the index again."""
+_FILE = "search.sqlite"
+TEXT_KEPT = 4000
+"""Characters of an article's text kept in its card, for the excerpt."""
+_WORD = re.compile(r"[^\W_]+")
+_CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
+_STOP_WORDS = (
+    "a an and are as at be but by for from has have in is it its of on or that the this to "
+    "was were will with и в во на не что с со к по из за от"
+)
+_STOP = frozenset(_STOP_WORDS.split())
+"""Words in nearly every article: their lists would be most of a query's download."""
+_LONGEST = 40
+WEIGHTS = {"title": 5, "topics": 3, "source": 3, "summary": 2, "body": 1}
+
+
+def words(text: str) -> list[str]:
+    """The terms of a text, each as often as it occurs: lower-cased words, runs of CJK
+    characters as overlapping pairs, common words left out. static/search.js splits a
+    query the same way."""
+    return [t for t, n in term_counts(text).items() for _ in range(n)]
+
+
+def term_counts(text: str) -> Counter[str]:
+    """How often each term of `words` occurs in ``text``."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    found = Counter(_WORD.findall(text))
+    for word in _STOP.intersection(found):
+        del found[word]
+    if _CJK.search(text):
+        for word in [w for w in found if _CJK.search(w)]:
+            times = found.pop(word)
+            for n, part in enumerate(_CJK.split(word)):
+                if n % 2:  # a CJK run
+                    pairs = range(len(part) - 1) if len(part) > 1 else (0,)
+                    for pair in (part[i : i + 2] for i in pairs):
+                        found[pair] += times
+                elif part and part not in _STOP:
+                    found[part] += times
+    if max(map(len, found), default=0) > _LONGEST:
+        for word in [w for w in found if len(w) > _LONGEST]:
+            del found[word]
+    return found
+
+
+def shard_of(term: str, count: int) -> int:
+    """CRC-32 of the term's UTF-8, modulo ``count``: static/search.js computes the same."""
+    return zlib.crc32(term.encode("utf-8")) % count
+
+
+def shard_count(articles: int) -> int:
+    """Shards for an archive: a power of two near one per article, 16 to 8192. An edit
+    rewrites a shard per distinct word of the article (300 or so): small shards keep that
+    quick, and a query's download small."""
+    count = 16
+    while count < 8192 and count * 4 < articles * 5:
+        count *= 2
+    return count
+
+
+def card_name(article_id: str) -> str:
+    """An article's card file (``search/d/NAME.json``) and its name in the shards: 50 bits
+    of a hash, in ten characters."""
+    digest = hashlib.blake2b(article_id.encode("utf-8"), digest_size=7).digest()
+    return base64.b32encode(digest)[:10].decode("ascii").lower()
+
+
+def weights(article: Article, text: str) -> Counter[str]:
+    """Each term's weight in an article: its occurrences, counted more in the title."""
+    counts = term_counts(text)  # the body's weight is 1
+    for field, value in (
+        ("title", article.title),
+        ("summary", article.summary),
+        ("source", article.source),
+        ("topics", " ".join(article.topics or ())),
+    ):
+        weight = WEIGHTS[field]
+        for term, n in term_counts(value).items():
+            counts[term] += n * weight
+    if article.source:
+        counts["source:" + article.source] = 1
+    for topic in article.topics or ():
+        counts["topic:" + topic] = 1
+    return counts
+
+
+def card(article: Article, text: str, path: str, day: str) -> bytes:
+    """What a result shows: title, page, source, day, topics, and text for the excerpt."""
+    data = {
+        "title": article.title,
+        "url": path,
+        "source": article.source,
+        "date": day,
+        "topics": list(article.topics or ()),
+        "summary": article.summary,
+        "text": text[:TEXT_KEPT],
+    }
+    language = article.extra.get("language")
+    if isinstance(language, str):
+        data["lang"] = language
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+class Doc:
+    """An article for the index: its id, key, day (since 1970, in the site's timezone) and
+    its terms, made when they are needed."""
+
+    def __init__(
+        self, article_id: str, key: str, day: int, terms: Callable[[], Mapping[str, int]]
+    ) -> None:
+        self.id, self.key, self.day, self.terms = article_id, key, day, terms
+
+
+def doc_key(*parts: str) -> str:
+    return hashlib.blake2b("\x1f".join((str(VERSION), *parts)).encode(), digest_size=12).hexdigest()
+
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS doc (
+  id TEXT PRIMARY KEY, key TEXT NOT NULL, day INTEGER NOT NULL, terms BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS shard (n INTEGER PRIMARY KEY, hash TEXT NOT NULL, data BLOB NOT NULL);
+"""
+
+
+def path_of(n: int) -> str:
+    return f"search/t/{n}.json"
+
+
+def update(
+    cfg: Config, docs: Sequence[Doc], count: int | None, *, complete: bool
+) -> list[tuple[str, str, bytes | None]]:
+    """Bring the kept index up to date with ``docs``; every shard file.
+
+    With ``complete``, ``docs`` are all the archive's articles (those missing are
+    dropped) and ``count`` the shard count they call for; otherwise they are the
+    edited ones, and the count is the kept index's (LookupError if none is kept).
+    Each shard comes as its path, a key (the hash of its bytes) and its bytes when
+    they changed (None: `shard_bytes` has them if the file must be written again).
+    """
+    files: list[tuple[str, str, bytes | None]] = []
+
+    def change(db: sqlite3.Connection) -> None:
+        db.executescript(_TABLES)
+        meta = dict(db.execute("SELECT name, value FROM meta"))
+        if count is None:
+            if meta.get("version") != str(VERSION) or "count" not in meta:
+                raise LookupError("no search index is kept")
+            shards = int(meta["count"])
+        else:
+            shards = count
+            wanted = {"version": str(VERSION), "count": str(count), "zone": str(cfg.timezone)}
+            if meta != wanted:
+                db.executescript("DROP TABLE doc; DROP TABLE shard; DELETE FROM meta;")
+                db.executescript(_TABLES)
+                db.executemany("INSERT INTO meta VALUES (?, ?)", wanted.items())
+        if complete:
+            known = dict(db.execute("SELECT id, key FROM doc"))
+        else:  # a few edited articles: only their rows
+            query = "SELECT id, key FROM doc WHERE id = ?"
+            known = {i: k for d in docs for i, k in db.execute(query, (d.id,)).fetchall()}
+        changed = [d for d in docs if known.get(d.id) != d.key]
+        gone = sorted(known.keys() - {d.id for d in docs}) if complete else []
+        old = {
+            i: (day, marshal.loads(terms))  # noqa: S302 - digest's own file
+            for i in (*gone, *(d.id for d in changed if d.id in known))
+            for day, terms in db.execute("SELECT day, terms FROM doc WHERE id = ?", (i,))
+        }
+        rows = _weigh_all(changed)
+        removed: defaultdict[str, set[str]] = defaultdict(set)
+        added: defaultdict[str, list[Entry]] = defaultdict(list)
+        for i, _, day, blob in rows:
+            terms = marshal.loads(blob)  # noqa: S302 - from _weigh
+            name, before = card_name(i), old.get(i)
+            if before is None:
+                for term, weight in terms.items():
+                    added[term].append((-weight, -day, name))
+                continue
+            was, old_terms = before
+            for term in old_terms.keys() | terms.keys():
+                weight = terms.get(term)
+                if was == day and old_terms.get(term) == weight:
+                    continue  # the same entry
+                if term in old_terms:
+                    removed[term].add(name)
+                if weight is not None:
+                    added[term].append((-weight, -day, name))
+        for i in gone:
+            name = card_name(i)
+            for term in old[i][1]:
+                removed[term].add(name)
+        by_shard: defaultdict[int, list[str]] = defaultdict(list)
+        for term in removed.keys() | added.keys():
+            by_shard[shard_of(term, shards)].append(term)
+        hashes = dict(db.execute("SELECT n, hash FROM shard WHERE n < ?", (shards,)))
+        fresh = []
+        for n in range(shards):
+            if n in hashes and n not in by_shard:
+                if complete:
+                    files.append((path_of(n), hashes[n], None))
+                continue
+            table = _merge(
+                marshal.loads(_shard(db, n)) if n in hashes else {},  # noqa: S302 - digest's own
+                {t: removed[t] for t in by_shard[n] if t in removed},
+                {t: added[t] for t in by_shard[n] if t in added},
+            )
+            data = _published(table)
+            digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+            files.append((path_of(n), digest, data))
+            fresh.append((n, digest, marshal.dumps(table)))
+        db.executemany("INSERT OR REPLACE INTO shard VALUES (?, ?, ?)", fresh)
+        db.executemany("DELETE FROM doc WHERE id = ?", [(i,) for i in gone])
+        db.executemany("INSERT OR REPLACE INTO doc VALUES (?, ?, ?, ?)", rows)
+
+    cfg.state.mkdir(parents=True, exist_ok=True)
+    sqlitefile.write(cfg.state / _FILE, change)
+    return files
+
+
+Entry = tuple[int, int, str]
+"""An article in a term's list: minus the term's weight in it, minus its day, its card;
+so that a list in order has the heaviest first, then the newest."""
+Row = tuple[str, str, int, bytes]
+"""An article as the index keeps it: id, key, day, and its terms' weights (marshalled)."""
+_FORKED = 400
+"""Articles to weigh beyond which the work is shared with a forked process."""
+
+
+def _weigh(docs: Sequence[Doc]) -> list[Row]:
+    """Each article's row, its terms weighed."""
+    return [(d.id, d.key, d.day, marshal.dumps(dict(d.terms()))) for d in docs]
+
+
+def _weigh_all(docs: list[Doc]) -> list[Row]:
+    """`_weigh`, half of the articles in a forked process when there are many: reading
+    and weighing bodies is most of a full index's time, and the machine has cores."""
+    import multiprocessing
+    import os
+
+    if len(docs) < _FORKED or (os.cpu_count() or 1) < 2:
+        return _weigh(docs)
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return _weigh(docs)
+    context = multiprocessing.get_context("fork")
+    results: Any = context.SimpleQueue()
+    child = context.Process(target=_weigh_child, args=(docs[1::2], results), daemon=True)
+    child.start()
+    try:
+        rows = _weigh(docs[0::2])
+        outcome = results.get()
+    finally:
+        child.join()
+    if not isinstance(outcome, bytes):
+        raise RuntimeError(f"weighing articles for the search index failed: {outcome}")
+    more: list[Row] = marshal.loads(outcome)  # noqa: S302 - from our own child
+    return rows + more
+
+
+def _weigh_child(docs: list[Doc], results: Any) -> None:
+    try:
+        results.put(marshal.dumps(_weigh(docs)))
+    except BaseException as exc:  # the parent raises it
+        results.put(repr(exc))
+
+
+KEPT = 1500
+"""Articles a shard file lists for one term, the best first: a word in more articles than
+this is as common as the words left out, and its whole list would be most of a query's
+download. The kept index has every entry, so an edit gives what a full index gives."""
+
+Table = dict[str, list[Entry]]
+"""A shard: each term's entries, in order."""
+
+
+def _published(table: Table) -> bytes:
+    """A shard file: each term's cards, weights and days, at most `KEPT`, the heaviest."""
+    shown: dict[str, list[list[Any]]] = {}
+    for term, entries in table.items():
+        weights, days, cards = zip(*entries[:KEPT], strict=True)
+        shown[term] = [list(cards), list(map(neg, weights)), list(map(neg, days))]
+    return (json.dumps(shown, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
+def _merge(
+    table: Table, removed: Mapping[str, set[str]], added: Mapping[str, list[Entry]]
+) -> Table:
+    """A shard's table with the ``removed`` cards out of their terms and ``added`` in."""
+    merged = dict(table)
+    for term in removed.keys() | added.keys():
+        gone = removed.get(term, ())
+        entries = [e for e in table.get(term, ()) if e[2] not in gone]
+        entries += added.get(term, ())
+        if entries:
+            entries.sort()  # in a kept list, a few new entries: nearly in order already
+            merged[term] = entries
+        else:
+            merged.pop(term, None)
+    return dict(sorted(merged.items()))
+
+
+def _shard(db: sqlite3.Connection, n: int) -> bytes:
+    row = db.execute("SELECT data FROM shard WHERE n = ?", (n,)).fetchone()
+    if row is None:
+        raise LookupError(f"search shard {n} is not kept")
+    return bytes(row[0])
+
+
+def shard_bytes(cfg: Config, n: int) -> bytes:
+    """A shard file from the kept index: for one to write again though it did not change."""
+    with sqlitefile.existing(cfg.state / _FILE) as db:
+        return _published(marshal.loads(_shard(db, n)))  # noqa: S302 - digest's own file
+
+
+def forget(cfg: Config) -> None:
+    sqlitefile.drop(cfg.state / _FILE)
+
+
+def docs(
+    articles: Iterable[Article],
+    keys: Mapping[str, Any],
+    days: Mapping[str, str],
+    text: Callable[[Article], str],
+) -> list[Doc]:
+    """The index's view of ``articles``: keyed by what shards show of each (listing, body)."""
+    found = []
+    for a in articles:
+        k = keys[a.id]
+        day = days[a.id]
+        found.append(
+            Doc(
+                a.id,
+                doc_key(k.shown, k.content, day),
+                _epoch_day(day),
+                lambda a=a: weights(a, text(a)),  # type: ignore[misc]
+            )
+        )
+    return found
+
+
+def _epoch_day(day: str) -> int:
+    from datetime import date
+
+    return date.fromisoformat(day).toordinal() - _EPOCH
+
+
+_EPOCH = 719163
+"""`date.toordinal` of 1 January 1970."""

@@ -1,0 +1,60 @@
+"""The search index: terms in any script, and an index kept up to date article by article."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from pathlib import Path
+
+from digest import build
+from digest.render import search
+from tests.conftest import project, write
+
+
+def test_words_are_lowercased_common_ones_dropped_and_cjk_split_into_pairs() -> None:
+    assert search.words("The Kremlin and ПЕКИН") == ["kremlin", "пекин"]
+    assert sorted(search.words("撒马尔罕峰会")) == sorted(["撒马", "马尔", "尔罕", "罕峰", "峰会"])
+    assert sorted(search.words("习 x")) == ["x", "习"]
+    assert search.words("ｆｕｌｌ-width_words") == ["full", "width", "words"]  # NFKC, _ splits
+    assert search.words("a" * 41) == []
+
+
+def test_a_term_goes_to_the_shard_of_its_crc32() -> None:
+    assert search.shard_of("пекин", 64) == zlib.crc32("пекин".encode()) % 64
+
+
+def shard_entries(site: Path, term: str) -> list[str]:
+    page = (site / "search" / "index.html").read_text("utf-8")
+    count = int(page.split('data-shards="')[1].split('"')[0])
+    table = json.loads((site / "search" / "t" / f"{search.shard_of(term, count)}.json").read_text())
+    return list(table.get(term, [[]])[0])
+
+
+def test_an_edit_reindexes_its_words_and_deleting_an_article_removes_it(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    one = write(
+        root / "content/articles/one.md",
+        "---\ntitle: Grain deal\ndate: 2024-03-04\nsource: Wire\n---\n\nA zanzibar harbour.\n",
+    )
+    write(
+        root / "content/articles/two.md",
+        "---\ntitle: Gas deal\ndate: 2024-03-05\n---\n\nA harbour pipeline.\n",
+    )
+    build.build(root)
+    site = root / "site"
+    assert len(shard_entries(site, "harbour")) == 2
+    assert len(shard_entries(site, "zanzibar")) == 1
+    assert len(shard_entries(site, "source:Wire")) == 1
+    one.write_text(one.read_text("utf-8").replace("zanzibar", "mombasa"), "utf-8")
+    build.build(root)
+    assert shard_entries(site, "zanzibar") == []
+    assert len(shard_entries(site, "mombasa")) == 1
+    assert len(shard_entries(site, "harbour")) == 2
+    one.unlink()
+    build.build(root)
+    assert shard_entries(site, "mombasa") == []
+    assert len(shard_entries(site, "harbour")) == 1
+    assert len(list((site / "search" / "d").iterdir())) == 1
+    cards = [json.loads(p.read_text("utf-8")) for p in (site / "search" / "d").iterdir()]
+    assert cards[0]["title"] == "Gas deal" and cards[0]["url"] == "two/"
+    assert cards[0]["text"] == "A harbour pipeline."
