@@ -16,7 +16,6 @@ from digest import frontmatter
 from digest.config import Config
 from digest.errors import ContentError, Problem
 from digest.model import Article, Origin, http_url, mint_id, plain, renderable
-from digest.text import blocks
 
 if TYPE_CHECKING:
     from digest.clean.furniture import SiteFurniture
@@ -186,6 +185,8 @@ def import_file(
 def _first_block(markdown: str) -> str:
     """The words of the first paragraph (or heading) of a Markdown body, markup dropped
     (markdown-it reads raw HTML as text, and a summary is plain text without tags)."""
+    from digest.text import blocks  # here: markdown-it loads in 20 ms, and most builds import none
+
     return plain(next(iter(blocks(markdown)), ""))
 
 
