@@ -74,3 +74,19 @@ def test_a_distant_timestamp_does_not_replace_the_day() -> None:
         '<script type="application/ld+json">{"datePublished": "2018-01-02T10:00:00Z"}</script>'
     )
     assert clean_html(dated_page(meta)).published == date(2019, 11, 18)
+
+
+def test_a_page_without_date_markup_is_dated_by_its_visible_date_line() -> None:
+    dated = page().replace(
+        "<h1>Council extends tram line north</h1>",
+        "<h1>Council extends tram line north</h1><p>By Jane Doe</p><p>March 30, 2021</p>",
+    )
+    assert clean_html(page()).published is None
+    assert clean_html(dated).published == date(2021, 3, 30)
+
+
+def test_a_long_run_of_symbols_is_not_published() -> None:
+    filler = "<p>" + "*_[" * 5_000 + "</p>"
+    extract = clean_html(page().replace("<h2>More from us", filler + "<h2>More from us"))
+    assert PARAGRAPHS[2] in extract.body
+    assert "\\*\\_" not in extract.body and "*_[" not in extract.body

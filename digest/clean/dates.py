@@ -60,6 +60,11 @@ def _languages(text: str) -> list[str]:
     return ["en", "de", "fr", "es", "pt", "it", "nl", "id", "pl", "tr"]
 
 
+_DATE_CHARS = 2000
+"""A date in the text is looked for in the first characters of each line: a dateline
+or a date line is short, and a paragraph names its day early."""
+
+
 def publication_day(
     lines: list[str],
     kinds: list[Kind],
@@ -80,7 +85,11 @@ def publication_day(
     file name, then the file's day.
     """
     text_date = next(
-        (d for line in lines if (m := FULL_DATE.search(line)) and (d := _parse_date(m.group(0)))),
+        (
+            d
+            for line in lines
+            if (m := FULL_DATE.search(line, 0, _DATE_CHARS)) and (d := _parse_date(m.group(0)))
+        ),
         None,
     )
     parsed = _parse_date(dateline) if dateline else None

@@ -54,8 +54,14 @@ _WORD = re.compile(r"[^\W\d_]+")
 _KEYWORD_SEPARATOR = re.compile(r"\s*[,|•·;]\s*")
 
 
+_NOTICE_CHARS = 5000
+"""A cookie or service notice is a paragraph or two: a longer line is the article's."""
+
+
 def boilerplate_share(line: str) -> float:
     """The share of a line's words that are notice vocabulary ("your", "cookies", "consent")."""
+    if len(line) > _NOTICE_CHARS:
+        return 0.0
     words = _WORD.findall(line.casefold())
     return sum(w in _BOILERPLATE for w in words) / len(words) if words else 0.0
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
+from digest.clean.dates import date_in
 from digest.clean.extract import Extract
 from digest.clean.furniture import DEFAULT, Thresholds, boilerplate_share, fold, is_keyword_run
 from digest.clean.lines import Kind, classify, word_count
 from digest.clean.markdown import MD_LINK, safe_markdown, summarize
 from digest.model import http_url, plain
 from digest.text import markdown_text
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
 
 
 def clean_html(
@@ -25,20 +31,33 @@ def clean_html(
     ``furniture`` holds the blocks the site repeats on its pages (`SiteFurniture`).
     """
     import trafilatura
+    from trafilatura.settings import Document, set_date_params
+    from trafilatura.utils import load_html
 
-    doc = trafilatura.extract_with_metadata(
-        page,
+    tree = load_html(page)
+    if tree is None:
+        return Extract(title=plain(_html_title(page)), body="", notes=("not an HTML page",))
+    _drop_symbol_runs(tree)
+
+    # bare_extraction, not extract_with_metadata: the latter also hashes the whole text
+    # for a fingerprint digest never reads (1.6 s on a 1 MB paragraph). htmldate's
+    # extensive search scans the page's text with patterns that take seconds on hostile
+    # runs ("© © ©…"); the page's own markup and URL date an article, and the text-dump
+    # date rules (linear) read its visible text when they do not.
+    doc = trafilatura.bare_extraction(
+        tree,
         url=url or None,
-        output_format="markdown",
         include_comments=False,
         include_tables=True,
         include_links=True,
         include_formatting=True,
+        with_metadata=True,
+        date_extraction_params={**set_date_params(extensive=False), "url": url or None},
     )
-    if doc is None:
+    if not isinstance(doc, Document):
         title = plain(_html_title(page))
         return Extract(title=title, body="", notes=("no article text found in the page",))
-    body = re.sub(r"\A---\n.*?\n---\n", "", doc.text or "", flags=re.DOTALL)
+    body = unicodedata.normalize("NFC", doc.text or "")
     page_url = url or (doc.url or "")
     body, unsure = _drop_furniture(
         _gfm_tables(safe_markdown(body, page_url).strip()),
@@ -52,7 +71,7 @@ def clean_html(
             published = date.fromisoformat(doc.date)
         except ValueError:
             published = None
-    published = _published_time(page, published) or published
+    published = _published_time(page, published) or published or _stated_day(page)
     authors = tuple(a for a in (plain(a) for a in re.split(r";|\band\b", doc.author or "")) if a)
     first = next((p for p in body.split("\n\n") if len(p.split()) > 8), body)
     return Extract(
@@ -97,6 +116,52 @@ def _published_time(page: str, day: date | None) -> datetime | None:
             return moment
     return None
 
+
+_RUN_CHARS = 10_000
+"""Characters of one text node beyond which it must read as text to be kept."""
+
+
+def _drop_symbol_runs(tree: HtmlElement) -> None:
+    """Empty the long text nodes that are mostly symbols (``<<<…``, ``*_*_…``).
+
+    No paragraph, table cell or code listing is more than half punctuation over ten
+    thousand characters; such a run is filler or an attack, and trafilatura's Markdown
+    escaping spends a microsecond on each of its characters.
+    """
+    for element in tree.iter():
+        for side in ("text", "tail"):
+            value = getattr(element, side)
+            if value and len(value) > _RUN_CHARS and len(_TEXT.sub("", value)) * 2 > len(value):
+                setattr(element, side, "")
+
+
+_TEXT = re.compile(r"[^\W_]+|\s+")
+
+
+def _stated_day(page: str) -> date | None:
+    """The day a date or byline line of the page's visible text states, read as a text
+    dump's: for pages whose markup and URL carry no date."""
+    from lxml import html as lxml_html
+
+    try:
+        tree = lxml_html.document_fromstring(page)
+    except (ValueError, lxml_html.etree.ParserError):
+        return None
+    for element in tree.iter("script", "style", "noscript", "template"):
+        element.drop_tree()
+    for node in tree.itertext():
+        line = " ".join(node.split())
+        if (
+            0 < len(line) <= _DATE_LINE_CHARS
+            and classify(line) in (Kind.DATE, Kind.BYLINE)
+            and (day := date_in(line))
+        ):
+            return day
+    return None
+
+
+_DATE_LINE_CHARS = 200
+"""A date or byline line is short; a longer line is prose that may name other days."""
 
 _DELIMITER_ROW = re.compile(r"\|?(?:\s*:?-+:?\s*\|)+\s*:?-*:?\s*")
 

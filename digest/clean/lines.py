@@ -131,13 +131,13 @@ def _is_date_line(line: str, size: float) -> bool:
     return bool(YEAR.search(line)) and size <= 6 and sum(c.isdigit() for c in line) >= 6
 
 
-def classify(line: str) -> Kind:
-    """Sort one line of a text dump by what it most likely is."""
+def classify(line: str, size: float | None = None) -> Kind:
+    """Sort one line of a text dump by what it most likely is (``size``: its `word_count`)."""
     if _COMMENTS.match(line):
         return Kind.COMMENTS
     if _STOP.match(line):
         return Kind.STOP
-    size = word_count(line)
+    size = word_count(line) if size is None else size
     if _JUNK.match(line) or _SLIDESHOW.match(line) or (size <= 12 and _PROMO.search(line)):
         return Kind.JUNK
     if (

@@ -61,7 +61,7 @@ def html_to_markdown(fragment: str, base_url: str = "") -> str:
     from bs4 import BeautifulSoup
     from markdownify import MarkdownConverter
 
-    soup = BeautifulSoup(fragment, "html.parser")
+    soup = BeautifulSoup(fragment, "lxml")
     for element in soup(_NOT_CONTENT):
         element.decompose()
     for image in soup("img"):

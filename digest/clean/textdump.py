@@ -132,9 +132,9 @@ def clean_text(
         line = " ".join(unicodedata.normalize("NFC", raw).split())
         if line and (not lines or line != lines[-1]):
             lines.append(line)
-    kinds = [classify(line) for line in lines]
-    mark(lines, kinds, furniture, limits)
     sizes = [word_count(line) for line in lines]
+    kinds = [classify(line, size) for line, size in zip(lines, sizes, strict=True)]
+    mark(lines, kinds, furniture, limits)
     start, end = _body_span(kinds, sizes, limits.heading_cost)
     unsure = False
     if end < start:  # nothing reads like prose: keep every non-junk line
@@ -275,12 +275,15 @@ def _headline_like(line: str, kind: Kind) -> bool:
     )
 
 
+_META_CHARS = 300
+"""A headline, byline, date or name fits in a few hundred characters: longer lines are prose."""
+
 # "Updated Nov 19, 9:41 AM": a date without a year, which dateutil would put in this year.
 _TIMESTAMP = re.compile(rf"\b{MONTH}\s+\d{{1,2}}\b.{{0,20}}\b\d{{1,2}}:\d{{2}}", re.IGNORECASE)
 
 
 def _is_timestamp(line: str) -> bool:
-    return word_count(line) <= 14 and bool(_TIMESTAMP.search(line))
+    return len(line) <= _META_CHARS and word_count(line) <= 14 and bool(_TIMESTAMP.search(line))
 
 
 def _under_headline(line: str, kind: Kind) -> bool:
@@ -323,7 +326,7 @@ def _title(lines: list[str], kinds: list[Kind], lede: list[str], head: int, unde
     when several do equally well. A line that a byline or date line stands
     under (``under``) is far likelier the headline than a teaser is.
     """
-    lede_words = _words(" ".join(lede))
+    lede_words = _words(" ".join(line[:_LEDE_CHARS] for line in lede))
     best, best_score = -1, 0.0
     candidates = [*range(head - 1, max(-1, head - 60), -1), *sorted(under - set(range(head)))]
     for index in candidates:
@@ -345,6 +348,10 @@ def _title(lines: list[str], kinds: list[Kind], lede: list[str], head: int, unde
         return best
     headings = [i for i in range(head) if kinds[i] is Kind.HEADING]
     return max(headings, key=lambda i: word_count(lines[i]), default=-1)
+
+
+_LEDE_CHARS = 2000
+"""The start of a paragraph is enough for the words it shares with its headline."""
 
 
 def _words(text: str) -> set[str]:
@@ -395,7 +402,8 @@ def _name_like(name: str) -> bool:
     """
     words = name.split()
     return (
-        1 <= len(words) <= 4
+        len(name) <= _META_CHARS
+        and 1 <= len(words) <= 4
         and not _FUNCTION_WORD.search(name)
         and all(w[0].isupper() or w[0].isdigit() for w in words[1:])
         and (len(words) > 1 or bool(re.search(r".[A-Z\d.]", name)))
