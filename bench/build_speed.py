@@ -10,6 +10,9 @@ when missing; templates in bench/hugo/), then time
 * a rebuild after one article's body changed, then after its title changed
   (which its listings show), checked against a cold build of the same input
   (every page and feed must be byte-identical);
+* the daily build: the 200 newest articles of a corpus of size + 200 arrive in an
+  archive built without them (median of --runs, each from the same built archive),
+  checked against a cold build of all size + 200;
 
 and record each process's peak memory. --big adds one cold digest build of a
 large corpus (100,000 by default). Results go to stdout and docs/performance.md.
@@ -75,8 +78,8 @@ def generate(size: int, folder: Path, url_key: str) -> None:
     )
 
 
-def digest_site(size: int, work: Path) -> Path:
-    root = work / f"digest-{size}"
+def digest_site(size: int, work: Path, name: str = "digest") -> Path:
+    root = work / f"{name}-{size}"
     generate(size, root, "url")
     (root / "digest.toml").write_text(
         'title = "Bench"\nbase_url = "https://bench.example/"\nper_page = 20\nfeed_items = 20\n',
@@ -172,6 +175,59 @@ def measure(size: int, work: Path, runs: int, hugo: str) -> dict[str, object]:
     }
 
 
+DAILY = 200
+"""Articles a daily build adds: a beat's day of feeds."""
+
+
+def _day_of(path: Path) -> str:
+    found = re.search(r"^date: (\S+)", path.read_text(encoding="utf-8"), re.MULTILINE)
+    return found[1] if found else ""
+
+
+def daily(size: int, work: Path, runs: int) -> dict[str, object]:
+    """The build after the newest `DAILY` articles arrive in a built archive of ``size``."""
+    site = digest_site(size + DAILY, work, "daily")
+    articles = site / "content" / "articles"
+    held = work / f"daily-{size + DAILY}-held"
+    if not held.is_dir():
+        newest = sorted(articles.rglob("*.md"), key=lambda p: (_day_of(p), str(p)))[-DAILY:]
+        for path in newest:
+            target = held / path.relative_to(articles)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            path.rename(target)
+    arrived = [p.relative_to(held) for p in held.rglob("*.md")]
+    clear(site, "site", ".digest")
+    timed([str(DIGEST), "build"], site)
+    base = work / f"daily-{size + DAILY}-base"
+    clear(base, ".")
+    shutil.copytree(site, base, symlinks=True)
+    builds = []
+    for _ in range(runs):
+        clear(site, ".")
+        shutil.copytree(base, site, symlinks=True)
+        for rel in arrived:
+            shutil.copy2(held / rel, articles / rel)
+        builds.append(timed([str(DIGEST), "build"], site))
+    check = work / f"daily-{size + DAILY}-check"
+    clear(check, ".")
+    shutil.copytree(site, check, ignore=shutil.ignore_patterns("site", ".digest"))
+    # Story ids are published addresses that depend on when articles arrived, so the
+    # stories' state is input, not cache: the cold build gets it (docs/stories.md).
+    (check / ".digest").mkdir()
+    shutil.copy(site / ".digest" / "stories.pickle", check / ".digest" / "stories.pickle")
+    timed([str(DIGEST), "build"], check)
+    identical = same_tree(site / "site", check / "site")
+    clear(check, ".")
+    clear(base, ".")
+    return {
+        "size": size,
+        "seconds": statistics.median(r.seconds for r in builds),
+        "each": [round(r.seconds, 2) for r in builds],
+        "identical": identical,
+        "loop": reference(),
+    }
+
+
 def big(size: int, work: Path) -> dict[str, object]:
     site = digest_site(size, work)
     clear(site, "site", ".digest")
@@ -184,7 +240,12 @@ def big(size: int, work: Path) -> dict[str, object]:
     }
 
 
-def report(rows: list[dict[str, object]], large: dict[str, object] | None, runs: int) -> str:
+def report(
+    rows: list[dict[str, object]],
+    days: list[dict[str, object]],
+    large: dict[str, object] | None,
+    runs: int,
+) -> str:
     lines = [
         "# Build performance",
         "",
@@ -221,6 +282,21 @@ def report(rows: list[dict[str, object]], large: dict[str, object] | None, runs:
         + ",".join(f" {r['loop']:.2f} s during the {r['size']:,}-article runs" for r in rows)
         + " (medians; 0.17 s when it is quick, up to 0.3 s when it is not).",
     ]
+    if days:
+        lines += [
+            "",
+            f"Daily build: the {DAILY} newest articles arrive in a built archive, then"
+            " `digest build` (target: 1.0 s at 10,000); the output is compared byte for byte"
+            " with a cold build of the same input.",
+            "",
+            "| archive | daily build (median) | each run | same as cold | Python loop |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {d['size']:,} + {DAILY} | {d['seconds']:.2f} s | {d['each']}"
+            f" | {'yes' if d['identical'] else 'NO'} | {d['loop']:.2f} s |"
+            for d in days
+        ]
     if large:
         lines += [
             "",
@@ -244,6 +320,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--big", type=int, default=100000, help="0 to skip")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--no-daily", dest="daily", action="store_false", help="skip the daily build"
+    )
     parser.add_argument("--work", type=Path, default=REPO.parent / "digest-bench")
     parser.add_argument("--docs", type=Path, default=REPO / "docs" / "performance.md")
     args = parser.parse_args()
@@ -258,10 +337,14 @@ def main() -> None:
     for size in args.sizes:
         rows.append(measure(size, args.work, args.runs, hugo))
         print(rows[-1], flush=True)
+    days = []
+    for size in args.sizes if args.daily else []:
+        days.append(daily(size, args.work, args.runs))
+        print(days[-1], flush=True)
     large = big(args.big, args.work) if args.big else None
     if large:
         print(large, flush=True)
-    text = report(rows, large, args.runs)
+    text = report(rows, days, large, args.runs)
     marker = "<!-- notes: kept when this file is regenerated -->"
     if args.docs.exists() and marker in (old := args.docs.read_text(encoding="utf-8")):
         text += "\n" + old[old.index(marker) :]
