@@ -90,3 +90,12 @@ def test_a_long_run_of_symbols_is_not_published() -> None:
     extract = clean_html(page().replace("<h2>More from us", filler + "<h2>More from us"))
     assert PARAGRAPHS[2] in extract.body
     assert "\\*\\_" not in extract.body and "*_[" not in extract.body
+
+
+def test_the_pages_picture_is_its_og_image_when_http() -> None:
+    head = '<meta property="og:image" content="/img/tram.jpg">'
+    with_image = page().replace("<head>", f"<head>{head}")
+    found = clean_html(with_image, "https://news.example/tram")
+    assert found.image is not None and found.image.url == "https://news.example/img/tram.jpg"
+    hostile = page().replace("<head>", '<head><meta property="og:image" content="javascript:x">')
+    assert clean_html(hostile, "https://news.example/tram").image is None

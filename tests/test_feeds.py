@@ -554,3 +554,50 @@ def test_opml_import_keeps_comments_and_any_title_as_valid_toml(
 
     assert [f.name for f in config.load(root).feeds] == ['Новости 🗞 "live"']
     assert digest("feeds", "export", "-C", root).code == 0
+
+
+def test_an_items_picture_is_kept_with_its_credit_and_shown(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    media = (
+        '<media:content width="140" url="https://img.example/small.jpg"/>'
+        '<media:content width="460" url="https://img.example/large.jpg">'
+        '<media:credit scheme="urn:ebu">Photograph: Ann &lt;b&gt;Lee&lt;/b&gt;</media:credit>'
+        "</media:content>"
+    )
+    guardian = item("g1").replace("</item>", media + "</item>")
+    enclosure = item("e1", title="Enclosed").replace(
+        "</item>", '<enclosure url="https://img.example/e.png" type="image/png" length="1"/></item>'
+    )
+    hostile = item("h1", title="Hostile").replace(
+        "</item>", '<media:thumbnail url="javascript:alert(1)"/></item>'
+    )
+    feed = rss(guardian, enclosure, hostile).replace(
+        b'<rss version="2.0">', b'<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/">'
+    )
+    server.routes["/media.xml"] = Route(feed)
+    as_json = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "J",
+        "home_page_url": "https://j.example/",
+        "items": [{"id": "j1", "title": "Pictured", "content_text": "Text.", "image": "/p.jpg"}],
+    }
+    server.routes["/feed.json"] = Route(
+        json.dumps(as_json).encode(), content_type="application/json"
+    )
+    root = site(tmp_path, server, {"Media": "/media.xml", "J": "/feed.json"})
+    build.build(root, now=NOW)
+    texts = {re.search(r"^title: (.+)$", t, re.M).group(1): t for t in stored(root).values()}  # type: ignore[union-attr]
+    assert "url: https://img.example/large.jpg" in texts["Moscow and Beijing sign a deal"]
+    assert "credit: 'Photograph: Ann Lee'" in texts["Moscow and Beijing sign a deal"]
+    assert "url: https://img.example/e.png" in texts["Enclosed"]
+    assert "image:" not in texts["Hostile"]
+    assert "url: https://j.example/p.jpg" in texts["Pictured"]
+    page = next(p for p in (root / "site").rglob("index.html") if "moscow-and-beijing" in str(p))
+    assert '<img src="https://img.example/large.jpg"' in page.read_text("utf-8")
+    rss_out = feedparser.parse((root / "site" / "feed.xml").read_bytes())
+    pictured = {e.title: e.get("media_content", [{}])[0].get("url") for e in rss_out.entries}
+    assert pictured["Moscow and Beijing sign a deal"] == "https://img.example/large.jpg"
+    assert pictured["Hostile"] is None
+    items = json.loads((root / "site" / "feed.json").read_text("utf-8"))["items"]
+    assert {i["title"]: i.get("image") for i in items}["Pictured"] == "https://j.example/p.jpg"

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from datetime import date, datetime
 from typing import TYPE_CHECKING
+from urllib.parse import urljoin
 
 from digest.clean.dates import date_in
 from digest.clean.extract import Extract
 from digest.clean.furniture import DEFAULT, Thresholds, boilerplate_share, fold, is_keyword_run
 from digest.clean.lines import Kind, classify, word_count
 from digest.clean.markdown import MD_LINK, safe_markdown, summarize
-from digest.model import http_url, plain
+from digest.model import Image, http_url, plain
 from digest.text import markdown_text
 
 if TYPE_CHECKING:
@@ -82,6 +84,7 @@ def clean_html(
         url=http_url(page_url),
         authors=authors,
         summary=plain(doc.description or "") or summarize(markdown_text(first[:_LONG])),
+        image=_lead_image(doc.image or "", page_url),
         unsure=unsure,
     )
 
@@ -136,6 +139,14 @@ def _drop_symbol_runs(tree: HtmlElement) -> None:
 
 
 _TEXT = re.compile(r"[^\W_]+|\s+")
+
+
+def _lead_image(address: str, page_url: str) -> Image | None:
+    """The page's picture (``og:image``, as trafilatura reads it), if its address is http(s)."""
+    with contextlib.suppress(ValueError):
+        url = http_url(urljoin(page_url, address.strip())) if address else ""
+        return Image(url=url) if url else None
+    return None
 
 
 def _stated_day(page: str) -> date | None:

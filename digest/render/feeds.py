@@ -78,6 +78,8 @@ def _json_feed(config: Config, folder: str, context: dict[str, Any]) -> bytes:
             item["tags"] = list(article.topics)
         if external := http_url(article.url or ""):
             item["external_url"] = external
+        if article.image and (picture := http_url(article.image.url)):
+            item["image"] = picture
         items.append(item)
     feed = {
         "version": "https://jsonfeed.org/version/1.1",

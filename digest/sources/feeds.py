@@ -44,6 +44,7 @@ from digest.feedstate import FeedState, Store
 from digest.model import (
     DATE_LIMIT,
     Article,
+    Image,
     Origin,
     http_url,
     mint_id,
@@ -548,6 +549,8 @@ class Entry:
     published: datetime | None
     updated: datetime | None
     authors: tuple[str, ...]
+    image: Image | None = None
+    """The item's lead picture, as the feed gives it (not yet checked)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -591,17 +594,22 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def _scrubbed(entry: Entry) -> Entry:
     """The entry without lone surrogates, which no UTF-8 file or page can hold: JSON's
     ``\\ud800`` escapes make them. Each becomes U+FFFD, as a decoder makes of a bad byte."""
-    texts = (entry.guid, entry.link, entry.title, entry.html, entry.summary, *entry.authors)
+    image = entry.image or Image()
+    texts = (entry.guid, entry.link, entry.title, entry.html, entry.summary, *entry.authors,
+             image.url, image.caption, image.credit, image.alt)  # fmt: skip
     if not any(_SURROGATE.search(text) for text in texts):
         return entry
+    scrub = functools.partial(_SURROGATE.sub, "\ufffd")
     return replace(
         entry,
-        guid=_SURROGATE.sub("\ufffd", entry.guid),
-        link=_SURROGATE.sub("\ufffd", entry.link),
-        title=_SURROGATE.sub("\ufffd", entry.title),
-        html=_SURROGATE.sub("\ufffd", entry.html),
-        summary=_SURROGATE.sub("\ufffd", entry.summary),
-        authors=tuple(_SURROGATE.sub("\ufffd", a) for a in entry.authors),
+        guid=scrub(entry.guid),
+        link=scrub(entry.link),
+        title=scrub(entry.title),
+        html=scrub(entry.html),
+        summary=scrub(entry.summary),
+        authors=tuple(scrub(a) for a in entry.authors),
+        image=entry.image
+        and Image(scrub(image.caption), scrub(image.credit), scrub(image.url), scrub(image.alt)),
     )
 
 
@@ -652,7 +660,46 @@ def _entry(item: Any) -> Entry:
         published=_struct_time(dict.get(item, "published_parsed")),
         updated=_struct_time(dict.get(item, "updated_parsed")),
         authors=tuple(str(a["name"]) for a in item.get("authors") or [] if a.get("name")),
+        image=_media(item),
     )
+
+
+def _media(item: Any) -> Image | None:
+    """The item's picture: the widest image of its ``media:content``, else its
+    ``media:thumbnail``, else an image enclosure; the caption from ``media:description``,
+    the credit from ``media:credit``. A picture's address must be http(s) to be kept."""
+
+    def width(media: Any) -> int:
+        value = str(media.get("width") or "")
+        return int(value) if value.isascii() and value.isdigit() and len(value) <= 6 else 0
+
+    def is_image(media: Any) -> bool:
+        medium = str(media.get("medium") or "image")
+        kind = str(media.get("type") or "image/")
+        return medium == "image" and kind.startswith("image/") and bool(media.get("url"))
+
+    found = [m for m in item.get("media_content") or [] if isinstance(m, dict) and is_image(m)]
+    url = str(max(found, key=width)["url"]) if found else ""
+    if not url:
+        thumbnails = [m for m in item.get("media_thumbnail") or [] if isinstance(m, dict)]
+        url = next((str(m["url"]) for m in thumbnails if m.get("url")), "")
+    if not url:
+        url = next(
+            (
+                str(e["href"])
+                for e in item.get("enclosures") or []
+                if isinstance(e, dict)
+                and str(e.get("type", "")).startswith("image/")
+                and e.get("href")
+            ),
+            "",
+        )
+    if not http_url(url):
+        return None
+    credits = [c for c in item.get("media_credit") or [] if isinstance(c, dict)]
+    credit = next((str(c["content"]) for c in credits if c.get("content")), "")
+    caption = str(dict.get(item, "media_description") or "")
+    return Image(caption=caption, credit=credit, url=url)
 
 
 def _struct_time(value: time.struct_time | None) -> datetime | None:
@@ -697,9 +744,15 @@ def _json_feed(body: bytes, url: str) -> list[Entry]:
                 published=_json_date(item.get("date_published")),
                 updated=_json_date(item.get("date_modified")),
                 authors=_json_authors(item) or feed_authors,
+                image=_json_image(base, item.get("image") or item.get("banner_image")),
             )
         )
     return entries
+
+
+def _json_image(base: str, value: object) -> Image | None:
+    url = _joined(base, value) if isinstance(value, str) else ""
+    return Image(url=url) if http_url(url) else None
 
 
 def _joined(base: str, link: str) -> str:
@@ -788,11 +841,20 @@ def to_article(entry: Entry, feed: Feed, config: Config, now: datetime) -> Artic
         url=url,
         authors=tuple(a for a in (plain(a) for a in entry.authors) if a),
         summary=summary,
+        image=_image(entry.image, url or feed.url),
         origin=Origin(path="", sha256=content, guid=entry.guid),
     )
     article = group.assign(article, config.topics)
     hints = tuple(t for t in feed.topics if t not in (article.topics or ()))
     return replace(article, topics=(*(article.topics or ()), *hints))
+
+
+def _image(image: Image | None, base: str) -> Image | None:
+    """The entry's picture made safe: an absolute http(s) address, its texts plain."""
+    url = http_url(_joined(base, image.url)) if image else ""
+    if not image or not url:
+        return None
+    return Image(plain(image.caption), plain(image.credit), url, plain(image.alt))
 
 
 def health(config: Config) -> list[tuple[Feed, FeedState]]:
