@@ -25,7 +25,10 @@ def run() -> NoReturn:
     Freeing every module and record at exit takes 5-20 ms, up to a tenth of a build
     after one edit; by then every file is written and closed (mypy exits so too).
     """
-    code = main()
+    try:
+        code = main()
+    except BrokenPipeError:  # the reader left (digest stories x.jsonl | head): as at the end
+        code = 0
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -256,7 +259,8 @@ def _project_stories(args: argparse.Namespace) -> int:
     from digest.stories import stage
 
     cfg = config.load(args.directory)
-    stored = archive.load(cfg).stored
+    loaded = archive.load(cfg)
+    stored = loaded.stored
     bodies = archive.Bodies({s.article.id: s for s in stored})
     by_id = {s.article.id: s.article for s in stored}
     kept, found, changed = stage.update(stage.load(cfg), cfg.stories, by_id.values(), bodies)
@@ -278,12 +282,16 @@ def _project_stories(args: argparse.Namespace) -> int:
     rel = path.relative_to(cfg.articles).as_posix() if cfg.articles in path.parents else ""
     article = next((a for a in by_id.values() if rel and a.path == rel), None)
     if article is None:
+        broken = [p for p in loaded.problems if (cfg.root / p.path).resolve() == path]
         raise DigestError(
-            Problem(
-                args.explain,
-                "not an article of this project",
-                f"give a file in {cfg.articles}",
-            )
+            *broken
+            or [
+                Problem(
+                    args.explain,
+                    "not an article of this project",
+                    f"give a file in {cfg.articles}{os.sep}",
+                )
+            ]
         )
     why = kept.state.explain(article.id)
     members = found.members[why.story]

@@ -193,13 +193,27 @@ def renderable(moment: datetime) -> bool:
     return 1 < moment.year < 9999
 
 
+_NOT_IN_URLS = {
+    c: "".join(f"%{b:02X}" for b in chr(c).encode())
+    for c in (*range(0x21), *b'"<>\\^`{|}', *range(0x7F, 0xA0))
+}
+"""Characters a URL may not hold (RFC 3986): controls, spaces, quotes and angle brackets,
+percent-encoded as browsers do; other non-ASCII characters (IRIs) stay as they are."""
+
+
 def http_url(value: str) -> str:
-    """The URL if it is absolute http(s), else empty: input may hold ``javascript:``."""
+    """The URL if it is absolute http(s), else empty: input may hold ``javascript:``.
+
+    What a URL may not hold is percent-encoded, so that no output format — an XML
+    attribute, a JSON string a reader pastes into HTML — can get markup or a control
+    character from it.
+    """
+    value = value.strip().translate(_NOT_IN_URLS)
     try:
-        parts = urlsplit(value.strip())
+        parts = urlsplit(value)
     except ValueError:  # "http://[x": unbalanced brackets where a host would be
         return ""
-    return value.strip() if parts.scheme in ("http", "https") and parts.netloc else ""
+    return value if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
 class Tally(NamedTuple):

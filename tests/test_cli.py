@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, Run, write
+from tests.conftest import REPO, Run, project, write
 
 SEED = REPO / "content" / "inbox" / "2022-09-19-upi-russia-china-relations.txt"
 
@@ -102,3 +102,56 @@ def test_options_work_before_and_after_the_command(example: Path, digest: Run) -
     after = digest("topics", "-C", example)
     assert after.code == 0, after.err
     assert "Russia–China relations" in after.out
+
+
+def test_digest_stories_on_wrong_files_says_what_is_wrong_in_a_few_lines(
+    digest: Run, tmp_path: Path
+) -> None:
+    files = {
+        "array.jsonl": "[" + ",".join(f'{{"id": "{i}", "title": "t", "text": "x"}}' for i in range(50)) + "]",
+        "deep.jsonl": '{"a":' * 100_000 + "1" + "}" * 100_000 + "\n",
+        "surrogate.jsonl": '{"id": "\\ud800", "title": "t", "text": "x"}\n',
+        "many.jsonl": "{bad\n" * 500,
+    }  # fmt: skip
+    for name, text in files.items():
+        write(tmp_path / name, text)
+    (tmp_path / "binary.jsonl").write_bytes(b'{"id": "\xd0", "title": "t", "text": "x"}\n')
+    expected = {
+        "array.jsonl": ":1: a JSON array, not JSON lines — write one object a line: jq -c",
+        "deep.jsonl": ":1: maximum recursion depth exceeded",
+        "surrogate.jsonl": ":1: 'id' is not valid Unicode",
+        "many.jsonl": ": and 490 more bad lines — fix the ones above first",
+        "binary.jsonl": ":1: not UTF-8 — save the file as UTF-8",
+    }
+    for name, message in expected.items():
+        result = digest("stories", tmp_path / name, "-C", tmp_path)
+        assert result.code == 1, name
+        assert message in result.err, (name, result.err)
+        assert "Traceback" not in result.err
+        assert len(result.err.splitlines()) <= 11, name
+
+
+def test_explaining_a_broken_article_names_its_problem(digest: Run, tmp_path: Path) -> None:
+    root = project(tmp_path / "p")
+    broken = write(
+        root / "content" / "articles" / "2024" / "bad.md", "---\ntitle: [unclosed\n---\n"
+    )
+    result = digest("stories", "-C", root, "--explain", broken)
+    assert result.code == 1
+    assert "bad.md:2: front matter is not valid YAML" in result.err, result.err
+
+
+def test_digest_stories_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    lines = "".join(
+        f'{{"id": "{i}", "title": "Talks {i} in Moscow", "text": "Russia and China met."}}\n'
+        for i in range(3000)
+    )
+    path = write(tmp_path / "many.jsonl", lines)
+    command = [sys.executable, "-m", "digest", "stories", str(path), "-C", str(tmp_path)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout and process.stderr
+        process.stdout.read(10)
+        process.stdout.close()
+        error = process.stderr.read().decode()
+        assert process.wait() == 0, error
+    assert "Traceback" not in error

@@ -601,3 +601,42 @@ def test_an_items_picture_is_kept_with_its_credit_and_shown(
     assert pictured["Hostile"] is None
     items = json.loads((root / "site" / "feed.json").read_text("utf-8"))["items"]
     assert {i["title"]: i.get("image") for i in items}["Pictured"] == "https://j.example/p.jpg"
+
+
+def test_a_picture_address_with_controls_or_quotes_cannot_break_a_feed(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    hostile = 'https://img.example/\u0000a.png"><script>alert(1)</script>'
+    as_json = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "J",
+        "items": [{"id": "c", "url": "https://c.example/ok", "title": "Ctl", "content_text": "x",
+                   "image": hostile}],
+    }  # fmt: skip
+    server.routes["/feed.json"] = Route(
+        json.dumps(as_json).encode(), content_type="application/json"
+    )
+    root = site(tmp_path, server, {"J": "/feed.json"})
+    assert not build.build(root, now=NOW).problems
+    assert not build.build(root, now=NOW, offline=True).problems  # the stored article builds
+    items = json.loads((root / "site" / "feed.json").read_text("utf-8"))["items"]
+    assert (
+        items[0]["image"] == "https://img.example/%00a.png%22%3E%3Cscript%3Ealert(1)%3C/script%3E"
+    )
+    assert feedparser.parse((root / "site" / "feed.xml").read_bytes()).bozo == 0
+
+
+def test_a_pictures_description_is_its_caption_not_the_article() -> None:
+    from digest.sources import feeds
+
+    media = (
+        '<media:content url="https://img.example/x.jpg">'
+        "<media:description>Floods in Beijing, on Monday</media:description></media:content>"
+    )
+    body = "<p>Floods hit Beijing on Monday after three days of rain across the north.</p>"
+    feed = rss(item("m1", body=body).replace("</item>", media + "</item>")).replace(
+        b'<rss version="2.0">', b'<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/">'
+    )
+    entry = feeds.parse(feed, {}, "https://wire.example/feed").entries[0]
+    assert "three days of rain" in entry.html
+    assert entry.image is not None and entry.image.caption == "Floods in Beijing, on Monday"

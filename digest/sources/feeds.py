@@ -648,23 +648,27 @@ def _as_utf8(text: str) -> bytes:
 
 def _entry(item: Any) -> Entry:
     # A malformed item may hold None where text belongs (a mangled <description>).
-    contents = [str(c["value"]) for c in item.get("content") or [] if c.get("value")]
+    contents = [c for c in item.get("content") or [] if c.get("value")]
     summary = str(item.get("summary") or "")
+    # feedparser files a picture's media:description among the contents: the longest text
+    # is the article, and a shorter plain text beside a picture is its caption.
+    html = max([summary, *(str(c["value"]) for c in contents)], key=len)
+    captions = [str(c["value"]) for c in contents if c.get("type") == "text/plain"]
     return Entry(
         guid=str(item.get("id") or "").strip(),
         link=str(item.get("link") or "").strip(),
         title=str(item.get("title") or ""),
-        html=max(contents, key=len) if contents else summary,
+        html=html,
         summary=summary,
         # dict.get: FeedParserDict.get would map a missing key to another, with a warning.
         published=_struct_time(dict.get(item, "published_parsed")),
         updated=_struct_time(dict.get(item, "updated_parsed")),
         authors=tuple(str(a["name"]) for a in item.get("authors") or [] if a.get("name")),
-        image=_media(item),
+        image=_media(item, next((c for c in captions if c != html), "")),
     )
 
 
-def _media(item: Any) -> Image | None:
+def _media(item: Any, caption: str) -> Image | None:
     """The item's picture: the widest image of its ``media:content``, else its
     ``media:thumbnail``, else an image enclosure; the caption from ``media:description``,
     the credit from ``media:credit``. A picture's address must be http(s) to be kept."""
@@ -698,7 +702,6 @@ def _media(item: Any) -> Image | None:
         return None
     credits = [c for c in item.get("media_credit") or [] if isinstance(c, dict)]
     credit = next((str(c["content"]) for c in credits if c.get("content")), "")
-    caption = str(dict.get(item, "media_description") or "")
     return Image(caption=caption, credit=credit, url=url)
 
 

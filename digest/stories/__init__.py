@@ -19,34 +19,57 @@ from digest.stories.cluster import Explanation, Report, State
 __all__ = ["Explanation", "Report", "Settings", "State", "read_jsonl"]
 
 _STORY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+_MOST_PROBLEMS = 10
+"""Bad lines reported before the rest are only counted: a wrong file is one mistake."""
 
 
 def read_jsonl(path: Path) -> list[Report]:
     """Articles from JSON lines: ``id``, ``title``, ``text`` and optionally ``date``,
     ``source``, ``url``, ``language`` and ``story`` (a pin). ``published`` and ``lang``
-    are read as ``date`` and ``language``. Every bad line is reported, then nothing is placed.
+    are read as ``date`` and ``language``. Every bad line is reported (the first ten
+    named), then nothing is placed.
     """
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ContentError(Problem(path, f"cannot read: {exc}", "give a JSON lines file")) from None
+    if data.lstrip()[:1] == b"[":
         raise ContentError(
-            Problem(path, f"cannot read: {exc}", "give a UTF-8 JSON lines file")
-        ) from None
+            Problem(
+                path,
+                "a JSON array, not JSON lines",
+                f"write one object a line: jq -c '.[]' {path}",
+                1,
+            )
+        )
     reports: list[Report] = []
     problems: list[Problem] = []
     seen: set[str] = set()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
+    for number, raw in enumerate(data.splitlines(), start=1):
+        if not raw.strip():
             continue
         try:
-            report = _report(json.loads(line))
-        except (ValueError, TypeError) as exc:
-            problems.append(Problem(path, str(exc), "fix this line", number))
+            report = _report(json.loads(raw.decode("utf-8")))
+        except UnicodeDecodeError:
+            problems.append(Problem(path, "not UTF-8", "save the file as UTF-8", number))
+            continue
+        except (ValueError, TypeError, RecursionError) as exc:
+            problems.append(Problem(path, str(exc) or "nested too deep", "fix this line", number))
             continue
         if report.id in seen:
             problems.append(Problem(path, f"id {report.id!r} is given twice", "remove one", number))
         seen.add(report.id)
         reports.append(report)
+    if len(problems) > _MOST_PROBLEMS:
+        more = len(problems) - _MOST_PROBLEMS
+        problems[_MOST_PROBLEMS:] = [
+            Problem(
+                path, f"and {more} more bad line{'s' * (more != 1)}", "fix the ones above first"
+            )
+        ]
     if problems:
         raise ContentError(*problems)
     return reports
@@ -70,6 +93,8 @@ def _report(data: object) -> Report:
     article_id = text("id", required=True)
     if not article_id.strip():
         raise ValueError("'id' is empty")
+    if _SURROGATE.search(article_id):
+        raise ValueError("'id' is not valid Unicode (a lone surrogate escape such as \\ud800)")
     day = text("date", "published")
     pin = text("story")
     if pin and not _STORY_ID.fullmatch(pin):
