@@ -101,11 +101,10 @@ def _names(text: str, agency: str) -> tuple[str, ...]:
     )
     text = re.split(r"\s+(?:in|for|at)\s+[A-Z]|,\s*(?:Reuters|AP|AFP|UPI)\b", text)[0]
     parts = (plain(p) for p in re.split(r",|\band\b|&", text))
-    return tuple(
-        p
-        for p in parts
-        if p and p.lower() != agency.lower() and not ROLE.search(p) and not _CREDENTIAL.fullmatch(p)
-    )
+    named = [p for p in parts if p and p.lower() != agency.lower() and not _CREDENTIAL.fullmatch(p)]
+    people = tuple(p for p in named if not ROLE.search(p))
+    # A byline that names no person names a desk ("HNN Staff", "Staff Reports"), not a bare role.
+    return people or tuple(p for p in named if ROLE.sub("", p).strip())
 
 
 def clean_text(
@@ -197,6 +196,8 @@ def clean_text(
             if kinds[index] is Kind.BYLINE and (match := BYLINE.match(lines[index])):
                 authors = _names(match.group("names"), source)
                 break
+    if not authors and source:
+        authors = (source,)  # a wire story without a byline is the agency's
 
     published, said = publication_day(
         lines, kinds[: end + 1], dateline_date, meta, name_date=name_date, saved=saved
