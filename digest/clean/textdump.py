@@ -41,16 +41,19 @@ def _body_span(kinds: list[Kind], sizes: list[float], cost: float) -> tuple[int,
     and headline lists break a run while a subheading inside the article does
     not; ads and captions cost nothing; a stop marker ends any run. Readers'
     comments can outweigh the article, so prose after a comments marker counts
-    a quarter.
+    a quarter; a legal footer can too, so once the article's byline or date has
+    been passed, prose after a stop marker ("Related stories") counts a half.
     """
     best, best_span = 0.0, (0, -1)
     total, start = 0.0, 0
     weight = 1.0
+    headed = False
     for index, kind in enumerate(kinds):
         if kind in (Kind.STOP, Kind.COMMENTS):
             total, start = 0.0, index + 1
-            weight = 0.25 if kind is Kind.COMMENTS else weight
+            weight = 0.25 if kind is Kind.COMMENTS else min(weight, 0.5) if headed else weight
             continue
+        headed = headed or kind in (Kind.BYLINE, Kind.DATE)
         score = {
             Kind.PROSE: sizes[index] * weight,
             Kind.SHORT: -cost,
