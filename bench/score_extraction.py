@@ -247,7 +247,9 @@ def norm(text: str) -> str:
 
 
 def first_author(value: str) -> str:
-    return norm(re.split(r",| and |\|", value.removeprefix("By "))[0]).casefold()
+    """The first name a byline hint gives: "Analysis by X, CNN Editor" names X."""
+    value = re.sub(r"^(?:\w+ )?by ", "", value, flags=re.IGNORECASE)
+    return norm(re.split(r",| and |\|", value)[0]).casefold()
 
 
 def fold(text: str) -> str:

@@ -82,6 +82,16 @@ COMMENTS = "".join(
         ),
     ]
 )
+# A legal footer in plain prose, longer than the article, after a "Related" marker.
+LEGAL = (
+    "Related stories\nBakery wins regional bread prize\nFacebook\nInstagram\n"
+    "The Harbour Herald is published by the Quayside Trust. Material on this page is "
+    "provided for general information only and does not constitute professional advice "
+    "of any kind. Opinions expressed by contributors are their own and are not those of "
+    "the trust or its trustees. Photographs remain the property of the photographers "
+    "credited. The trust is registered as a charity in England and Wales under number "
+    "1234567, and its registered office is at 4 Quay Street, Portmouth.\n"
+)
 
 CASES = {
     "cookie notice": (HEAD + COOKIES + "\n".join(ARTICLE) + "\nShare\nPrint\n", ARTICLE),
@@ -89,6 +99,7 @@ CASES = {
     "tag cloud": (HEAD + "\n".join(ARTICLE) + "\n" + TAGS + "Contact us\n", ARTICLE),
     "teaser headlines": (TEASERS + HEAD + "\n".join(ARTICLE) + "\n" + TEASERS, ARTICLE),
     "comment thread": (HEAD + "\n".join(ARTICLE) + "\n" + COMMENTS, ARTICLE),
+    "legal footer": (HEAD + "\n".join(ARTICLE) + "\n" + LEGAL, ARTICLE),
     "section headings": (
         "Home\nHarbour and Coast Conferences\nTweets by @harbourdesk\n"
         + HEAD.removeprefix("Menu\n")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
+
 from digest.clean import clean_html
 
 PARAGRAPHS = [
@@ -99,3 +101,60 @@ def test_the_pages_picture_is_its_og_image_when_http() -> None:
     assert found.image is not None and found.image.url == "https://news.example/img/tram.jpg"
     hostile = page().replace("<head>", '<head><meta property="og:image" content="javascript:x">')
     assert clean_html(hostile, "https://news.example/tram").image is None
+
+
+HEADLINE = "Council extends tram line north, U.S. panel says"
+
+
+def titled_page(head: str, aside: str = "") -> str:
+    """A page with the site's logo in an h1 above the article's own h1."""
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    return (
+        f"<html><head>{head}</head><body><header><h1>The Daily Courier</h1></header>{aside}"
+        f"<article><h1>{HEADLINE}</h1>{body}</article></body></html>"
+    )
+
+
+TITLE_CASES = {
+    # trafilatura takes the title line's part without a full stop: the site's name.
+    "site name": titled_page(f"<title>{HEADLINE} | The Daily Courier</title>"),
+    # With two h1s and no og:title, trafilatura takes a widget's heading of class "…title".
+    "section heading": titled_page(
+        f"<title>{HEADLINE} - The Daily Courier</title>",
+        '<aside><h3 class="widget-title">Harbour and Coast Conferences</h3>'
+        "<ul><li>Ports 2025</li><li>Ferries 2026</li></ul></aside>",
+    ),
+    # og:title carries the site's name after a bar.
+    "og:title with the site": titled_page(
+        f'<meta property="og:title" content="{HEADLINE} | The Daily Courier">'
+        '<meta property="og:site_name" content="The Daily Courier">'
+    ),
+    # og:title is the site's name on every page of the site.
+    "og:title is the site": titled_page(
+        '<meta property="og:title" content="The Daily Courier">'
+        f"<title>{HEADLINE} - The Daily Courier</title>"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", TITLE_CASES)
+def test_the_title_is_the_headline_that_og_title_h1_and_title_line_agree_on(name: str) -> None:
+    result = clean_html(TITLE_CASES[name])
+
+    assert result.title == HEADLINE
+    assert result.source == "The Daily Courier"
+    assert HEADLINE not in result.body
+    assert PARAGRAPHS[0] in result.body
+
+
+def test_a_heading_the_page_states_once_does_not_replace_the_title() -> None:
+    """A promo box's h1 that the opening echoes better than the headline is not the headline:
+    only a title the page states twice (og:title, h1, title line) can replace another."""
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    page = (
+        '<html><head><meta property="og:title" content="A decade of waiting ends">'
+        "<title>A decade of waiting ends - The Daily Courier</title></head><body>"
+        f"<header><h1>A decade of waiting ends</h1></header><article>{body}</article>"
+        "<aside><h1>Get the tram line and council news in your inbox</h1></aside></body></html>"
+    )
+    assert clean_html(page).title == "A decade of waiting ends"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import re
 import unicodedata
+from collections import Counter
 from datetime import date, datetime
+from itertools import islice
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
@@ -40,6 +42,7 @@ def clean_html(
     if tree is None:
         return Extract(title=plain(_html_title(page)), body="", notes=("not an HTML page",))
     _drop_symbol_runs(tree)
+    stated = _stated_titles(tree)
 
     # bare_extraction, not extract_with_metadata: the latter also hashes the whole text
     # for a fingerprint digest never reads (1.6 s on a 1 MB paragraph). htmldate's
@@ -61,11 +64,10 @@ def clean_html(
         return Extract(title=title, body="", notes=("no article text found in the page",))
     body = unicodedata.normalize("NFC", doc.text or "")
     page_url = url or (doc.url or "")
+    site = plain(doc.sitename or "")
+    title, site = _headline(plain(doc.title or ""), stated, site, body[:_LEDE_CHARS])
     body, unsure = _drop_furniture(
-        _gfm_tables(safe_markdown(body, page_url).strip()),
-        plain(doc.title or ""),
-        furniture,
-        limits,
+        _gfm_tables(safe_markdown(body, page_url).strip()), title, furniture, limits
     )
     published: date | datetime | None = None
     if doc.date:
@@ -77,10 +79,10 @@ def clean_html(
     authors = tuple(a for a in (plain(a) for a in re.split(r";|\band\b", doc.author or "")) if a)
     first = next((p for p in body.split("\n\n") if len(p.split()) > 8), body)
     return Extract(
-        title=plain(doc.title or ""),
+        title=title,
         body=body,
         published=published,
-        source=plain(doc.sitename or ""),
+        source=site,
         url=http_url(page_url),
         authors=authors,
         summary=plain(doc.description or "") or summarize(markdown_text(first[:_LONG])),
@@ -118,6 +120,83 @@ def _published_time(page: str, day: date | None) -> datetime | None:
         if moment.tzinfo is not None and (day is None or abs((moment.date() - day).days) <= 1):
             return moment
     return None
+
+
+def _stated_titles(tree: HtmlElement) -> tuple[str, list[str], list[str]]:
+    """What the page calls itself: its og:site_name; its og:title and each h1; the parts
+    of its title line (``Headline | Site``)."""
+    site = tree.xpath('//head/meta[@property="og:site_name"]/@content')[:1]
+    titles = [
+        *tree.xpath('//head/meta[@property="og:title"]/@content')[:1],
+        *(h1.text_content() for h1 in islice(tree.iter("h1"), _HEADINGS)),
+    ]
+    line = tree.find(".//head/title")
+    parts = _TITLE_SEPARATOR.split(plain(line.text_content())) if line is not None else []
+    return plain("".join(site)), [plain(t) for t in titles], parts
+
+
+_HEADINGS = 10
+"""h1s read for a headline: a page has one or two, a hostile page thousands."""
+
+
+# " | ", " - ", " — ", " :: ": between a headline and the site's name in a title line.
+_TITLE_SEPARATOR = re.compile(r"\s+(?:[|\-–—•·»:]|::)\s+")
+_LEDE_CHARS = 2000
+"""The start of the article is enough for the words it shares with its headline."""
+
+
+def _headline(
+    found: str, stated: tuple[str, list[str], list[str]], site: str, lede: str
+) -> tuple[str, str]:
+    """The article's headline and the site's name.
+
+    trafilatura's title may be the site's name or a widget's heading ("Tweets by
+    @…", "… Conferences") when the page has no og:title or several h1s. Of the
+    titles the page states twice (og:title, h1s, the parts of its title line), the
+    headline is the one whose words the article's opening uses most; trafilatura's
+    stays unless that one is echoed at least twice as well. A trailing or leading
+    " | Site" goes, and the site's name is never taken for the headline.
+    """
+    og_site, titles, parts = stated
+    site = og_site or site
+    lede_words = _echo_words(lede)
+
+    def echo(title: str) -> float:
+        words = _echo_words(title)
+        return len(words & lede_words) / (len(words) + 2)
+
+    counts = Counter(_key(t) for t in (*titles, *parts))
+    twice = [t for t in (*titles, *parts) if counts[_key(t)] >= 2 and not _same(t, og_site)]
+    best = max(twice, key=echo, default="")
+    if best and not _same(best, found) and echo(best) > 2 * echo(found):
+        found = best
+    if found and _same(site, found):  # trafilatura took the headline for the site's name
+        site = next((p for p in parts if p and not _same(p, found)), "")
+    if site:
+        name = re.escape(site)
+        found = (
+            re.sub(
+                rf"^{name}{_TITLE_SEPARATOR.pattern}|{_TITLE_SEPARATOR.pattern}{name}$",
+                "",
+                found,
+                flags=re.I,
+            )
+            or found
+        )
+    return found, site
+
+
+def _echo_words(text: str) -> set[str]:
+    return set(re.findall(r"\w{3,}", text.casefold()))
+
+
+def _key(text: str) -> tuple[str, ...]:
+    """A title's words, whatever its case, dashes and quotes."""
+    return tuple(re.findall(r"\w+", text.casefold()))
+
+
+def _same(a: str, b: str) -> bool:
+    return _key(a) == _key(b)
 
 
 _RUN_CHARS = 10_000

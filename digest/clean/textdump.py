@@ -41,16 +41,19 @@ def _body_span(kinds: list[Kind], sizes: list[float], cost: float) -> tuple[int,
     and headline lists break a run while a subheading inside the article does
     not; ads and captions cost nothing; a stop marker ends any run. Readers'
     comments can outweigh the article, so prose after a comments marker counts
-    a quarter.
+    a quarter; a legal footer can too, so once the article's byline or date has
+    been passed, prose after a stop marker ("Related stories") counts a half.
     """
     best, best_span = 0.0, (0, -1)
     total, start = 0.0, 0
     weight = 1.0
+    headed = False
     for index, kind in enumerate(kinds):
         if kind in (Kind.STOP, Kind.COMMENTS):
             total, start = 0.0, index + 1
-            weight = 0.25 if kind is Kind.COMMENTS else weight
+            weight = 0.25 if kind is Kind.COMMENTS else min(weight, 0.5) if headed else weight
             continue
+        headed = headed or kind in (Kind.BYLINE, Kind.DATE)
         score = {
             Kind.PROSE: sizes[index] * weight,
             Kind.SHORT: -cost,
@@ -101,11 +104,10 @@ def _names(text: str, agency: str) -> tuple[str, ...]:
     )
     text = re.split(r"\s+(?:in|for|at)\s+[A-Z]|,\s*(?:Reuters|AP|AFP|UPI)\b", text)[0]
     parts = (plain(p) for p in re.split(r",|\band\b|&", text))
-    return tuple(
-        p
-        for p in parts
-        if p and p.lower() != agency.lower() and not ROLE.search(p) and not _CREDENTIAL.fullmatch(p)
-    )
+    named = [p for p in parts if p and p.lower() != agency.lower() and not _CREDENTIAL.fullmatch(p)]
+    people = tuple(p for p in named if not ROLE.search(p))
+    # A byline that names no person names a desk ("HNN Staff", "Staff Reports"), not a bare role.
+    return people or tuple(p for p in named if ROLE.sub("", p).strip())
 
 
 def clean_text(
@@ -197,6 +199,8 @@ def clean_text(
             if kinds[index] is Kind.BYLINE and (match := BYLINE.match(lines[index])):
                 authors = _names(match.group("names"), source)
                 break
+    if not authors and source:
+        authors = (source,)  # a wire story without a byline is the agency's
 
     published, said = publication_day(
         lines, kinds[: end + 1], dateline_date, meta, name_date=name_date, saved=saved
