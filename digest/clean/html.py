@@ -210,14 +210,16 @@ def _drop_symbol_runs(tree: HtmlElement) -> None:
     thousand characters; such a run is filler or an attack, and trafilatura's Markdown
     escaping spends a microsecond on each of its characters.
     """
-    for element in tree.iter():
-        for side in ("text", "tail"):
-            value = getattr(element, side)
-            if value and len(value) > _RUN_CHARS and len(_TEXT.sub("", value)) * 2 > len(value):
-                setattr(element, side, "")
+    for node in tree.xpath(_LONG_TEXT):
+        if len(_TEXT.sub("", node)) * 2 > len(node):
+            if node.is_text:
+                node.getparent().text = ""
+            elif node.is_tail:
+                node.getparent().tail = ""
 
 
 _TEXT = re.compile(r"[^\W_]+|\s+")
+_LONG_TEXT = f"//text()[string-length() > {_RUN_CHARS}]"
 
 
 def _lead_image(address: str, page_url: str) -> Image | None:
