@@ -176,13 +176,14 @@ class State:
                 self.df[term] = self.df.get(term, 0) + 1
         self.seen += len(counted)
         fresh: list[tuple[str, _Doc]] = []
+        idf: dict[str, float] = {}
         for report, counts in counted:
             doc = _Doc(
                 story="",
                 day=report.date.toordinal() if report.date else None,
                 language=report.language.lower().split("-")[0],
-                words=self._weigh(counts.words, self.seen, KEEP_WORDS),
-                names=self._weigh(counts.names, self.seen, KEEP_NAMES),
+                words=self._weigh(counts.words, idf, KEEP_WORDS),
+                names=self._weigh(counts.names, idf, KEEP_NAMES),
                 sketch=counts.sketch,
                 url=report.url,
                 source=report.source,
@@ -219,29 +220,37 @@ class State:
         """
         links: dict[str, dict[str, float]] = {key: {} for key in nodes}
         postings: dict[str, list[tuple[int | None, str, float]]] = {}
+        languages: dict[str, str] = {}
         window = self.settings.window
         floor = LINK_FLOOR * self.settings.threshold
+        # New articles come by date, the undated last: a dated one reads back to its window.
         for key in [k for k in nodes if k.startswith(_NEW)]:
             doc = self.docs[nodes[key].members[0]]
+            languages[key] = language = doc.language
+            since = None if doc.day is None else doc.day - window
             words: dict[str, float] = {}
             names: dict[str, float] = {}
-            for prefix, vector, found in (
-                ("w:" + doc.language, doc.words, words),
-                ("n", doc.names, names),
-            ):
+            parts = (("w:" + language, doc.words, words), ("n", doc.names, names))
+            for prefix, vector, found in parts:
+                get = found.get
                 for term, w in vector.items():
                     posted = postings.setdefault(prefix + term, [])
-                    for day, other, v in reversed(posted):
-                        if doc.day is not None and day is not None and doc.day - day > window:
-                            break
-                        found[other] = found.get(other, 0.0) + w * v
+                    if since is None:
+                        for _, other, v in posted:
+                            found[other] = get(other, 0.0) + w * v
+                    else:
+                        for day, other, v in reversed(posted):
+                            if day < since:  # type: ignore[operator]  # dated before undated
+                                break
+                            found[other] = get(other, 0.0) + w * v
                     posted.append((doc.day, key, w))
+            link = links[key]
             for other in names.keys() | words.keys():
-                same = self.docs[nodes[other].members[0]].language == doc.language
+                same = languages[other] == language
                 name = names.get(other, 0.0) * (1.0 - WORD_SHARE if same else 1.0)
                 score = WORD_SHARE * words.get(other, 0.0) + name
                 if score >= floor:
-                    links[key][other] = links[other][key] = score
+                    link[other] = links[other][key] = score
             for story_id, score in self._candidates(doc).items():
                 if story_id not in nodes:
                     nodes[story_id] = self.stories[story_id]
@@ -328,15 +337,18 @@ class State:
 
     # -- placing one article ------------------------------------------------------
 
-    def _weigh(self, counts: dict[str, int], total: int, keep: int) -> Vector:
-        df = self.df
-        weights = {
-            term: (1.0 + math.log(n)) * math.log((total + 1) / (df[term] + 1))
-            for term, n in counts.items()
-        }
+    def _weigh(self, counts: dict[str, int], idf: dict[str, float], keep: int) -> Vector:
+        """1 + log tf times idf (``idf`` caches each term's, as `add` learns them), pruned
+        to the ``keep`` heaviest terms and normalised."""
+        total, df, log = self.seen, self.df, math.log
+        weights = {}
+        for term, n in counts.items():
+            rarity = idf.get(term)
+            if rarity is None:
+                rarity = idf[term] = log((total + 1) / (df[term] + 1))
+            weights[term] = (1.0 + log(n)) * rarity if n > 1 else rarity
         if len(weights) > keep:
-            top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
-            weights = dict(top)
+            weights = {t: -w for w, t in sorted([(-w, t) for t, w in weights.items()])[:keep]}
         norm = math.sqrt(sum(w * w for w in weights.values()))
         if not norm:
             return {}
@@ -489,29 +501,41 @@ class State:
         """Merge the closest pair of nodes while their average linkage reaches the threshold."""
         threshold = self.settings.threshold
         stories = self.stories
+        span = self.settings.window + 1
+        # A one-day node's day: most pairs fade by it without a call to `_fade`.
+        day = {key: next(iter(stories[key].days)) if len(stories[key].days) == 1 else None
+               for key in links}  # fmt: skip
         heap = []
         for a, near in links.items():
+            day_a = day[a]
             for b, score in near.items():
                 if a < b and score >= threshold:
-                    score *= self._fade(stories[a].days, stories[b].days)
+                    day_b = day[b]
+                    if day_a is not None and day_b is not None:
+                        score *= max(0.0, 1.0 - abs(day_a - day_b) / span)
+                    else:
+                        score *= self._fade(stories[a].days, stories[b].days)
                     if score >= threshold:
-                        heap.append((-score, a, b))
+                        heap.append((-score, a, b, 0, 0))
         heapq.heapify(heap)
+        merges: dict[str, int] = {}
+        """Merges into each node so far: a pair queued before is out of date."""
         while heap:
-            score, a, b = heapq.heappop(heap)
+            score, a, b, merges_a, merges_b = heapq.heappop(heap)
             if a not in stories or b not in stories:
                 continue  # merged since
+            if merges.get(a, 0) != merges_a or merges.get(b, 0) != merges_b:
+                continue  # one of them has grown since: its pairs are queued again
             first, second = stories[a], stories[b]
-            if links.get(a, {}).get(b, 0.0) * self._fade(first.days, second.days) != -score:
-                continue  # one of them has merged since
             if first.pinned and second.pinned:
                 continue
             keep, gone = sorted((first, second), key=_seniority)
             sizes = {a: first.size, b: second.size}
             self._absorb(keep, gone, merged)
+            grown = merges[keep.id] = merges.get(keep.id, 0) + 1
             near_a, near_b = links.pop(a), links.pop(b)
             links[keep.id] = near = {}
-            for other in sorted((near_a.keys() | near_b.keys()) - {a, b}):
+            for other in (near_a.keys() | near_b.keys()) - {a, b}:  # queued in any order
                 link_a, link_b = links[other].pop(a, 0.0), links[other].pop(b, 0.0)
                 if not keep.id.startswith(_NEW) and not other.startswith(_NEW):
                     score = self._linkage(keep, self.stories[other])  # stories' own pairs
@@ -520,8 +544,9 @@ class State:
                 near[other] = links[other][keep.id] = score
                 score *= self._fade(keep.days, stories[other].days)
                 if score >= threshold:
-                    low, high = sorted((keep.id, other))
-                    heapq.heappush(heap, (-score, low, high))
+                    pair = sorted(((keep.id, grown), (other, merges.get(other, 0))))
+                    (low, merges_low), (high, merges_high) = pair
+                    heapq.heappush(heap, (-score, low, high, merges_low, merges_high))
         for key in sorted(links):
             story = self.stories[key]
             if key.startswith(_NEW):
@@ -543,7 +568,10 @@ class State:
         """
         if not days or not others:
             return 1.0
-        gap = min(abs(d - e) for d in days for e in others)
+        if len(days) == 1 == len(others):  # most pairs: two reports, or two one-day stories
+            gap = abs(next(iter(days)) - next(iter(others)))
+        else:
+            gap = min(abs(d - e) for d in days for e in others)
         return max(0.0, 1.0 - gap / (self.settings.window + 1))
 
     def _absorb(self, keep: _Story, gone: _Story, merged: dict[str, str]) -> None:

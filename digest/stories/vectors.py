@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from digest.text import blocks
 
 _LETTERS = re.compile(r"[^\W\d_]+")
-_WORD = re.compile(r"[^\W\d_]{3,}")
-"""Words of three letters or more (a run of letters, as `_LETTERS` finds it, not a part)."""
 # Numbers keep their separators so that "15.000" and "6,1" can be read.
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _OPENING = re.compile(r"(?:^|\n|[.!?:;«»\"“”]\s+)([^\W\d_]+)")
@@ -59,8 +57,12 @@ def count(title: str, markdown: str) -> Counts:
         if n > opening.get(name, 0):
             found["n:" + _plain(name.lower())] += n
     found.update("#" + _number(n) for n in _NUMBER.findall(text))
-    words = Counter(_WORD.findall(lowered))
-    return Counts(words, found, _sketch(_LETTERS.findall(lowered, 0, SKETCH_CHARS)))
+    letters = _LETTERS.findall(lowered)
+    # Words are the runs of three letters or more: the runs of letters, filtered.
+    words = Counter(w for w in letters if len(w) > 2)
+    if len(lowered) > SKETCH_CHARS:  # a long title: the last run may be cut at the limit
+        letters = _LETTERS.findall(lowered, 0, SKETCH_CHARS)
+    return Counts(words, found, _sketch(letters))
 
 
 def lead(markdown: str) -> str:
@@ -100,7 +102,9 @@ def resemblance(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     """Estimated Jaccard resemblance of two texts' shingle sets from their bottom-k sketches."""
     if not a or not b:
         return 0.0
+    both = set(a).intersection(b)
+    if not both:  # most pairs: two reports of one story share no shingle
+        return 0.0
     k = min(SKETCH_SIZE, len(a), len(b))
-    union = sorted(set(a) | set(b))[:k]
-    both = set(a) & set(b)
+    union = sorted(set(a).union(b))[:k]
     return sum(1 for h in union if h in both) / k
