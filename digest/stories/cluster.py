@@ -24,9 +24,12 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import itertools
 import math
 import multiprocessing as mp
-from collections.abc import Iterable
+from array import array
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from sys import intern
@@ -66,6 +69,9 @@ class Report:
 
 
 Vector = dict[str, float]
+_Tally = tuple[tuple[str, ...], "array[int]", tuple[str, ...], "array[int]", tuple[int, ...]]
+"""An article's words and their counts, its names and theirs, its sketch: compact until
+weighed, as every article of a call waits for the others' document frequencies."""
 
 
 @dataclass(slots=True)
@@ -170,21 +176,27 @@ class State:
         """
         given = list(reports)
         self.remove([r.id for r in given if r.id in self.docs])
-        counted = list(zip(given, _count_all(given, workers), strict=True))
-        for _, counts in counted:
-            for term in (*counts.words, *counts.names):
-                self.df[term] = self.df.get(term, 0) + 1
-        self.seen += len(counted)
+        df = self.df
+        tallies: list[_Tally] = []
+        for counts in _count_all(given, workers):  # as they come: one string per term, kept
+            words, names = tuple(map(intern, counts.words)), tuple(map(intern, counts.names))
+            for term in words + names:
+                df[term] = df.get(term, 0) + 1
+            tallies.append(
+                (words, array("i", counts.words.values()),
+                 names, array("i", counts.names.values()), counts.sketch)
+            )  # fmt: skip
+        self.seen += len(tallies)
         fresh: list[tuple[str, _Doc]] = []
         idf: dict[str, float] = {}
-        for report, counts in counted:
+        for report, (words, word_ns, names, name_ns, sketch) in zip(given, tallies, strict=True):
             doc = _Doc(
                 story="",
                 day=report.date.toordinal() if report.date else None,
                 language=report.language.lower().split("-")[0],
-                words=self._weigh(counts.words, idf, KEEP_WORDS),
-                names=self._weigh(counts.names, idf, KEEP_NAMES),
-                sketch=counts.sketch,
+                words=self._weigh(words, word_ns, idf, KEEP_WORDS),
+                names=self._weigh(names, name_ns, idf, KEEP_NAMES),
+                sketch=sketch,
                 url=report.url,
                 source=report.source,
                 pin=report.pin,
@@ -219,12 +231,15 @@ class State:
         article reads each list back only as far as the time window reaches.
         """
         links: dict[str, dict[str, float]] = {key: {} for key in nodes}
-        postings: dict[str, list[tuple[int | None, str, float]]] = {}
+        postings: dict[str, deque[tuple[int | None, str, float]]] = {}
         languages: dict[str, str] = {}
         window = self.settings.window
         floor = LINK_FLOOR * self.settings.threshold
-        # New articles come by date, the undated last: a dated one reads back to its window.
-        for key in [k for k in nodes if k.startswith(_NEW)]:
+        # New articles come by date, the undated last: a dated one reads back to its window,
+        # and postings older than that are dropped unless an undated article will read them.
+        new = [k for k in nodes if k.startswith(_NEW)]
+        prune = bool(new) and self.docs[nodes[new[-1]].members[0]].day is not None
+        for key in new:
             doc = self.docs[nodes[key].members[0]]
             languages[key] = language = doc.language
             since = None if doc.day is None else doc.day - window
@@ -234,8 +249,15 @@ class State:
             for prefix, vector, found in parts:
                 get = found.get
                 for term, w in vector.items():
-                    posted = postings.setdefault(prefix + term, [])
+                    posted = postings.get(prefix + term)
+                    if posted is None:
+                        posted = postings[prefix + term] = deque()
                     if since is None:
+                        for _, other, v in posted:
+                            found[other] = get(other, 0.0) + w * v
+                    elif prune:
+                        while posted and posted[0][0] < since:  # type: ignore[operator]
+                            posted.popleft()
                         for _, other, v in posted:
                             found[other] = get(other, 0.0) + w * v
                     else:
@@ -337,12 +359,14 @@ class State:
 
     # -- placing one article ------------------------------------------------------
 
-    def _weigh(self, counts: dict[str, int], idf: dict[str, float], keep: int) -> Vector:
+    def _weigh(
+        self, terms: tuple[str, ...], counts: array[int], idf: dict[str, float], keep: int
+    ) -> Vector:
         """1 + log tf times idf (``idf`` caches each term's, as `add` learns them), pruned
         to the ``keep`` heaviest terms and normalised."""
         total, df, log = self.seen, self.df, math.log
         weights = {}
-        for term, n in counts.items():
+        for term, n in zip(terms, counts, strict=True):
             rarity = idf.get(term)
             if rarity is None:
                 rarity = idf[term] = log((total + 1) / (df[term] + 1))
@@ -352,8 +376,7 @@ class State:
         norm = math.sqrt(sum(w * w for w in weights.values()))
         if not norm:
             return {}
-        # One string per term across the archive's vectors, sums and postings, not one each.
-        return {intern(term): w / norm for term, w in weights.items() if w > 0}
+        return {term: w / norm for term, w in weights.items() if w > 0}
 
     def _candidates(self, doc: _Doc) -> dict[str, float]:
         """Average similarity to every story that shares a heavy term and is in the window."""
@@ -568,8 +591,15 @@ class State:
         """
         if not days or not others:
             return 1.0
-        if len(days) == 1 == len(others):  # most pairs: two reports, or two one-day stories
-            gap = abs(next(iter(days)) - next(iter(others)))
+        if len(others) > len(days):
+            days, others = others, days
+        if len(others) == 1:  # most pairs: a story and a report, or two one-day stories
+            day = next(iter(others))
+            first, last = min(days), max(days)
+            if day <= first or day >= last:
+                gap = first - day if day <= first else day - last
+            else:
+                gap = 0 if day in days else min(abs(d - day) for d in days)
         else:
             gap = min(abs(d - e) for d in days for e in others)
         return max(0.0, 1.0 - gap / (self.settings.window + 1))
@@ -677,14 +707,19 @@ _PARALLEL = 2000
 """Articles below which counting them in one process is quicker than starting others."""
 
 
-def _count_all(reports: list[Report], workers: int) -> list[Counts]:
-    """Each report's counts, in ``workers`` forked processes when there are many: the
-    counts of one article never depend on another's, so the result is the same."""
+def _count_all(reports: list[Report], workers: int) -> Iterator[Counts]:
+    """Each report's counts, in order; in ``workers`` forked processes when there are many
+    (the counts of one article never depend on another's, so they are the same)."""
     pairs = [(r.title, lead(r.text)) for r in reports]
     if workers < 2 or len(pairs) < _PARALLEL or "fork" not in mp.get_all_start_methods():
-        return [count(title, text) for title, text in pairs]
+        yield from itertools.starmap(count, pairs)
+        return
     with mp.get_context("fork").Pool(workers) as pool:
-        return pool.starmap(count, pairs, chunksize=250)
+        yield from pool.imap(_count, pairs, chunksize=250)
+
+
+def _count(pair: tuple[str, str]) -> Counts:
+    return count(*pair)
 
 
 def _heavy(doc: _Doc) -> list[str]:
