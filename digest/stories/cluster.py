@@ -79,13 +79,24 @@ class _Doc:
     story: str
     day: int | None
     language: str
-    words: Vector
-    names: Vector
+    terms: tuple[str, ...]
+    """The weighed words, then the names and numbers."""
+    weights: array[float]
+    split: int
+    """Words in `terms`: one tuple and one array an article, not two dicts of floats."""
     sketch: tuple[int, ...]
     url: str
     source: str
     pin: str
     copy_of: str = ""
+
+    @property
+    def words(self) -> Vector:
+        return dict(zip(self.terms[: self.split], self.weights, strict=False))
+
+    @property
+    def names(self) -> Vector:
+        return dict(zip(self.terms[self.split :], self.weights[self.split :], strict=True))
 
 
 @dataclass(slots=True)
@@ -190,12 +201,15 @@ class State:
         fresh: list[tuple[str, _Doc]] = []
         idf: dict[str, float] = {}
         for report, (words, word_ns, names, name_ns, sketch) in zip(given, tallies, strict=True):
+            weighed = self._weigh(words, word_ns, idf, KEEP_WORDS)
+            named = self._weigh(names, name_ns, idf, KEEP_NAMES)
             doc = _Doc(
                 story="",
                 day=report.date.toordinal() if report.date else None,
                 language=report.language.lower().split("-")[0],
-                words=self._weigh(words, word_ns, idf, KEEP_WORDS),
-                names=self._weigh(names, name_ns, idf, KEEP_NAMES),
+                terms=(*weighed, *named),
+                weights=array("d", [*weighed.values(), *named.values()]),
+                split=len(weighed),
                 sketch=sketch,
                 url=report.url,
                 source=report.source,
@@ -393,10 +407,11 @@ class State:
             for term in heavy:
                 found |= self.index.get(term, set()) & near
         scores = {}
+        words, names = doc.words, doc.names
         for story_id in found:
             story = self.stories.get(story_id)  # postings may outlive a story: see `_index`
             if story is not None:
-                scores[story_id] = self._similarity(doc, story)
+                scores[story_id] = self._similarity(words, names, doc.language, story)
         return scores
 
     def _date(self, story: _Story) -> None:
@@ -417,15 +432,16 @@ class State:
             if not stories:
                 del self.by_day[day]
 
-    def _similarity(self, doc: _Doc, story: _Story) -> float:
-        """Average similarity to the story's reports (what `_shares` sums, term by term)."""
+    def _similarity(self, words: Vector, names: Vector, language: str, story: _Story) -> float:
+        """An article's average similarity to the story's reports (what `_shares` sums, term
+        by term), from its vectors and language."""
         total = 0.0
-        sums = story.words.get(doc.language)
+        sums = story.words.get(language)
         if sums:
-            total += WORD_SHARE * _dot(doc.words, sums)
-        for language, sums in story.names.items():
-            weight = 1.0 - WORD_SHARE if language == doc.language else 1.0
-            total += weight * _dot(doc.names, sums)
+            total += WORD_SHARE * _dot(words, sums)
+        for other, sums in story.names.items():
+            weight = 1.0 - WORD_SHARE if other == language else 1.0
+            total += weight * _dot(names, sums)
         return total / story.size
 
     def _shares(self, doc: _Doc, story: _Story) -> dict[str, float]:
