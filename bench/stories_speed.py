@@ -3,9 +3,10 @@
 Generates (or reuses) ``../shared/bench/gen_corpus.py`` articles in /tmp, reads
 their front matter and Markdown bodies, then times in-process, vectorising
 included: (1) grouping 10,000 articles from an empty state, counting words on every core as
-the build does; (2) adding 200 new
-articles to that 10,000-article state (the build's incremental case); (3) the
-pickled state's size and the process's peak memory.
+the build does; (2) adding 200 new articles to that 10,000-article state (the build's
+incremental case); (3) the pickled state's size, and memory: the process's peak, and what
+the state holds once placed (resident memory after, less before). Each time is given as
+wall time and as CPU time (this process's and its workers'), since the machine is shared.
 
     .venv/bin/python bench/stories_speed.py [-n 10000] [--add 200]
 """
@@ -51,6 +52,18 @@ def corpus(n: int) -> list[Report]:
     return reports
 
 
+def _rss() -> float:
+    """Resident memory now, in MB (Linux)."""
+    status = Path("/proc/self/status").read_text(encoding="ascii")
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished workers."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=10_000)
@@ -59,25 +72,29 @@ def main() -> int:
     reports = corpus(args.n + args.add)
     reports.sort(key=lambda r: (r.date, r.id))
     archive, new = reports[: args.n], reports[args.n :]
+    before = _rss()
     state = State()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu()
     state.add(archive, workers=os.cpu_count() or 1)  # as the build does
-    cold = time.perf_counter() - start
+    cold, cold_cpu = time.perf_counter() - start, _cpu() - cpu
+    held = _rss() - before
     stories = len(set(state.assignment().values()))
     print(
-        f"{args.n} articles from empty: {cold:.2f} s, {args.n / cold:.0f} articles/s,",
-        f"{stories} stories",
+        f"{args.n} articles from empty: {cold:.2f} s ({cold_cpu:.2f} s CPU),",
+        f"{args.n / cold:.0f} articles/s, {stories} stories;",
+        f"state holds {held:.0f} MB ({held * 1e3 / args.n:.1f} KB an article)",
     )
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu()
     state.add(new)
-    warm = time.perf_counter() - start
-    print(f"{args.add} new articles into {args.n}: {warm:.3f} s")
+    warm, warm_cpu = time.perf_counter() - start, _cpu() - cpu
+    print(f"{args.add} new articles into {args.n}: {warm:.3f} s ({warm_cpu:.3f} s CPU)")
     blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
     start = time.perf_counter()
     pickle.loads(blob)  # noqa: S301 (our own bytes)
     load = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"state: {len(blob) / 1e6:.1f} MB pickled, loads in {load:.2f} s; peak RSS {peak:.0f} MB")
+    print(f"state: {len(blob) / 1e6:.1f} MB pickled, loads in {load:.2f} s")
+    print(f"peak RSS {peak:.0f} MB, of which {before:.0f} MB before placing (the corpus)")
     return 0
 
 

@@ -211,6 +211,22 @@ def test_explain_names_the_shared_terms_the_similarity_and_the_gap() -> None:
     assert "patrushev" in [term for term, _ in across.names]
 
 
+def test_vectors_read_the_words_markdown_shows_not_its_marks() -> None:
+    from digest.stories.vectors import count
+
+    markdown = (
+        "## Budget *leak*\n\n"
+        "Read [the report][1] and `Treasury`'s reply:\n\n"
+        "| Ministry | Cut |\n| --- | --- |\n| Defence | 1,200 |\n\n"
+        "[1]: https://example.org/confidential-spreadsheet\n"
+    )
+    counts = count("Leaked papers", markdown)
+    assert {"budget", "leak", "report", "treasury", "ministry", "defence"} <= counts.words.keys()
+    # a link definition's address is no word of the text; a table cell opens like a paragraph
+    assert not {"https", "example", "confidential", "spreadsheet"} & counts.words.keys()
+    assert "n:ministry" not in counts.names and "#1200" in counts.names
+
+
 def test_reports_beyond_the_window_are_separate_stories() -> None:
     state = State(Stories(window=3))
     state.add([report("then", QUAKE_PAPUA, 1), report("later", reworded(QUAKE_PAPUA, 1), 20)])

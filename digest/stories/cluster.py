@@ -24,9 +24,12 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import itertools
 import math
 import multiprocessing as mp
-from collections.abc import Iterable
+from array import array
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from sys import intern
@@ -66,6 +69,9 @@ class Report:
 
 
 Vector = dict[str, float]
+_Tally = tuple[tuple[str, ...], "array[int]", tuple[str, ...], "array[int]", tuple[int, ...]]
+"""An article's words and their counts, its names and theirs, its sketch: compact until
+weighed, as every article of a call waits for the others' document frequencies."""
 
 
 @dataclass(slots=True)
@@ -73,13 +79,24 @@ class _Doc:
     story: str
     day: int | None
     language: str
-    words: Vector
-    names: Vector
+    terms: tuple[str, ...]
+    """The weighed words, then the names and numbers."""
+    weights: array[float]
+    split: int
+    """Words in `terms`: one tuple and one array an article, not two dicts of floats."""
     sketch: tuple[int, ...]
     url: str
     source: str
     pin: str
     copy_of: str = ""
+
+    @property
+    def words(self) -> Vector:
+        return dict(zip(self.terms[: self.split], self.weights, strict=False))
+
+    @property
+    def names(self) -> Vector:
+        return dict(zip(self.terms[self.split :], self.weights[self.split :], strict=True))
 
 
 @dataclass(slots=True)
@@ -170,20 +187,30 @@ class State:
         """
         given = list(reports)
         self.remove([r.id for r in given if r.id in self.docs])
-        counted = list(zip(given, _count_all(given, workers), strict=True))
-        for _, counts in counted:
-            for term in (*counts.words, *counts.names):
-                self.df[term] = self.df.get(term, 0) + 1
-        self.seen += len(counted)
+        df = self.df
+        tallies: list[_Tally] = []
+        for counts in _count_all(given, workers):  # as they come: one string per term, kept
+            words, names = tuple(map(intern, counts.words)), tuple(map(intern, counts.names))
+            for term in words + names:
+                df[term] = df.get(term, 0) + 1
+            tallies.append(
+                (words, array("i", counts.words.values()),
+                 names, array("i", counts.names.values()), counts.sketch)
+            )  # fmt: skip
+        self.seen += len(tallies)
         fresh: list[tuple[str, _Doc]] = []
-        for report, counts in counted:
+        idf: dict[str, float] = {}
+        for report, (words, word_ns, names, name_ns, sketch) in zip(given, tallies, strict=True):
+            weighed = self._weigh(words, word_ns, idf, KEEP_WORDS)
+            named = self._weigh(names, name_ns, idf, KEEP_NAMES)
             doc = _Doc(
                 story="",
                 day=report.date.toordinal() if report.date else None,
                 language=report.language.lower().split("-")[0],
-                words=self._weigh(counts.words, self.seen, KEEP_WORDS),
-                names=self._weigh(counts.names, self.seen, KEEP_NAMES),
-                sketch=counts.sketch,
+                terms=(*weighed, *named),
+                weights=array("d", [*weighed.values(), *named.values()]),
+                split=len(weighed),
+                sketch=sketch,
                 url=report.url,
                 source=report.source,
                 pin=report.pin,
@@ -218,30 +245,48 @@ class State:
         article reads each list back only as far as the time window reaches.
         """
         links: dict[str, dict[str, float]] = {key: {} for key in nodes}
-        postings: dict[str, list[tuple[int | None, str, float]]] = {}
+        postings: dict[str, deque[tuple[int | None, str, float]]] = {}
+        languages: dict[str, str] = {}
         window = self.settings.window
         floor = LINK_FLOOR * self.settings.threshold
-        for key in [k for k in nodes if k.startswith(_NEW)]:
+        # New articles come by date, the undated last: a dated one reads back to its window,
+        # and postings older than that are dropped unless an undated article will read them.
+        new = [k for k in nodes if k.startswith(_NEW)]
+        prune = bool(new) and self.docs[nodes[new[-1]].members[0]].day is not None
+        for key in new:
             doc = self.docs[nodes[key].members[0]]
+            languages[key] = language = doc.language
+            since = None if doc.day is None else doc.day - window
             words: dict[str, float] = {}
             names: dict[str, float] = {}
-            for prefix, vector, found in (
-                ("w:" + doc.language, doc.words, words),
-                ("n", doc.names, names),
-            ):
+            parts = (("w:" + language, doc.words, words), ("n", doc.names, names))
+            for prefix, vector, found in parts:
+                get = found.get
                 for term, w in vector.items():
-                    posted = postings.setdefault(prefix + term, [])
-                    for day, other, v in reversed(posted):
-                        if doc.day is not None and day is not None and doc.day - day > window:
-                            break
-                        found[other] = found.get(other, 0.0) + w * v
+                    posted = postings.get(prefix + term)
+                    if posted is None:
+                        posted = postings[prefix + term] = deque()
+                    if since is None:
+                        for _, other, v in posted:
+                            found[other] = get(other, 0.0) + w * v
+                    elif prune:
+                        while posted and posted[0][0] < since:  # type: ignore[operator]
+                            posted.popleft()
+                        for _, other, v in posted:
+                            found[other] = get(other, 0.0) + w * v
+                    else:
+                        for day, other, v in reversed(posted):
+                            if day < since:  # type: ignore[operator]  # dated before undated
+                                break
+                            found[other] = get(other, 0.0) + w * v
                     posted.append((doc.day, key, w))
+            link = links[key]
             for other in names.keys() | words.keys():
-                same = self.docs[nodes[other].members[0]].language == doc.language
+                same = languages[other] == language
                 name = names.get(other, 0.0) * (1.0 - WORD_SHARE if same else 1.0)
                 score = WORD_SHARE * words.get(other, 0.0) + name
                 if score >= floor:
-                    links[key][other] = links[other][key] = score
+                    link[other] = links[other][key] = score
             for story_id, score in self._candidates(doc).items():
                 if story_id not in nodes:
                     nodes[story_id] = self.stories[story_id]
@@ -328,20 +373,24 @@ class State:
 
     # -- placing one article ------------------------------------------------------
 
-    def _weigh(self, counts: dict[str, int], total: int, keep: int) -> Vector:
-        df = self.df
-        weights = {
-            term: (1.0 + math.log(n)) * math.log((total + 1) / (df[term] + 1))
-            for term, n in counts.items()
-        }
+    def _weigh(
+        self, terms: tuple[str, ...], counts: array[int], idf: dict[str, float], keep: int
+    ) -> Vector:
+        """1 + log tf times idf (``idf`` caches each term's, as `add` learns them), pruned
+        to the ``keep`` heaviest terms and normalised."""
+        total, df, log = self.seen, self.df, math.log
+        weights = {}
+        for term, n in zip(terms, counts, strict=True):
+            rarity = idf.get(term)
+            if rarity is None:
+                rarity = idf[term] = log((total + 1) / (df[term] + 1))
+            weights[term] = (1.0 + log(n)) * rarity if n > 1 else rarity
         if len(weights) > keep:
-            top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
-            weights = dict(top)
+            weights = {t: -w for w, t in sorted([(-w, t) for t, w in weights.items()])[:keep]}
         norm = math.sqrt(sum(w * w for w in weights.values()))
         if not norm:
             return {}
-        # One string per term across the archive's vectors, sums and postings, not one each.
-        return {intern(term): w / norm for term, w in weights.items() if w > 0}
+        return {term: w / norm for term, w in weights.items() if w > 0}
 
     def _candidates(self, doc: _Doc) -> dict[str, float]:
         """Average similarity to every story that shares a heavy term and is in the window."""
@@ -358,10 +407,11 @@ class State:
             for term in heavy:
                 found |= self.index.get(term, set()) & near
         scores = {}
+        words, names = doc.words, doc.names
         for story_id in found:
             story = self.stories.get(story_id)  # postings may outlive a story: see `_index`
             if story is not None:
-                scores[story_id] = self._similarity(doc, story)
+                scores[story_id] = self._similarity(words, names, doc.language, story)
         return scores
 
     def _date(self, story: _Story) -> None:
@@ -382,15 +432,16 @@ class State:
             if not stories:
                 del self.by_day[day]
 
-    def _similarity(self, doc: _Doc, story: _Story) -> float:
-        """Average similarity to the story's reports (what `_shares` sums, term by term)."""
+    def _similarity(self, words: Vector, names: Vector, language: str, story: _Story) -> float:
+        """An article's average similarity to the story's reports (what `_shares` sums, term
+        by term), from its vectors and language."""
         total = 0.0
-        sums = story.words.get(doc.language)
+        sums = story.words.get(language)
         if sums:
-            total += WORD_SHARE * _dot(doc.words, sums)
-        for language, sums in story.names.items():
-            weight = 1.0 - WORD_SHARE if language == doc.language else 1.0
-            total += weight * _dot(doc.names, sums)
+            total += WORD_SHARE * _dot(words, sums)
+        for other, sums in story.names.items():
+            weight = 1.0 - WORD_SHARE if other == language else 1.0
+            total += weight * _dot(names, sums)
         return total / story.size
 
     def _shares(self, doc: _Doc, story: _Story) -> dict[str, float]:
@@ -489,29 +540,41 @@ class State:
         """Merge the closest pair of nodes while their average linkage reaches the threshold."""
         threshold = self.settings.threshold
         stories = self.stories
+        span = self.settings.window + 1
+        # A one-day node's day: most pairs fade by it without a call to `_fade`.
+        day = {key: next(iter(stories[key].days)) if len(stories[key].days) == 1 else None
+               for key in links}  # fmt: skip
         heap = []
         for a, near in links.items():
+            day_a = day[a]
             for b, score in near.items():
                 if a < b and score >= threshold:
-                    score *= self._fade(stories[a].days, stories[b].days)
+                    day_b = day[b]
+                    if day_a is not None and day_b is not None:
+                        score *= max(0.0, 1.0 - abs(day_a - day_b) / span)
+                    else:
+                        score *= self._fade(stories[a].days, stories[b].days)
                     if score >= threshold:
-                        heap.append((-score, a, b))
+                        heap.append((-score, a, b, 0, 0))
         heapq.heapify(heap)
+        merges: dict[str, int] = {}
+        """Merges into each node so far: a pair queued before is out of date."""
         while heap:
-            score, a, b = heapq.heappop(heap)
+            score, a, b, merges_a, merges_b = heapq.heappop(heap)
             if a not in stories or b not in stories:
                 continue  # merged since
+            if merges.get(a, 0) != merges_a or merges.get(b, 0) != merges_b:
+                continue  # one of them has grown since: its pairs are queued again
             first, second = stories[a], stories[b]
-            if links.get(a, {}).get(b, 0.0) * self._fade(first.days, second.days) != -score:
-                continue  # one of them has merged since
             if first.pinned and second.pinned:
                 continue
             keep, gone = sorted((first, second), key=_seniority)
             sizes = {a: first.size, b: second.size}
             self._absorb(keep, gone, merged)
+            grown = merges[keep.id] = merges.get(keep.id, 0) + 1
             near_a, near_b = links.pop(a), links.pop(b)
             links[keep.id] = near = {}
-            for other in sorted((near_a.keys() | near_b.keys()) - {a, b}):
+            for other in (near_a.keys() | near_b.keys()) - {a, b}:  # queued in any order
                 link_a, link_b = links[other].pop(a, 0.0), links[other].pop(b, 0.0)
                 if not keep.id.startswith(_NEW) and not other.startswith(_NEW):
                     score = self._linkage(keep, self.stories[other])  # stories' own pairs
@@ -520,8 +583,9 @@ class State:
                 near[other] = links[other][keep.id] = score
                 score *= self._fade(keep.days, stories[other].days)
                 if score >= threshold:
-                    low, high = sorted((keep.id, other))
-                    heapq.heappush(heap, (-score, low, high))
+                    pair = sorted(((keep.id, grown), (other, merges.get(other, 0))))
+                    (low, merges_low), (high, merges_high) = pair
+                    heapq.heappush(heap, (-score, low, high, merges_low, merges_high))
         for key in sorted(links):
             story = self.stories[key]
             if key.startswith(_NEW):
@@ -543,7 +607,17 @@ class State:
         """
         if not days or not others:
             return 1.0
-        gap = min(abs(d - e) for d in days for e in others)
+        if len(others) > len(days):
+            days, others = others, days
+        if len(others) == 1:  # most pairs: a story and a report, or two one-day stories
+            day = next(iter(others))
+            first, last = min(days), max(days)
+            if day <= first or day >= last:
+                gap = first - day if day <= first else day - last
+            else:
+                gap = 0 if day in days else min(abs(d - day) for d in days)
+        else:
+            gap = min(abs(d - e) for d in days for e in others)
         return max(0.0, 1.0 - gap / (self.settings.window + 1))
 
     def _absorb(self, keep: _Story, gone: _Story, merged: dict[str, str]) -> None:
@@ -649,14 +723,19 @@ _PARALLEL = 2000
 """Articles below which counting them in one process is quicker than starting others."""
 
 
-def _count_all(reports: list[Report], workers: int) -> list[Counts]:
-    """Each report's counts, in ``workers`` forked processes when there are many: the
-    counts of one article never depend on another's, so the result is the same."""
+def _count_all(reports: list[Report], workers: int) -> Iterator[Counts]:
+    """Each report's counts, in order; in ``workers`` forked processes when there are many
+    (the counts of one article never depend on another's, so they are the same)."""
     pairs = [(r.title, lead(r.text)) for r in reports]
     if workers < 2 or len(pairs) < _PARALLEL or "fork" not in mp.get_all_start_methods():
-        return [count(title, text) for title, text in pairs]
+        yield from itertools.starmap(count, pairs)
+        return
     with mp.get_context("fork").Pool(workers) as pool:
-        return pool.starmap(count, pairs, chunksize=250)
+        yield from pool.imap(_count, pairs, chunksize=250)
+
+
+def _count(pair: tuple[str, str]) -> Counts:
+    return count(*pair)
 
 
 def _heavy(doc: _Doc) -> list[str]:

@@ -14,19 +14,12 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass
 
+from digest.text import blocks
+
 _LETTERS = re.compile(r"[^\W\d_]+")
-_WORD = re.compile(r"[^\W\d_]{3,}")
-"""Words of three letters or more (a run of letters, as `_LETTERS` finds it, not a part)."""
 # Numbers keep their separators so that "15.000" and "6,1" can be read.
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _OPENING = re.compile(r"(?:^|\n|[.!?:;«»\"“”]\s+)([^\W\d_]+)")
-_MARKUP = re.compile(
-    r"!?\[([^\]\n]*)\]\([^)\n]*\)"  # a link or an image: its text or alt text stays
-    r"|<[^>\n]*>"  # an autolink or an HTML tag
-    r"|^[ \t]{0,3}(?:[#>]+|[*+-]|\d{1,9}[.)])[ \t]+"  # a heading, quote or list item's marker
-    r"|[*_`~|]",  # emphasis, code and table marks
-    re.MULTILINE,
-)
 _THOUSANDS = re.compile(r"[.,](?=\d{3}(?:\D|$))")
 SKETCH_SIZE = 16
 """Bottom-k sketch of word 4-shingles: enough to tell a copy (resemblance > 0.5) from a story."""
@@ -35,7 +28,8 @@ SKETCH_WORDS = 200
 SKETCH_CHARS = 2000
 """Enough text for `SKETCH_WORDS` words: the rest is not split into words for the sketch."""
 LEAD = 1500
-"""Characters of the body read: a report's lead tells its event; the rest adds cost, not sense."""
+"""Characters of the body read: a report's lead tells its event; the rest adds cost, not sense
+(markdown-it reads a lead in about 0.2 ms, the whole of a 6,000-character body in 1 ms)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +46,8 @@ class Counts:
 
 def count(title: str, markdown: str) -> Counts:
     """Count the words, names and numbers of an article's title and Markdown body."""
-    text = title + "\n" + plain(lead(markdown))
+    # One block a line, so a heading or a table cell opens a sentence as a paragraph does.
+    text = "\n".join((title, *blocks(lead(markdown))))
     lowered = text.lower()
     capitals = Counter(t for t in _LETTERS.findall(text) if t[0].isupper())
     # A capital that only ever opens a sentence ("The", "Yesterday") is no name.
@@ -62,8 +57,12 @@ def count(title: str, markdown: str) -> Counts:
         if n > opening.get(name, 0):
             found["n:" + _plain(name.lower())] += n
     found.update("#" + _number(n) for n in _NUMBER.findall(text))
-    words = Counter(_WORD.findall(lowered))
-    return Counts(words, found, _sketch(_LETTERS.findall(lowered, 0, SKETCH_CHARS)))
+    letters = _LETTERS.findall(lowered)
+    # Words are the runs of three letters or more: the runs of letters, filtered.
+    words = Counter(w for w in letters if len(w) > 2)
+    if len(lowered) > SKETCH_CHARS:  # a long title: the last run may be cut at the limit
+        letters = _LETTERS.findall(lowered, 0, SKETCH_CHARS)
+    return Counts(words, found, _sketch(letters))
 
 
 def lead(markdown: str) -> str:
@@ -77,15 +76,6 @@ def lead(markdown: str) -> str:
         if end > LEAD // 2:
             return head[:end]
     return head
-
-
-def plain(markdown: str) -> str:
-    """Markdown's words with its marks taken out, line breaks kept.
-
-    Not a parser (digest.text is one, at about 1 ms for a lead): words, names and
-    numbers are all vectors need, and a mark read as text only adds a rare term.
-    """
-    return _MARKUP.sub(lambda m: m.group(1) or "", markdown)
 
 
 def _number(token: str) -> str:
@@ -112,7 +102,9 @@ def resemblance(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     """Estimated Jaccard resemblance of two texts' shingle sets from their bottom-k sketches."""
     if not a or not b:
         return 0.0
+    both = set(a).intersection(b)
+    if not both:  # most pairs: two reports of one story share no shingle
+        return 0.0
     k = min(SKETCH_SIZE, len(a), len(b))
-    union = sorted(set(a) | set(b))[:k]
-    both = set(a) & set(b)
+    union = sorted(set(a).union(b))[:k]
     return sum(1 for h in union if h in both) / k
