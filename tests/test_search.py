@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 import zlib
 from pathlib import Path
+
+import pytest
 
 from digest import build
 from digest.render import search
@@ -58,3 +61,35 @@ def test_an_edit_reindexes_its_words_and_deleting_an_article_removes_it(tmp_path
     cards = [json.loads(p.read_text("utf-8")) for p in (site / "search" / "d").iterdir()]
     assert cards[0]["title"] == "Gas deal" and cards[0]["url"] == "two/"
     assert cards[0]["text"] == "A harbour pipeline."
+
+
+def test_a_word_in_more_articles_than_a_shard_lists_is_kept_whole_for_edits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shard file lists a word's heaviest articles only; the kept index has the rest,
+    so deleting a listed one brings the next in, as a cold build of the same archive does."""
+    monkeypatch.setattr(search, "KEPT", 2)
+    root = project(tmp_path / "kept")
+    for n, times in enumerate((4, 3, 2, 1)):
+        body = " ".join(["harbour"] * times)
+        write(
+            root / f"content/articles/a{n}.md",
+            f"---\nid: port-{n}\ntitle: Port {n}\ndate: 2024-03-0{n + 1}\n---\n\nThe {body}.\n",
+        )
+    build.build(root)
+    site = root / "site"
+    assert shard_entries(site, "harbour") == [
+        search.card_name("port-0"),
+        search.card_name("port-1"),
+    ]
+    (root / "content/articles/a0.md").unlink()
+    build.build(root)
+    assert shard_entries(site, "harbour") == [
+        search.card_name("port-1"),
+        search.card_name("port-2"),
+    ]
+    cold = project(tmp_path / "cold")
+    shutil.copytree(root / "content", cold / "content")
+    build.build(cold)
+    for shard in (site / "search" / "t").iterdir():
+        assert shard.read_bytes() == (cold / "site/search/t" / shard.name).read_bytes()
