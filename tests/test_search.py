@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import shutil
 import zlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from digest import build
+from digest.model import Article
 from digest.render import search
 from tests.conftest import project, write
 
@@ -20,6 +22,25 @@ def test_words_are_lowercased_common_ones_dropped_and_cjk_split_into_pairs() -> 
     assert sorted(search.words("习 x")) == ["x", "习"]
     assert search.words("ｆｕｌｌ-width_words") == ["full", "width", "words"]  # NFKC, _ splits
     assert search.words("a" * 41) == []
+
+
+def test_a_term_weighs_its_occurrences_in_each_field_and_fields_do_not_run_together() -> None:
+    article = Article(
+        "x",
+        "Harbour Grain",
+        datetime(2024, 3, 4, tzinfo=UTC),
+        "",
+        source="Ostwire",
+        summary="deal harbour",
+        topics=("Ports", "Grain"),
+    )
+    counts = search.weights(article, "harbour ΟΔΟΣ harbour")
+    assert counts["harbour"] == 5 + 2 + 2 * 1  # title, summary, body twice
+    assert counts["grain"] == 5 + 3 and counts["ports"] == 3 and counts["ostwire"] == 3
+    assert counts["οδος"] == 1 and counts["source:Ostwire"] == 1 and counts["topic:Ports"] == 1
+    assert (
+        "graindeal" not in counts and "ostwireports" not in counts and "grainharbour" not in counts
+    )
 
 
 def test_a_term_goes_to_the_shard_of_its_crc32() -> None:

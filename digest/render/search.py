@@ -103,17 +103,20 @@ def card_name(article_id: str) -> str:
 
 
 def weights(article: Article, text: str) -> Counter[str]:
-    """Each term's weight in an article: its occurrences, counted more in the title."""
-    counts = term_counts(text)  # the body's weight is 1
+    """Each term's weight in an article: its occurrences, counted more in the title.
+
+    The fields are counted as one text in which each appears as many times as it
+    weighs: one pass over the text, and a field's terms cannot run into the next's.
+    """
+    fields = [text]  # the body's weight is 1
     for field, value in (
         ("title", article.title),
         ("summary", article.summary),
         ("source", article.source),
         ("topics", " ".join(article.topics or ())),
     ):
-        weight = WEIGHTS[field]
-        for term, n in term_counts(value).items():
-            counts[term] += n * weight
+        fields += [value] * WEIGHTS[field]
+    counts = term_counts("\n".join(fields))
     if article.source:
         counts["source:" + article.source] = 1
     for topic in article.topics or ():
