@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
+import threading
 import zlib
 from datetime import UTC, datetime
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import BrowserContext, expect
 
 from digest import build
 from digest.model import Article
@@ -114,3 +118,49 @@ def test_a_word_in_more_articles_than_a_shard_lists_is_kept_whole_for_edits(
     build.build(cold)
     for shard in (site / "search" / "t").iterdir():
         assert shard.read_bytes() == (cold / "site/search/t" / shard.name).read_bytes()
+
+
+def test_results_show_in_rank_order_as_their_cards_come(
+    tmp_path: Path, chromium: BrowserContext
+) -> None:
+    """A slow card holds back the results below it, not those above it; the count comes
+    with the last result."""
+    root = project(tmp_path)
+    for n, times in enumerate((4, 3, 2, 1)):
+        write(
+            root / f"content/articles/a{n}.md",
+            f"---\nid: port-{n}\ntitle: Port {n}\ndate: 2024-03-0{n + 1}\n---\n\n"
+            + "The harbour. " * times,
+        )
+    build.build(root)
+    held = f"/search/d/{search.card_name('port-2')}.json"
+    release = threading.Event()
+
+    class Holding(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            if self.path == held:
+                release.wait(30)
+            super().do_GET()
+
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Holding, directory=root / "site")
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    page = chromium.new_page()
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/search/")
+        page.locator("#q").fill("harbour")
+        titles = page.locator("#results h2")
+        expect(titles).to_have_text(["Port 0", "Port 1"])
+        expect(page.locator("#status")).not_to_contain_text("match")
+        release.set()
+        expect(titles).to_have_text(["Port 0", "Port 1", "Port 2", "Port 3"])
+        expect(page.locator("#status")).to_have_text("4 articles match.")
+    finally:
+        release.set()
+        page.close()
+        server.shutdown()
+        server.server_close()
