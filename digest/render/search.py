@@ -8,9 +8,10 @@ weight in each, and their days; a topic or source filter is one more term
 indexed as overlapping pairs of characters, as the query is. Why digest writes
 its own index rather than run Pagefind: docs/search.md.
 
-Indexing is incremental: ``.digest/search.sqlite`` keeps every shard whole and
-each article's weighed terms, so an edited, new or deleted article changes only
-the shards of the words whose weight changed, and an unchanged archive reads no body.
+Indexing is incremental: ``.digest/search.sqlite`` keeps every shard (its file's
+bytes and the entries the file leaves out) and each article's weighed terms, so an
+edited, new or deleted article changes only the shards of the words whose weight
+changed, and an unchanged archive reads no body.
 """
 
 from __future__ import annotations
