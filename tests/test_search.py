@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import shutil
+import threading
 import zlib
+from datetime import UTC, datetime
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
+from playwright.sync_api import BrowserContext, expect
+
 from digest import build
+from digest.model import Article
 from digest.render import search
 from tests.conftest import project, write
 
@@ -17,6 +26,25 @@ def test_words_are_lowercased_common_ones_dropped_and_cjk_split_into_pairs() -> 
     assert sorted(search.words("习 x")) == ["x", "习"]
     assert search.words("ｆｕｌｌ-width_words") == ["full", "width", "words"]  # NFKC, _ splits
     assert search.words("a" * 41) == []
+
+
+def test_a_term_weighs_its_occurrences_in_each_field_and_fields_do_not_run_together() -> None:
+    article = Article(
+        "x",
+        "Harbour Grain",
+        datetime(2024, 3, 4, tzinfo=UTC),
+        "",
+        source="Ostwire",
+        summary="deal harbour",
+        topics=("Ports", "Grain"),
+    )
+    counts = search.weights(article, "harbour ΟΔΟΣ harbour")
+    assert counts["harbour"] == 5 + 2 + 2 * 1  # title, summary, body twice
+    assert counts["grain"] == 5 + 3 and counts["ports"] == 3 and counts["ostwire"] == 3
+    assert counts["οδος"] == 1 and counts["source:Ostwire"] == 1 and counts["topic:Ports"] == 1
+    assert (
+        "graindeal" not in counts and "ostwireports" not in counts and "grainharbour" not in counts
+    )
 
 
 def test_a_term_goes_to_the_shard_of_its_crc32() -> None:
@@ -58,3 +86,81 @@ def test_an_edit_reindexes_its_words_and_deleting_an_article_removes_it(tmp_path
     cards = [json.loads(p.read_text("utf-8")) for p in (site / "search" / "d").iterdir()]
     assert cards[0]["title"] == "Gas deal" and cards[0]["url"] == "two/"
     assert cards[0]["text"] == "A harbour pipeline."
+
+
+def test_a_word_in_more_articles_than_a_shard_lists_is_kept_whole_for_edits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shard file lists a word's heaviest articles only; the kept index has the rest,
+    so deleting a listed one brings the next in, as a cold build of the same archive does."""
+    monkeypatch.setattr(search, "KEPT", 2)
+    root = project(tmp_path / "kept")
+    for n, times in enumerate((4, 3, 2, 1)):
+        body = " ".join(["harbour"] * times)
+        write(
+            root / f"content/articles/a{n}.md",
+            f"---\nid: port-{n}\ntitle: Port {n}\ndate: 2024-03-0{n + 1}\n---\n\nThe {body}.\n",
+        )
+    build.build(root)
+    site = root / "site"
+    assert shard_entries(site, "harbour") == [
+        search.card_name("port-0"),
+        search.card_name("port-1"),
+    ]
+    (root / "content/articles/a0.md").unlink()
+    build.build(root)
+    assert shard_entries(site, "harbour") == [
+        search.card_name("port-1"),
+        search.card_name("port-2"),
+    ]
+    cold = project(tmp_path / "cold")
+    shutil.copytree(root / "content", cold / "content")
+    build.build(cold)
+    for shard in (site / "search" / "t").iterdir():
+        assert shard.read_bytes() == (cold / "site/search/t" / shard.name).read_bytes()
+
+
+def test_results_show_in_rank_order_as_their_cards_come(
+    tmp_path: Path, chromium: BrowserContext
+) -> None:
+    """A slow card holds back the results below it, not those above it; the count comes
+    with the last result."""
+    root = project(tmp_path)
+    for n, times in enumerate((4, 3, 2, 1)):
+        write(
+            root / f"content/articles/a{n}.md",
+            f"---\nid: port-{n}\ntitle: Port {n}\ndate: 2024-03-0{n + 1}\n---\n\n"
+            + "The harbour. " * times,
+        )
+    build.build(root)
+    held = f"/search/d/{search.card_name('port-2')}.json"
+    release = threading.Event()
+
+    class Holding(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            if self.path == held:
+                release.wait(30)
+            super().do_GET()
+
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Holding, directory=root / "site")
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    page = chromium.new_page()
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/search/")
+        page.locator("#q").fill("harbour")
+        titles = page.locator("#results h2")
+        expect(titles).to_have_text(["Port 0", "Port 1"])
+        expect(page.locator("#status")).not_to_contain_text("match")
+        release.set()
+        expect(titles).to_have_text(["Port 0", "Port 1", "Port 2", "Port 3"])
+        expect(page.locator("#status")).to_have_text("4 articles match.")
+    finally:
+        release.set()
+        page.close()
+        server.shutdown()
+        server.server_close()

@@ -8,9 +8,10 @@ weight in each, and their days; a topic or source filter is one more term
 indexed as overlapping pairs of characters, as the query is. Why digest writes
 its own index rather than run Pagefind: docs/search.md.
 
-Indexing is incremental: ``.digest/search.sqlite`` keeps every shard whole and
-each article's weighed terms, so an edited, new or deleted article changes only
-the shards of the words whose weight changed, and an unchanged archive reads no body.
+Indexing is incremental: ``.digest/search.sqlite`` keeps every shard (its file's
+bytes and the entries the file leaves out) and each article's weighed terms, so an
+edited, new or deleted article changes only the shards of the words whose weight
+changed, and an unchanged archive reads no body.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ import sqlite3
 import unicodedata
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from operator import neg
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from digest import sqlitefile
@@ -34,13 +35,15 @@ if TYPE_CHECKING:
     from digest.config import Config
     from digest.model import Article
 
-VERSION = 3
+VERSION = 4
 """Of the tokenizer and the files' layout: a change makes the index again."""
 _FILE = "search.sqlite"
 TEXT_KEPT = 4000
 """Characters of an article's text kept in its card, for the excerpt."""
 _WORD = re.compile(r"[^\W_]+")
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
+_CJK_FIRST = "\u3040"
+"""No character before it is in `_CJK`: a cheaper test of most words."""
 _STOP_WORDS = (
     "a an and are as at be but by for from has have in is it its of on or that the this to "
     "was were will with и в во на не что с со к по из за от"
@@ -65,7 +68,7 @@ def term_counts(text: str) -> Counter[str]:
     for word in _STOP.intersection(found):
         del found[word]
     if _CJK.search(text):
-        for word in [w for w in found if _CJK.search(w)]:
+        for word in [w for w in found if max(w) >= _CJK_FIRST and _CJK.search(w)]:
             times = found.pop(word)
             for n, part in enumerate(_CJK.split(word)):
                 if n % 2:  # a CJK run
@@ -103,17 +106,20 @@ def card_name(article_id: str) -> str:
 
 
 def weights(article: Article, text: str) -> Counter[str]:
-    """Each term's weight in an article: its occurrences, counted more in the title."""
-    counts = term_counts(text)  # the body's weight is 1
+    """Each term's weight in an article: its occurrences, counted more in the title.
+
+    The fields are counted as one text in which each appears as many times as it
+    weighs: one pass over the text, and a field's terms cannot run into the next's.
+    """
+    fields = [text]  # the body's weight is 1
     for field, value in (
         ("title", article.title),
         ("summary", article.summary),
         ("source", article.source),
         ("topics", " ".join(article.topics or ())),
     ):
-        weight = WEIGHTS[field]
-        for term, n in term_counts(value).items():
-            counts[term] += n * weight
+        fields += [value] * WEIGHTS[field]
+    counts = term_counts("\n".join(fields))
     if article.source:
         counts["source:" + article.source] = 1
     for topic in article.topics or ():
@@ -157,8 +163,12 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS doc (
   id TEXT PRIMARY KEY, key TEXT NOT NULL, day INTEGER NOT NULL, terms BLOB NOT NULL
 );
-CREATE TABLE IF NOT EXISTS shard (n INTEGER PRIMARY KEY, hash TEXT NOT NULL, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS shard (
+  n INTEGER PRIMARY KEY, hash TEXT NOT NULL, data BLOB NOT NULL, more BLOB NOT NULL
+);
 """
+"""A shard is kept as its file's bytes (``data``) and the entries its file leaves out
+(``more``, marshalled columns as in the file): no second copy of what the file has."""
 
 
 def path_of(n: int) -> str:
@@ -207,22 +217,24 @@ def update(
         rows = _weigh_all(changed)
         removed: defaultdict[str, set[str]] = defaultdict(set)
         added: defaultdict[str, list[Entry]] = defaultdict(list)
-        for i, _, day, blob in rows:
-            terms = marshal.loads(blob)  # noqa: S302 - from _weigh
-            name, before = card_name(i), old.get(i)
+        # The newest first, then by card: each term's added entries come in that order,
+        # so that ordering them by weight alone (a stable sort) orders them wholly.
+        ordered = sorted((-day, card_name(i), i, day, terms) for i, _, day, terms in rows)
+        for _, name, i, day, terms in ordered:
+            before = old.get(i)
             if before is None:
-                for term, weight in terms.items():
-                    added[term].append((-weight, -day, name))
+                for term, n in terms.items():
+                    added[term].append((n, day, name))
                 continue
             was, old_terms = before
             for term in old_terms.keys() | terms.keys():
-                weight = terms.get(term)
-                if was == day and old_terms.get(term) == weight:
+                now = terms.get(term)
+                if was == day and old_terms.get(term) == now:
                     continue  # the same entry
                 if term in old_terms:
                     removed[term].add(name)
-                if weight is not None:
-                    added[term].append((-weight, -day, name))
+                if now is not None:
+                    added[term].append((now, day, name))
         for i in gone:
             name = card_name(i)
             for term in old[i][1]:
@@ -237,18 +249,19 @@ def update(
                 if complete:
                     files.append((path_of(n), hashes[n], None))
                 continue
-            table = _merge(
-                marshal.loads(_shard(db, n)) if n in hashes else {},  # noqa: S302 - digest's own
-                {t: removed[t] for t in by_shard[n] if t in removed},
-                {t: added[t] for t in by_shard[n] if t in added},
-            )
-            data = _published(table)
+            shown, more = _kept(db, n) if n in hashes else ({}, {})
+            for term in by_shard[n]:
+                _merge(shown, more, term, removed.get(term, ()), added.get(term, []))
+            data = _published(shown)
             digest = hashlib.blake2b(data, digest_size=16).hexdigest()
             files.append((path_of(n), digest, data))
-            fresh.append((n, digest, marshal.dumps(table)))
-        db.executemany("INSERT OR REPLACE INTO shard VALUES (?, ?, ?)", fresh)
+            fresh.append((n, digest, data, marshal.dumps(more) if more else b""))
+        db.executemany("INSERT OR REPLACE INTO shard VALUES (?, ?, ?, ?)", fresh)
         db.executemany("DELETE FROM doc WHERE id = ?", [(i,) for i in gone])
-        db.executemany("INSERT OR REPLACE INTO doc VALUES (?, ?, ?, ?)", rows)
+        db.executemany(
+            "INSERT OR REPLACE INTO doc VALUES (?, ?, ?, ?)",
+            [(i, key, day, marshal.dumps(terms)) for i, key, day, terms in rows],
+        )
 
     cfg.state.mkdir(parents=True, exist_ok=True)
     sqlitefile.write(cfg.state / _FILE, change)
@@ -256,17 +269,17 @@ def update(
 
 
 Entry = tuple[int, int, str]
-"""An article in a term's list: minus the term's weight in it, minus its day, its card;
-so that a list in order has the heaviest first, then the newest."""
-Row = tuple[str, str, int, bytes]
-"""An article as the index keeps it: id, key, day, and its terms' weights (marshalled)."""
+"""An article in a term's list: the term's weight in it, its day, its card. A list in
+order has the heaviest first, then the newest, then by card."""
+Row = tuple[str, str, int, dict[str, int]]
+"""An article as the index keeps it: id, key, day, and its terms' weights."""
 _FORKED = 400
 """Articles to weigh beyond which the work is shared with a forked process."""
 
 
 def _weigh(docs: Sequence[Doc]) -> list[Row]:
     """Each article's row, its terms weighed."""
-    return [(d.id, d.key, d.day, marshal.dumps(dict(d.terms()))) for d in docs]
+    return [(d.id, d.key, d.day, dict(d.terms())) for d in docs]
 
 
 def _weigh_all(docs: list[Doc]) -> list[Row]:
@@ -306,47 +319,71 @@ KEPT = 1500
 this is as common as the words left out, and its whole list would be most of a query's
 download. The kept index has every entry, so an edit gives what a full index gives."""
 
-Table = dict[str, list[Entry]]
-"""A shard: each term's entries, in order."""
+Columns = list[list[Any]]
+"""A term's entries as a shard file lists them: their cards, weights and days."""
 
 
-def _published(table: Table) -> bytes:
+def _published(shown: Mapping[str, Columns]) -> bytes:
     """A shard file: each term's cards, weights and days, at most `KEPT`, the heaviest."""
-    shown: dict[str, list[list[Any]]] = {}
-    for term, entries in table.items():
-        weights, days, cards = zip(*entries[:KEPT], strict=True)
-        shown[term] = [list(cards), list(map(neg, weights)), list(map(neg, days))]
-    return (json.dumps(shown, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    ordered = dict(sorted(shown.items()))
+    return (json.dumps(ordered, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
 def _merge(
-    table: Table, removed: Mapping[str, set[str]], added: Mapping[str, list[Entry]]
-) -> Table:
-    """A shard's table with the ``removed`` cards out of their terms and ``added`` in."""
-    merged = dict(table)
-    for term in removed.keys() | added.keys():
-        gone = removed.get(term, ())
-        entries = [e for e in table.get(term, ()) if e[2] not in gone]
-        entries += added.get(term, ())
-        if entries:
-            entries.sort()  # in a kept list, a few new entries: nearly in order already
-            merged[term] = entries
-        else:
-            merged.pop(term, None)
-    return dict(sorted(merged.items()))
+    shown: dict[str, Columns],
+    more: dict[str, Columns],
+    term: str,
+    removed: Collection[str],
+    added: list[Entry],
+) -> None:
+    """Take the ``removed`` cards out of a term's lists and put the ``added`` entries in
+    (the newest first, then by card), in place."""
+    if term in shown:
+        entries = [
+            e
+            for columns in (shown[term], more.get(term))
+            if columns
+            for e in zip(columns[1], columns[2], columns[0], strict=True)
+            if e[2] not in removed
+        ]
+        entries += added
+        entries.sort(key=_order)
+    else:  # a new term: by weight, the stable sort keeps the rest of the order
+        entries = added
+        entries.sort(key=itemgetter(0), reverse=True)
+    shown.pop(term, None)
+    more.pop(term, None)
+    if entries:
+        shown[term] = _columns(entries[:KEPT])
+    if len(entries) > KEPT:
+        more[term] = _columns(entries[KEPT:])
 
 
-def _shard(db: sqlite3.Connection, n: int) -> bytes:
-    row = db.execute("SELECT data FROM shard WHERE n = ?", (n,)).fetchone()
+def _order(entry: Entry) -> tuple[int, int, str]:
+    return -entry[0], -entry[1], entry[2]
+
+
+def _columns(entries: list[Entry]) -> Columns:
+    weights, days, cards = zip(*entries, strict=True)
+    return [list(cards), list(weights), list(days)]
+
+
+def _kept(db: sqlite3.Connection, n: int) -> tuple[dict[str, Columns], dict[str, Columns]]:
+    """A kept shard: the lists its file shows, and the entries it leaves out."""
+    row = db.execute("SELECT data, more FROM shard WHERE n = ?", (n,)).fetchone()
     if row is None:
         raise LookupError(f"search shard {n} is not kept")
-    return bytes(row[0])
+    more = marshal.loads(row[1]) if row[1] else {}  # noqa: S302 - digest's own file
+    return json.loads(row[0]), more
 
 
 def shard_bytes(cfg: Config, n: int) -> bytes:
     """A shard file from the kept index: for one to write again though it did not change."""
     with sqlitefile.existing(cfg.state / _FILE) as db:
-        return _published(marshal.loads(_shard(db, n)))  # noqa: S302 - digest's own file
+        row = db.execute("SELECT data FROM shard WHERE n = ?", (n,)).fetchone()
+    if row is None:
+        raise LookupError(f"search shard {n} is not kept")
+    return bytes(row[0])
 
 
 def forget(cfg: Config) -> None:

@@ -121,15 +121,27 @@
     });
   }
 
+  // Each result shows as soon as its card and those of the better ones have come: the
+  // first results need not wait for the slowest of ten requests. The count shows with
+  // the last, so that it always describes the list on screen.
   function show(ranked, terms, mine) {
     var best = ranked.slice(0, SHOWN);
-    return Promise.all(best.map(function (r) {
-      return load(cards, base + "d/" + r[0] + ".json");
-    })).then(function (found) {
+    var items = [];
+    var shown = 0;
+    var n = ranked.length;
+    if (!n) results.replaceChildren();
+    return Promise.all(best.map(function (r, i) {
+      return load(cards, base + "d/" + r[0] + ".json").then(function (card) {
+        if (mine !== asked) return;
+        items[i] = item(card, terms);
+        var ready = [];
+        while (shown < best.length && items[shown]) ready.push(items[shown++]);
+        if (!ready.length) return;
+        if (shown === ready.length) results.replaceChildren.apply(results, ready);
+        else results.append.apply(results, ready);
+      });
+    })).then(function () {
       if (mine !== asked) return;
-      var items = found.map(function (card) { return item(card, terms); });
-      results.replaceChildren.apply(results, items);
-      var n = ranked.length;
       status.textContent = n === 0 ? "No article matches." :
         n + (n === 1 ? " article matches" : " articles match") +
         (n > SHOWN ? "; the best " + SHOWN + " are shown." : ".");
