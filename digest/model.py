@@ -216,6 +216,16 @@ def http_url(value: str) -> str:
     return value if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,4}")
+
+
+def language_tag(article: Article) -> str:
+    """The language its front matter names (``language: ru``) if it is shaped like a BCP 47
+    tag, else "": the value reaches ``lang`` attributes and search cards."""
+    value = article.extra.get("language")
+    return value if isinstance(value, str) and _LANGUAGE_TAG.fullmatch(value) else ""
+
+
 class Tally(NamedTuple):
     """New, updated and unchanged articles from one source (the inbox, or a feed)."""
 

@@ -462,3 +462,12 @@ def test_without_javascript_the_search_page_says_so(site: Path) -> None:
     text = (site / "search" / "index.html").read_text("utf-8")
     assert "needs JavaScript" in text and 'href="../archive/"' in text
     assert notice
+
+
+@pytest.mark.parametrize("query", ["constructor", "__proto__", "toString"])
+def test_search_for_a_word_javascript_objects_already_have_finds_nothing_quietly(
+    site: Path, origin: str, chromium: BrowserContext, query: str
+) -> None:
+    page = visit(chromium, origin + f"search/?q={query}").page
+    expect(page.locator("#status")).to_have_text("No article matches.")
+    page.close()

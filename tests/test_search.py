@@ -164,3 +164,16 @@ def test_results_show_in_rank_order_as_their_cards_come(
         page.close()
         server.shutdown()
         server.server_close()
+
+
+def test_a_card_carries_only_a_language_tag_shaped_like_one() -> None:
+    moment = datetime(2024, 5, 1, tzinfo=UTC)
+
+    def lang(value: object) -> object:
+        article = Article(id="x", title="t", published=moment, body="", extra={"language": value})
+        return json.loads(search.card(article, "text", "a/", "2024-05-01")).get("lang")
+
+    assert lang("ru") == "ru"
+    assert lang("zh-Hant-TW") == "zh-Hant-TW"
+    for hostile in ('en" onload="alert(5)', "ру", "e", ["ru"], "en-" + "x" * 40):
+        assert lang(hostile) is None, hostile

@@ -30,6 +30,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from digest import sqlitefile
+from digest.model import language_tag
 
 if TYPE_CHECKING:
     from digest.config import Config
@@ -138,8 +139,7 @@ def card(article: Article, text: str, path: str, day: str) -> bytes:
         "summary": article.summary,
         "text": text[:TEXT_KEPT],
     }
-    language = article.extra.get("language")
-    if isinstance(language, str):
+    if language := language_tag(article):
         data["lang"] = language
     return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 

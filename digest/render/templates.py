@@ -17,7 +17,7 @@ import jinja2
 from digest import __version__
 from digest.config import DEFAULT_THEME, Config
 from digest.errors import Problem, ThemeError
-from digest.model import http_url
+from digest.model import http_url, language_tag
 from digest.render import Rendered, markdown
 
 
@@ -53,6 +53,7 @@ def environment(config: Config, theme: str, memory: Rendered) -> jinja2.Environm
     env.filters["day"] = day
     env.filters["month"] = lambda moment: f"{moment.astimezone(zone):%B %Y}"
     env.filters["http_url"] = http_url
+    env.filters["language_tag"] = language_tag
     memory.environment = (theme, env)
     return env
 

@@ -68,7 +68,7 @@
 
   function postings(term) {
     return load(shards, base + "t/" + shardOf(term) + ".json").then(function (table) {
-      var lists = table[term] || [[], [], []];
+      var lists = Object.prototype.hasOwnProperty.call(table, term) ? table[term] : [[], [], []];
       var found = new Map();
       for (var i = 0; i < lists[0].length; i++) found.set(lists[0][i], [lists[1][i], lists[2][i]]);
       return found;
