@@ -86,9 +86,13 @@ def escape_text(text: str) -> str:
 
 
 def summarize(paragraph: str) -> str:
-    """The first paragraph, cut at a word boundary to about `SUMMARY_CHARS`."""
+    """The first paragraph, cut at a word boundary to about `SUMMARY_CHARS`.
+
+    A ``<`` left at the cut goes too: before the ellipsis it would read as a tag's start,
+    and the summary would no longer be plain text (`digest.model.plain`).
+    """
     text = " ".join(paragraph.split())
     if len(text) <= SUMMARY_CHARS:
         return text
-    cut = text[:SUMMARY_CHARS].rsplit(" ", 1)[0].rstrip(",;:—–-")
+    cut = text[:SUMMARY_CHARS].rsplit(" ", 1)[0].rstrip(",;:—–-<")
     return cut + "…"
