@@ -8,6 +8,7 @@ from pathlib import Path
 
 import feedparser
 
+from digest import build
 from tests.conftest import (
     REPO,
     Run,
@@ -218,3 +219,18 @@ def test_a_markdown_notes_summary_is_its_first_block_as_plain_text(tmp_path: Pat
     pipeline.build(root)
     (stored,) = (root / "content" / "articles").rglob("*.md")
     assert "summary: Russia and China sign a deal in Moscow." in stored.read_text("utf-8")
+
+
+def test_building_the_bundled_example_leaves_its_archive_as_committed(tmp_path: Path) -> None:
+    """`make build` on a fresh clone must not rewrite the example's articles: when the
+    cleaner changes what it makes of the inbox, the example is re-imported and committed."""
+    root = tmp_path / "clone"
+    root.mkdir()
+    shutil.copy(REPO / "digest.toml", root)
+    shutil.copytree(REPO / "content", root / "content")
+    before = snapshot(root / "content")
+    report = build.build(root, offline=True)
+    assert not [t for t in report.sources if t.updated or t.new], report.sources
+    assert {k: v[1] for k, v in snapshot(root / "content").items()} == {
+        k: v[1] for k, v in before.items()
+    }
