@@ -640,3 +640,17 @@ def test_a_pictures_description_is_its_caption_not_the_article() -> None:
     entry = feeds.parse(feed, {}, "https://wire.example/feed").entries[0]
     assert "three days of rain" in entry.html
     assert entry.image is not None and entry.image.caption == "Floods in Beijing, on Monday"
+
+
+def test_an_items_address_is_stored_as_http_url_leaves_it() -> None:
+    from digest.model import http_url
+    from digest.sources.feeds import canonical_url
+
+    # Found by the feed-mapping fuzz run: courlan decoded the "%3C" that http_url wrote.
+    for link in (
+        "http://www.krone.at/Nachrichten/Russ<ische?utm_source=x",
+        'https://a.example/x y"z',
+    ):
+        stored = canonical_url(link)
+        assert stored and http_url(stored) == stored
+        assert "<" not in stored and '"' not in stored and " " not in stored

@@ -804,7 +804,8 @@ def canonical_url(url: str) -> str:
     # Not strict mode: it also drops parameters that name the article (?story=…).
     with contextlib.suppress(ValueError):
         link = str(normalize_url(link))
-    return urlsplit(link)._replace(fragment="").geturl()
+    # courlan decodes what http_url encoded ("%3C" → "<"): encode again, last.
+    return http_url(urlsplit(link)._replace(fragment="").geturl())
 
 
 def to_article(entry: Entry, feed: Feed, config: Config, now: datetime) -> Article | None:
