@@ -670,8 +670,8 @@ def _entry(item: Any) -> Entry:
 
 def _media(item: Any, caption: str) -> Image | None:
     """The item's picture: the widest image of its ``media:content``, else its
-    ``media:thumbnail``, else an image enclosure; the caption from ``media:description``,
-    the credit from ``media:credit``. A picture's address must be http(s) to be kept."""
+    ``media:thumbnail``, else an image enclosure, with the credit of ``media:credit``
+    (``caption`` is its ``media:description``). `to_article` checks the address."""
 
     def width(media: Any) -> int:
         value = str(media.get("width") or "")
@@ -698,7 +698,7 @@ def _media(item: Any, caption: str) -> Image | None:
             ),
             "",
         )
-    if not http_url(url):
+    if not url:
         return None
     credits = [c for c in item.get("media_credit") or [] if isinstance(c, dict)]
     credit = next((str(c["content"]) for c in credits if c.get("content")), "")
