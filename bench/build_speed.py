@@ -118,6 +118,13 @@ def same_tree(one: Path, two: Path) -> bool:
     return first == second and all(filecmp.cmp(one / p, two / p, shallow=False) for p in first)
 
 
+def keep_stories(site: Path, check: Path) -> None:
+    """Story ids are published addresses that depend on when articles arrived, so the
+    stories' state is input, not cache: a cold twin gets it (docs/stories.md)."""
+    (check / ".digest").mkdir(exist_ok=True)
+    shutil.copy(site / ".digest" / "stories.pickle", check / ".digest" / "stories.pickle")
+
+
 def ensure_hugo() -> str:
     found = shutil.which("hugo")
     if found:
@@ -155,6 +162,7 @@ def measure(size: int, work: Path, runs: int, hugo: str) -> dict[str, object]:
     check = work / f"check-{size}"
     clear(check, ".")
     shutil.copytree(site, check, ignore=shutil.ignore_patterns("site", ".digest"))
+    keep_stories(site, check)
     timed([str(DIGEST), "build"], check)
     identical = same_tree(site / "site", check / "site")
     shutil.rmtree(check)
@@ -211,10 +219,7 @@ def daily(size: int, work: Path, runs: int) -> dict[str, object]:
     check = work / f"daily-{size + DAILY}-check"
     clear(check, ".")
     shutil.copytree(site, check, ignore=shutil.ignore_patterns("site", ".digest"))
-    # Story ids are published addresses that depend on when articles arrived, so the
-    # stories' state is input, not cache: the cold build gets it (docs/stories.md).
-    (check / ".digest").mkdir()
-    shutil.copy(site / ".digest" / "stories.pickle", check / ".digest" / "stories.pickle")
+    keep_stories(site, check)
     timed([str(DIGEST), "build"], check)
     identical = same_tree(site / "site", check / "site")
     clear(check, ".")

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 _V = TypeVar("_V")
 _FILE = "plan.sqlite"
-_SCHEMA = 6
+_SCHEMA = 7
 _MOST = 200
 """Changed files beyond which a full build is as quick."""
 _TABLES = """

@@ -107,6 +107,28 @@ def test_a_resumed_edit_keeps_the_story_pages_right(
     assert files(example / "site") == cold(example, tmp_path)
 
 
+def test_retitling_a_storys_first_report_retitles_its_feed_in_a_resumed_build(
+    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build.build(example, workers=1)
+    story = story_of(example / "site", "Putin and Xi meet in Samarkand")
+    feed_title = ET.parse(story / "atom.xml").getroot().find(f"{ATOM}title")
+    assert feed_title is not None and feed_title.text
+    headline = feed_title.text.split(": ", 1)[1]  # "Site: the first report's title"
+    first = next(
+        p
+        for p in (example / "content" / "articles").rglob("*.md")
+        if f"title: {headline}\n" in p.read_text("utf-8")
+    )
+    first.write_text(first.read_text("utf-8").replace(f"title: {headline}\n", "title: Retold\n"))
+    with monkeypatch.context() as patch:  # a title edit moves no report: it resumes
+        patch.setattr(archive, "load", lambda *a, **k: pytest.fail("a full build"))
+        build.build(example, workers=1)
+    retitled = ET.parse(story / "atom.xml").getroot().find(f"{ATOM}title")
+    assert retitled is not None and retitled.text and retitled.text.endswith(": Retold")
+    assert files(example / "site") == cold(example, tmp_path)
+
+
 def test_a_merge_keeps_the_older_id_and_the_other_address_redirects(
     tmp_path: Path, digest: Run
 ) -> None:

@@ -139,6 +139,9 @@ class FeedArgs(NamedTuple):
     title: str
     link: str
     items: tuple[str, ...]
+    headline: str = ""
+    """A story's feed: the report whose title follows the site's in the feed's title, read
+    when the feed is rendered (a resumed build renders from an older plan)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,9 +338,10 @@ class Site:
         """A feed whose items carry their summary, whatever ``feed_content`` says."""
         items = [self.by_id[i] for i in args.items]
         config = replace(self.config, feed_content="summary")
-        scope = feeds.context(
-            config, args.folder, args.title, args.link, items, self.paths, self.body
-        )
+        title = args.title
+        if args.headline:
+            title = f"{self.config.title}: {self.by_id[args.headline].title}"
+        scope = feeds.context(config, args.folder, title, args.link, items, self.paths, self.body)
         return feeds.render(self.env, config, args.name, args.folder, scope)
 
     def redirect(self, args: PageArgs) -> bytes:

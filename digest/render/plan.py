@@ -418,7 +418,7 @@ def _plan(
             )
         )
     if stories:
-        _stories(config, stories, articles, page, specs, common, keys, memo)
+        _stories(config, stories, page, specs, common, keys, memo)
 
     def keyed(spec: Spec) -> None:
         specs.append(spec._replace(key=_key(common, spec, keys, memo)))
@@ -535,7 +535,6 @@ def _groups(stories: Stories, items: tuple[str, ...]) -> tuple[tuple[str, tuple[
 def _stories(
     config: Config,
     stories: Stories,
-    articles: list[Article],
     page: Callable[..., None],
     specs: list[Spec],
     common: str,
@@ -546,21 +545,19 @@ def _stories(
     reports' bodies are a click away, and a thousand stories would render every body
     again), and a redirect page for each story id merged into one of them: a story's
     address never changes."""
-    by_id = {a.id: a for a in articles}
     for story in stories.paged():
         members = stories.members[story]
         folder = f"stories/{story}/"
         copies = tuple((i, stories.copies.get(i, "")) for i in members)
-        title = f"{config.title}: {by_id[members[0]].title}"
         alternates = [
             {"title": "Atom feed of this story", "path": folder + "atom.xml",
              "type": feeds.FEED_TYPES["atom.xml"]}
         ]  # fmt: skip
         page("story.html", folder + "index.html", (story, copies), members, copies, alternates)
         chosen = tuple(reversed(members))[: config.feed_items]
-        args = FeedArgs("atom.xml", folder, title, folder, chosen)
+        args = FeedArgs("atom.xml", folder, "", folder, chosen, headline=members[0])
         shown = (*chosen, members[0])  # the first report's title is the feed's
-        spec = Spec(folder + "atom.xml", "", "summaries", args, shown, (), (title, folder))
+        spec = Spec(folder + "atom.xml", "", "summaries", args, shown, (), folder)
         specs.append(spec._replace(key=_key(common, spec, keys, memo)))
     for old, new in sorted(stories.merged.items()):
         path = f"stories/{old}/index.html"
