@@ -204,6 +204,8 @@ def daily(size: int, work: Path, runs: int) -> dict[str, object]:
             target.parent.mkdir(parents=True, exist_ok=True)
             path.rename(target)
     arrived = [p.relative_to(held) for p in held.rglob("*.md")]
+    for rel in arrived:  # a previous run ends with them in the archive
+        (articles / rel).unlink(missing_ok=True)
     clear(site, "site", ".digest")
     timed([str(DIGEST), "build"], site)
     base = work / f"daily-{size + DAILY}-base"
