@@ -118,11 +118,20 @@ def same_tree(one: Path, two: Path) -> bool:
     return first == second and all(filecmp.cmp(one / p, two / p, shallow=False) for p in first)
 
 
-def keep_stories(site: Path, check: Path) -> None:
-    """Story ids are published addresses that depend on when articles arrived, so the
-    stories' state is input, not cache: a cold twin gets it (docs/stories.md)."""
-    (check / ".digest").mkdir(exist_ok=True)
+def same_as_cold(site: Path, check: Path) -> bool:
+    """Whether a cold build of ``site``'s input, in ``check``, gives the same files.
+
+    Story ids are published addresses that depend on when articles arrived, so the
+    stories' state is input, not cache: the cold twin gets it (docs/stories.md).
+    """
+    clear(check, ".")
+    shutil.copytree(site, check, ignore=shutil.ignore_patterns("site", ".digest"))
+    (check / ".digest").mkdir()
     shutil.copy(site / ".digest" / "stories.pickle", check / ".digest" / "stories.pickle")
+    timed([str(DIGEST), "build"], check)
+    identical = same_tree(site / "site", check / "site")
+    clear(check, ".")
+    return identical
 
 
 def ensure_hugo() -> str:
@@ -159,13 +168,7 @@ def measure(size: int, work: Path, runs: int, hugo: str) -> dict[str, object]:
         retitled = text.replace(title[0], f'title: "Retitled {attempt}: {title[1][:60]}"', 1)
         one.write_text(retitled, encoding="utf-8")
         retitles.append(timed([str(DIGEST), "build"], site))
-    check = work / f"check-{size}"
-    clear(check, ".")
-    shutil.copytree(site, check, ignore=shutil.ignore_patterns("site", ".digest"))
-    keep_stories(site, check)
-    timed([str(DIGEST), "build"], check)
-    identical = same_tree(site / "site", check / "site")
-    shutil.rmtree(check)
+    identical = same_as_cold(site, work / f"check-{size}")
     hugo_seconds = statistics.median(r.seconds for r in hugo_cold)
     return {
         "size": size,
@@ -218,13 +221,7 @@ def daily(size: int, work: Path, runs: int) -> dict[str, object]:
         for rel in arrived:
             shutil.copy2(held / rel, articles / rel)
         builds.append(timed([str(DIGEST), "build"], site))
-    check = work / f"daily-{size + DAILY}-check"
-    clear(check, ".")
-    shutil.copytree(site, check, ignore=shutil.ignore_patterns("site", ".digest"))
-    keep_stories(site, check)
-    timed([str(DIGEST), "build"], check)
-    identical = same_tree(site / "site", check / "site")
-    clear(check, ".")
+    identical = same_as_cold(site, work / f"daily-{size + DAILY}-check")
     clear(base, ".")
     return {
         "size": size,

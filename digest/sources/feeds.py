@@ -754,8 +754,8 @@ def _json_feed(body: bytes, url: str) -> list[Entry]:
 
 
 def _json_image(base: str, value: object) -> Image | None:
-    url = _joined(base, value) if isinstance(value, str) else ""
-    return Image(url=url) if http_url(url) else None
+    """A JSON Feed item's picture, against the feed's home page (`to_article` checks it)."""
+    return Image(url=_joined(base, value)) if isinstance(value, str) and value else None
 
 
 def _joined(base: str, link: str) -> str:

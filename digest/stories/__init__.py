@@ -19,7 +19,6 @@ from digest.stories.cluster import Explanation, Report, State
 __all__ = ["Explanation", "Report", "Settings", "State", "read_jsonl"]
 
 _STORY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 _MOST_PROBLEMS = 10
@@ -93,8 +92,10 @@ def _report(data: object) -> Report:
     article_id = text("id", required=True)
     if not article_id.strip():
         raise ValueError("'id' is empty")
-    if _SURROGATE.search(article_id):
-        raise ValueError("'id' is not valid Unicode (a lone surrogate escape such as \\ud800)")
+    try:
+        article_id.encode()
+    except UnicodeEncodeError:
+        raise ValueError("'id' is not valid Unicode (a lone surrogate such as \\ud800)") from None
     day = text("date", "published")
     pin = text("story")
     if pin and not _STORY_ID.fullmatch(pin):
