@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from digest import config
 from digest.errors import ContentError
+from digest.forked import Forked
 from digest.model import Article, Report, Tally
 
 if TYPE_CHECKING:
@@ -105,15 +106,21 @@ def build(
             bodies = persisted.bodies
             assigned = [group.assign(a, cfg.topics, bodies.text) for a in persisted.articles]
             articles, topics = group.group(assigned, cfg.topics)
-            stories = None
-            if render_site and cfg.stories.enabled:
-                stories = _stories(cfg, memory, articles, bodies, workers or output.cpu_workers())
-            health = feeds.health(cfg) if render_site and cfg.feeds else []
-            made, jobs = (
-                plan.plan(cfg, articles, topics, bodies, health, memory.rendered, stories)
-                if render_site
-                else (None, [])
-            )
+            made: plan.Plan | None = None
+            jobs: list[plan.Job] = []
+            if render_site:
+                keys = plan.article_keys(cfg, articles, bodies, memory.rendered)
+                # The search index is made beside the stories: each keeps one core busy.
+                with Forked(plan.search_shards, cfg, articles, keys, bodies) as index:
+                    stories = None
+                    if cfg.stories.enabled:
+                        cores = workers or output.cpu_workers()
+                        stories = _stories(cfg, memory, articles, bodies, cores)
+                    health = feeds.health(cfg) if cfg.feeds else []
+                    made, jobs = plan.plan(
+                        cfg, articles, topics, bodies, health, memory.rendered, stories,
+                        index.result(),
+                    )  # fmt: skip
         pages, written, topic_count = 0, 0, 0
         if render_site:
             done = output.publish(

@@ -156,15 +156,12 @@ def keys_of(article: Article, path: str, config: Config, bodies: Bodies) -> Keys
     )
 
 
-def _article_keys(
-    articles: list[Article],
-    paths: dict[str, str],
-    config: Config,
-    bodies: Bodies,
-    memory: Rendered,
+def article_keys(
+    config: Config, articles: list[Article], bodies: Bodies, memory: Rendered
 ) -> dict[str, Keys]:
     """Each article's keys, remembered while its record and place stay the same: a caller
     that keeps its memory keeps its unchanged records, so no body is hashed again."""
+    paths = article_paths(articles, memory)
     keys: dict[str, Keys] = {}
     memo: dict[int, tuple[Article, str, Keys]] = {}
     zone = str(config.timezone)
@@ -246,7 +243,8 @@ def plan(
     bodies: Bodies,
     health: list[tuple[Feed, FeedState]] | None,
     memory: Rendered,
-    stories: Stories | None = None,
+    stories: Stories | None,
+    shards: list[Spec],
 ) -> tuple[Plan, list[Job]]:
     """Every output file of the site: the plan, and a `Job` for each file.
 
@@ -260,10 +258,11 @@ def plan(
     in ``memory`` (digest serve, after an edit that moved nothing), that plan is
     reused with new keys for the files that show an edited article. ``stories``
     (digest.stories.stage) adds a page and a feed per story, and the stories to
-    the home, topic and article pages.
+    the home, topic and article pages; ``shards`` are the search index's
+    (`search_shards`).
     """
     paths = article_paths(articles, memory)
-    keys = _article_keys(articles, paths, config, bodies, memory)
+    keys = article_keys(config, articles, bodies, memory)
     theme = templates.theme_key(config)
     common = _digest(theme, [(t.title, t.slug) for t in topics], bool(health))
     structure = (
@@ -281,7 +280,6 @@ def plan(
     memory.plan = (structure, made)
     by_id = {a.id: a for a in articles}
     site = Site(config, paths, by_id, topics, bodies, bool(health), theme, memory)
-    shards = search_shards(config, articles, keys, bodies)
     return made, bind([*made.specs, *shards], site)
 
 
