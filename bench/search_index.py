@@ -77,32 +77,39 @@ def one_edit(root: Path) -> float:
     text = target.read_text("utf-8")
     target.write_text(text + "\nA sentence added with the word zanzibarian.\n", "utf-8")
     run = timed([str(DIGEST), "build"], root)
-    shards = root / "site" / "search" / "t"
-    assert any("zanzibarian" in p.read_text("utf-8") for p in shards.iterdir()), "not indexed"
+    shards = (root / "site" / "search").glob("[tr]/*.json")
+    assert any("zanzibarian" in p.read_text("utf-8") for p in shards), "not indexed"
     return run.seconds
 
 
 def downloads(site: Path) -> dict[str, int]:
-    """Bytes a query fetches: its words' shards and ten results' cards."""
+    """Bytes a query fetches: its words' shards (one in each tier) and ten results' cards."""
     from digest.render import search
 
     page = (site / "search" / "index.html").read_text("utf-8")
-    count = int(page.split('data-shards="')[1].split('"')[0])
+    counts = {
+        "t": int(page.split('data-shards="')[1].split('"')[0]),
+        "r": int(page.split('data-recent="')[1].split('"')[0]),
+    }
     sizes: dict[str, int] = {}
-    sizes["largest shard"] = max(p.stat().st_size for p in (site / "search" / "t").iterdir())
-    sizes["median shard"] = sorted(p.stat().st_size for p in (site / "search" / "t").iterdir())[
-        count // 2
-    ]
+    for tier, count in counts.items():
+        if count:
+            found = sorted(p.stat().st_size for p in (site / "search" / tier).iterdir())
+            sizes[f"largest shard ({tier})"] = found[-1]
+            sizes[f"median shard ({tier})"] = found[count // 2]
     for query in ("sanctions yuan", "санкции газ"):
         terms = list(dict.fromkeys(search.words(query)))
         shard_bytes = 0
         cards: dict[str, int] = {}
         for term in terms:
-            path = site / "search" / "t" / f"{search.shard_of(term, count)}.json"
-            shard_bytes += path.stat().st_size
-            lists = json.loads(path.read_text("utf-8")).get(term, [[], [], []])
-            for card, weight in zip(lists[0], lists[1], strict=True):
-                cards[card] = cards.get(card, 0) + weight
+            for tier, count in counts.items():
+                if not count:
+                    continue
+                path = site / "search" / tier / f"{search.shard_of(term, count)}.json"
+                shard_bytes += path.stat().st_size
+                lists = json.loads(path.read_text("utf-8")).get(term, [[], [], []])
+                for card, weight in zip(lists[0], lists[1], strict=True):
+                    cards[card] = cards.get(card, 0) + weight
         best = sorted(cards, key=lambda c: -cards[c])[:10]
         card_bytes = sum((site / "search" / "d" / f"{c}.json").stat().st_size for c in best)
         sizes[f"query '{query}'"] = shard_bytes + card_bytes

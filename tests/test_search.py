@@ -120,6 +120,82 @@ def test_a_word_in_more_articles_than_a_shard_lists_is_kept_whole_for_edits(
         assert shard.read_bytes() == (cold / "site/search/t" / shard.name).read_bytes()
 
 
+def _tier_of(site: Path, term: str) -> dict[str, list[str]]:
+    """The cards listed for ``term`` in each tier's shard."""
+    page = (site / "search" / "index.html").read_text("utf-8")
+    counts = {
+        "t": int(page.split('data-shards="')[1].split('"')[0]),
+        "r": int(page.split('data-recent="')[1].split('"')[0]),
+    }
+    found = {}
+    for tier, count in counts.items():
+        shard = site / "search" / tier / f"{search.shard_of(term, count)}.json"
+        found[tier] = list(json.loads(shard.read_text())[term][0]) if count else []
+    return found
+
+
+def _dated(root: Path, name: str, day: str, words: str) -> None:
+    write(
+        root / f"content/articles/{name}.md",
+        f"---\nid: {name}\ntitle: {name.title()}\ndate: {day}\n---\n\nThe harbour {words}.\n",
+    )
+
+
+def test_a_large_archive_keeps_its_latest_articles_in_a_small_tier_that_a_day_rewrites(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chromium: BrowserContext
+) -> None:
+    """Articles from the Monday a week before the newest one's week are in the recent tier;
+    a newer article rewrites recent shards only, and a cold build divides them alike."""
+    monkeypatch.setattr(search, "RECENT_FROM", 4)
+    monkeypatch.setattr(search, "RECENT_SHARDS", 4)
+    root = project(tmp_path / "tiers")
+    # 2024-03-04 and 2024-03-11 are Mondays: the newest (Wed 13th) makes the 4th the fold.
+    for name, day in (("old", "2024-02-20"), ("sunday", "2024-03-03"), ("monday", "2024-03-04"),
+                      ("newest", "2024-03-13")):  # fmt: skip
+        _dated(root, name, day, "zanzibar" if name == "old" else "mombasa")
+    build.build(root)
+    site = root / "site"
+    assert _tier_of(site, "harbour") == {
+        "t": [search.card_name("sunday"), search.card_name("old")],
+        "r": [search.card_name("newest"), search.card_name("monday")],
+    }
+    older = {p.name: p.read_bytes() for p in (site / "search" / "t").iterdir()}
+    _dated(root, "later", "2024-03-14", "mombasa")
+    build.build(root)
+    assert {p.name: p.read_bytes() for p in (site / "search" / "t").iterdir()} == older
+    assert search.card_name("later") in _tier_of(site, "harbour")["r"]
+    cold = project(tmp_path / "cold")
+    shutil.copytree(root / "content", cold / "content")
+    build.build(cold)
+    for shard in (*(site / "search" / "t").iterdir(), *(site / "search" / "r").iterdir()):
+        assert shard.read_bytes() == (cold / "site" / shard.relative_to(site)).read_bytes()
+    # A week on, the fold moves: last week's articles go to the older tier.
+    _dated(root, "week-on", "2024-03-21", "mombasa")
+    build.build(root)
+    tiers = _tier_of(site, "harbour")
+    assert search.card_name("monday") in tiers["t"] and search.card_name("later") in tiers["r"]
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=root / "site")
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    page = chromium.new_page()
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/search/")
+        page.locator("#q").fill("harbour")
+        expect(page.locator("#status")).to_have_text("6 articles match.")
+        page.locator("#q").fill("harbour mombasa")
+        expect(page.locator("#status")).to_have_text("5 articles match.")
+    finally:
+        page.close()
+        server.shutdown()
+        server.server_close()
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
 def test_results_show_in_rank_order_as_their_cards_come(
     tmp_path: Path, chromium: BrowserContext
 ) -> None:

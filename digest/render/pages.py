@@ -124,7 +124,7 @@ def _edition_summary(edition: Edition) -> str:
 
 class SearchArgs(NamedTuple):
     """A file of the search index: an article's card (``card``, its id) or a term shard
-    kept from the last build (``shard``, its number)."""
+    kept from the last build (``shard``, ``tier/number``)."""
 
     kind: str
     target: str
@@ -273,8 +273,8 @@ class Site:
             case "source.html", (name, slug, total, number, count, items, newer, older):
                 pager = Pager(number, count, records(items), newer, older)
                 return {"source": name, "slug": slug, "total": total, "pager": pager}
-            case "search.html", (sources, shards, count):
-                return {"sources": sources, "shards": shards, "count": count}
+            case "search.html", (sources, shards, recent, count):
+                return {"sources": sources, "shards": shards, "recent": recent, "count": count}
             case "edition.html", EditionData() as edition:
                 return {"edition": self.edition(edition)}
             case "editions.html", counts:
@@ -408,7 +408,7 @@ class Site:
         from digest.render import search
 
         if args.kind == "shard":
-            return search.shard_bytes(self.config, int(args.target))
+            return search.shard_bytes(self.config, args.target)
         article = self.by_id[args.target]
         day = article.published.astimezone(self.config.timezone).date().isoformat()
         text = plain_text(self.bodies.text(article))

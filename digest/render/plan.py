@@ -690,8 +690,8 @@ def _search_pages(
     """The search page and each article's card; the term shards are `search_shards`."""
     from digest.render import search
 
-    count = search.shard_count(len(articles))
-    data = (sources, count, len(articles))
+    tiers = search.tiers(len(articles))
+    data = (sources, tiers["t"], tiers.get("r", 0), len(articles))
     page("search.html", "search/index.html", data, (), data)
     for article in articles:
         i = article.id
@@ -719,12 +719,11 @@ def search_shards(
     zone = config.timezone
     days = {a.id: a.published.astimezone(zone).date().isoformat() for a in articles}
     docs = search.docs(articles, keys, days, lambda a: plain_text(bodies.text(a)))
-    count = search.shard_count(len(articles)) if complete else None
-    files = search.update(config, docs, count, complete=complete)
+    files = search.update(config, docs, len(articles) if complete else None, complete=complete)
     return [
         Spec(path, key, "data", data, (), (), None)
         if data is not None
-        else Spec(path, key, "search", SearchArgs("shard", str(n)), (), (), None)
-        for n, (path, key, data) in enumerate(files)
+        else Spec(path, key, "search", SearchArgs("shard", name), (), (), None)
+        for path, key, data, name in files
         if complete or data is not None
     ]

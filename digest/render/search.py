@@ -8,6 +8,10 @@ weight in each, and their days; a topic or source filter is one more term
 indexed as overlapping pairs of characters, as the query is. Why digest writes
 its own index rather than run Pagefind: docs/search.md.
 
+A large archive's index has two tiers (`tiers`): the articles of the last week or
+two in a few shards, the older in many. A day's new articles then rewrite the few,
+and the many once a week.
+
 Indexing is incremental: ``.digest/search.sqlite`` keeps every shard (its file's
 bytes and the entries the file leaves out) and each article's weighed terms, so an
 edited, new or deleted article changes only the shards of the words whose weight
@@ -36,7 +40,7 @@ if TYPE_CHECKING:
     from digest.config import Config
     from digest.model import Article
 
-VERSION = 4
+VERSION = 5
 """Of the tokenizer and the files' layout: a change makes the index again."""
 _FILE = "search.sqlite"
 TEXT_KEPT = 4000
@@ -161,110 +165,159 @@ def doc_key(*parts: str) -> str:
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS doc (
-  id TEXT PRIMARY KEY, key TEXT NOT NULL, day INTEGER NOT NULL, terms BLOB NOT NULL
+  tier TEXT NOT NULL, id TEXT NOT NULL, key TEXT NOT NULL, day INTEGER NOT NULL,
+  terms BLOB NOT NULL, PRIMARY KEY (tier, id)
 );
 CREATE TABLE IF NOT EXISTS shard (
-  n INTEGER PRIMARY KEY, hash TEXT NOT NULL, data BLOB NOT NULL, more BLOB NOT NULL
+  tier TEXT NOT NULL, n INTEGER NOT NULL, hash TEXT NOT NULL, data BLOB NOT NULL,
+  more BLOB NOT NULL, PRIMARY KEY (tier, n)
 );
 """
 """A shard is kept as its file's bytes (``data``) and the entries its file leaves out
 (``more``, marshalled columns as in the file): no second copy of what the file has."""
 
+RECENT_SHARDS = 256
+"""Shards of the recent tier (`tiers`): few, so that a day's articles rewrite few files."""
+RECENT_FROM = 2000
+"""Articles from which the index has a recent tier: below, one set of shards is as quick."""
 
-def path_of(n: int) -> str:
-    return f"search/t/{n}.json"
+
+def tiers(articles: int) -> dict[str, int]:
+    """Each tier's shard count: ``t`` holds the articles of before last week, ``r`` the
+    rest (`fold`). A day's new articles have some 30,000 distinct words between them,
+    which reach most of ``t``'s thousands of shards but only ``r``'s few; ``t``
+    changes when a week ends, once."""
+    if articles < RECENT_FROM:
+        return {"t": shard_count(articles)}
+    return {"t": shard_count(articles), "r": RECENT_SHARDS}
 
 
-def update(
-    cfg: Config, docs: Sequence[Doc], count: int | None, *, complete: bool
-) -> list[tuple[str, str, bytes | None]]:
+def fold(days: Iterable[int]) -> int:
+    """The first day of the recent tier: the Monday a week before the newest article's week
+    (days since 1970, a Thursday). A function of the articles alone, so that a cold build
+    and a rebuild divide them alike."""
+    newest = max(days, default=0)
+    return newest - (newest + 3) % 7 - 7
+
+
+def path_of(tier: str, n: int) -> str:
+    return f"search/{tier}/{n}.json"
+
+
+Shard = tuple[str, str, bytes | None, str]
+"""A shard file: its path, a key (the hash of its bytes), its bytes when they changed (None:
+`shard_bytes` has them if the file must be written again), and its name for `shard_bytes`."""
+
+
+def update(cfg: Config, docs: Sequence[Doc], total: int | None, *, complete: bool) -> list[Shard]:
     """Bring the kept index up to date with ``docs``; every shard file.
 
     With ``complete``, ``docs`` are all the archive's articles (those missing are
-    dropped) and ``count`` the shard count they call for; otherwise they are the
-    edited ones, and the count is the kept index's (LookupError if none is kept).
-    Each shard comes as its path, a key (the hash of its bytes) and its bytes when
-    they changed (None: `shard_bytes` has them if the file must be written again).
+    dropped) and ``total`` their number; otherwise they are the edited ones, each
+    kept in the tier that holds it, and the tiers are the kept index's (LookupError
+    if none is kept).
     """
-    files: list[tuple[str, str, bytes | None]] = []
+    files: list[Shard] = []
 
     def change(db: sqlite3.Connection) -> None:
         db.executescript(_TABLES)
         meta = dict(db.execute("SELECT name, value FROM meta"))
-        if count is None:
-            if meta.get("version") != str(VERSION) or "count" not in meta:
+        if total is None:
+            if meta.get("version") != str(VERSION) or "tiers" not in meta:
                 raise LookupError("no search index is kept")
-            shards = int(meta["count"])
+            counts: dict[str, int] = json.loads(meta["tiers"])
+            query = "SELECT tier FROM doc WHERE id = ?"
+            held = {d.id: tier for d in docs for (tier,) in db.execute(query, (d.id,))}
+            parts = {tier: [d for d in docs if held.get(d.id) == tier] for tier in counts}
         else:
-            shards = count
-            wanted = {"version": str(VERSION), "count": str(count), "zone": str(cfg.timezone)}
+            counts = tiers(total)
+            zone = str(cfg.timezone)
+            wanted = {"version": str(VERSION), "tiers": json.dumps(counts), "zone": zone}
             if meta != wanted:
                 db.executescript("DROP TABLE doc; DROP TABLE shard; DELETE FROM meta;")
                 db.executescript(_TABLES)
                 db.executemany("INSERT INTO meta VALUES (?, ?)", wanted.items())
-        if complete:
-            known = dict(db.execute("SELECT id, key FROM doc"))
-        else:  # a few edited articles: only their rows
-            query = "SELECT id, key FROM doc WHERE id = ?"
-            known = {i: k for d in docs for i, k in db.execute(query, (d.id,)).fetchall()}
-        changed = [d for d in docs if known.get(d.id) != d.key]
-        gone = sorted(known.keys() - {d.id for d in docs}) if complete else []
-        old = {
-            i: (day, marshal.loads(terms))  # noqa: S302 - digest's own file
-            for i in (*gone, *(d.id for d in changed if d.id in known))
-            for day, terms in db.execute("SELECT day, terms FROM doc WHERE id = ?", (i,))
-        }
-        rows = _weigh_all(changed)
-        removed: defaultdict[str, set[str]] = defaultdict(set)
-        added: defaultdict[str, list[Entry]] = defaultdict(list)
-        # The newest first, then by card: each term's added entries come in that order,
-        # so that ordering them by weight alone (a stable sort) orders them wholly.
-        ordered = sorted((-day, card_name(i), i, day, terms) for i, _, day, terms in rows)
-        for _, name, i, day, terms in ordered:
-            before = old.get(i)
-            if before is None:
-                for term, n in terms.items():
-                    added[term].append((n, day, name))
-                continue
-            was, old_terms = before
-            for term in old_terms.keys() | terms.keys():
-                now = terms.get(term)
-                if was == day and old_terms.get(term) == now:
-                    continue  # the same entry
-                if term in old_terms:
-                    removed[term].add(name)
-                if now is not None:
-                    added[term].append((now, day, name))
-        for i in gone:
-            name = card_name(i)
-            for term in old[i][1]:
-                removed[term].add(name)
-        by_shard: defaultdict[int, list[str]] = defaultdict(list)
-        for term in removed.keys() | added.keys():
-            by_shard[shard_of(term, shards)].append(term)
-        hashes = dict(db.execute("SELECT n, hash FROM shard WHERE n < ?", (shards,)))
-        fresh = []
-        for n in range(shards):
-            if n in hashes and n not in by_shard:
-                if complete:
-                    files.append((path_of(n), hashes[n], None))
-                continue
-            shown, more = _kept(db, n) if n in hashes else ({}, {})
-            for term in by_shard[n]:
-                _merge(shown, more, term, removed.get(term, ()), added.get(term, []))
-            data = _published(shown)
-            digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-            files.append((path_of(n), digest, data))
-            fresh.append((n, digest, data, marshal.dumps(more) if more else b""))
-        db.executemany("INSERT OR REPLACE INTO shard VALUES (?, ?, ?, ?)", fresh)
-        db.executemany("DELETE FROM doc WHERE id = ?", [(i,) for i in gone])
-        db.executemany(
-            "INSERT OR REPLACE INTO doc VALUES (?, ?, ?, ?)",
-            [(i, key, day, marshal.dumps(terms)) for i, key, day, terms in rows],
-        )
+            first = fold(d.day for d in docs) if "r" in counts else None
+            parts = {
+                "t": [d for d in docs if first is None or d.day < first],
+                "r": [d for d in docs if first is not None and d.day >= first],
+            }
+        for tier, count in counts.items():
+            files.extend(_update_tier(db, tier, parts[tier], count, complete=complete))
 
     cfg.state.mkdir(parents=True, exist_ok=True)
     sqlitefile.write(cfg.state / _FILE, change)
+    return files
+
+
+def _update_tier(
+    db: sqlite3.Connection, tier: str, docs: Sequence[Doc], shards: int, *, complete: bool
+) -> list[Shard]:
+    """One tier's shards brought up to date with its ``docs`` (see `update`)."""
+    if complete:
+        known = dict(db.execute("SELECT id, key FROM doc WHERE tier = ?", (tier,)))
+    else:  # a few edited articles: only their rows
+        query = "SELECT id, key FROM doc WHERE tier = ? AND id = ?"
+        known = {i: k for d in docs for i, k in db.execute(query, (tier, d.id)).fetchall()}
+    changed = [d for d in docs if known.get(d.id) != d.key]
+    gone = sorted(known.keys() - {d.id for d in docs}) if complete else []
+    query = "SELECT day, terms FROM doc WHERE tier = ? AND id = ?"
+    old = {
+        i: (day, marshal.loads(terms))  # noqa: S302 - digest's own file
+        for i in (*gone, *(d.id for d in changed if d.id in known))
+        for day, terms in db.execute(query, (tier, i))
+    }
+    rows = _weigh_all(changed)
+    removed: defaultdict[str, set[str]] = defaultdict(set)
+    added: defaultdict[str, list[Entry]] = defaultdict(list)
+    # The newest first, then by card: each term's added entries come in that order,
+    # so that ordering them by weight alone (a stable sort) orders them wholly.
+    ordered = sorted((-day, card_name(i), i, day, terms) for i, _, day, terms in rows)
+    for _, name, i, day, terms in ordered:
+        before = old.get(i)
+        if before is None:
+            for term, n in terms.items():
+                added[term].append((n, day, name))
+            continue
+        was, old_terms = before
+        for term in old_terms.keys() | terms.keys():
+            now = terms.get(term)
+            if was == day and old_terms.get(term) == now:
+                continue  # the same entry
+            if term in old_terms:
+                removed[term].add(name)
+            if now is not None:
+                added[term].append((now, day, name))
+    for i in gone:
+        name = card_name(i)
+        for term in old[i][1]:
+            removed[term].add(name)
+    by_shard: defaultdict[int, list[str]] = defaultdict(list)
+    for term in removed.keys() | added.keys():
+        by_shard[shard_of(term, shards)].append(term)
+    query = "SELECT n, hash FROM shard WHERE tier = ? AND n < ?"
+    hashes = dict(db.execute(query, (tier, shards)))
+    files: list[Shard] = []
+    fresh = []
+    for n in range(shards):
+        name = f"{tier}/{n}"
+        if n in hashes and n not in by_shard:
+            if complete:
+                files.append((path_of(tier, n), hashes[n], None, name))
+            continue
+        shown, more = _kept(db, tier, n) if n in hashes else ({}, {})
+        for term in by_shard[n]:
+            _merge(shown, more, term, removed.get(term, ()), added.get(term, []))
+        data = _published(shown)
+        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        files.append((path_of(tier, n), digest, data, name))
+        fresh.append((tier, n, digest, data, marshal.dumps(more) if more else b""))
+    db.executemany("INSERT OR REPLACE INTO shard VALUES (?, ?, ?, ?, ?)", fresh)
+    db.executemany("DELETE FROM doc WHERE tier = ? AND id = ?", [(tier, i) for i in gone])
+    db.executemany(
+        "INSERT OR REPLACE INTO doc VALUES (?, ?, ?, ?, ?)",
+        [(tier, i, key, day, marshal.dumps(terms)) for i, key, day, terms in rows],
+    )
     return files
 
 
@@ -368,21 +421,27 @@ def _columns(entries: list[Entry]) -> Columns:
     return [list(cards), list(weights), list(days)]
 
 
-def _kept(db: sqlite3.Connection, n: int) -> tuple[dict[str, Columns], dict[str, Columns]]:
+def _kept(
+    db: sqlite3.Connection, tier: str, n: int
+) -> tuple[dict[str, Columns], dict[str, Columns]]:
     """A kept shard: the lists its file shows, and the entries it leaves out."""
-    row = db.execute("SELECT data, more FROM shard WHERE n = ?", (n,)).fetchone()
+    query = "SELECT data, more FROM shard WHERE tier = ? AND n = ?"
+    row = db.execute(query, (tier, n)).fetchone()
     if row is None:
         raise LookupError(f"search shard {n} is not kept")
     more = marshal.loads(row[1]) if row[1] else {}  # noqa: S302 - digest's own file
     return json.loads(row[0]), more
 
 
-def shard_bytes(cfg: Config, n: int) -> bytes:
-    """A shard file from the kept index: for one to write again though it did not change."""
+def shard_bytes(cfg: Config, name: str) -> bytes:
+    """A shard file from the kept index (``name`` is ``tier/n``): for one to write again
+    though it did not change."""
+    tier, _, n = name.partition("/")
     with sqlitefile.existing(cfg.state / _FILE) as db:
-        row = db.execute("SELECT data FROM shard WHERE n = ?", (n,)).fetchone()
+        query = "SELECT data FROM shard WHERE tier = ? AND n = ?"
+        row = db.execute(query, (tier, int(n))).fetchone()
     if row is None:
-        raise LookupError(f"search shard {n} is not kept")
+        raise LookupError(f"search shard {name} is not kept")
     return bytes(row[0])
 
 

@@ -8,7 +8,11 @@
   if (!form || !window.fetch) return;
   var base = form.getAttribute("data-index");
   var root = form.getAttribute("data-root");
-  var shardCount = parseInt(form.getAttribute("data-shards"), 10);
+  // The index's two tiers (digest/render/search.py `tiers`): t holds the older articles,
+  // r, when there is one, the latest; a term's list is in one shard of each.
+  var tiers = [["t", parseInt(form.getAttribute("data-shards"), 10)]];
+  var recent = parseInt(form.getAttribute("data-recent"), 10);
+  if (recent) tiers.push(["r", recent]);
   var total = parseInt(form.getAttribute("data-count"), 10) || 1;
   var status = document.getElementById("status");
   var results = document.getElementById("results");
@@ -49,11 +53,11 @@
   })();
 
   // CRC-32 of the term's UTF-8, as the indexer computes it (zlib.crc32).
-  function shardOf(term) {
+  function crc32(term) {
     var bytes = new TextEncoder().encode(term);
     var c = 0xffffffff;
     for (var i = 0; i < bytes.length; i++) c = CRC[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-    return ((c ^ 0xffffffff) >>> 0) % shardCount;
+    return (c ^ 0xffffffff) >>> 0;
   }
 
   function load(map, url) {
@@ -66,11 +70,18 @@
     return map.get(url);
   }
 
+  // The articles that have a term, from its shard in each tier (an article is in one).
   function postings(term) {
-    return load(shards, base + "t/" + shardOf(term) + ".json").then(function (table) {
-      var lists = Object.prototype.hasOwnProperty.call(table, term) ? table[term] : [[], [], []];
+    var hash = crc32(term);
+    return Promise.all(tiers.map(function (tier) {
+      return load(shards, base + tier[0] + "/" + (hash % tier[1]) + ".json");
+    })).then(function (tables) {
       var found = new Map();
-      for (var i = 0; i < lists[0].length; i++) found.set(lists[0][i], [lists[1][i], lists[2][i]]);
+      tables.forEach(function (table) {
+        if (!Object.prototype.hasOwnProperty.call(table, term)) return;
+        var lists = table[term];
+        for (var i = 0; i < lists[0].length; i++) found.set(lists[0][i], [lists[1][i], lists[2][i]]);
+      });
       return found;
     });
   }
