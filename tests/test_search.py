@@ -141,39 +141,34 @@ def _dated(root: Path, name: str, day: str, words: str) -> None:
     )
 
 
-def test_a_large_archive_keeps_its_latest_articles_in_a_small_tier_that_a_day_rewrites(
+def test_a_large_archive_keeps_its_latest_articles_in_a_small_tier_that_new_ones_rewrite(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chromium: BrowserContext
 ) -> None:
-    """Articles from the Monday a week before the newest one's week are in the recent tier;
-    a newer article rewrites recent shards only, and a cold build divides them alike."""
-    monkeypatch.setattr(search, "RECENT_FROM", 4)
-    monkeypatch.setattr(search, "RECENT_SHARDS", 4)
+    """The oldest whole blocks of articles are in the older tier, the rest in the recent
+    one; a newer article rewrites recent shards only, and a cold build divides alike."""
+    for name, value in (("RECENT_FROM", 4), ("BLOCK", 2), ("LEAST", 1), ("RECENT_SHARDS", 4)):
+        monkeypatch.setattr(search, name, value)
     root = project(tmp_path / "tiers")
-    # 2024-03-04 and 2024-03-11 are Mondays: the newest (Wed 13th) makes the 4th the fold.
-    for name, day in (("old", "2024-02-20"), ("sunday", "2024-03-03"), ("monday", "2024-03-04"),
-                      ("newest", "2024-03-13")):  # fmt: skip
-        _dated(root, name, day, "zanzibar" if name == "old" else "mombasa")
+    for n, name in enumerate("abcde"):
+        _dated(root, name, f"2024-03-0{n + 1}", "zanzibar" if name == "a" else "mombasa")
     build.build(root)
     site = root / "site"
-    assert _tier_of(site, "harbour") == {
-        "t": [search.card_name("sunday"), search.card_name("old")],
-        "r": [search.card_name("newest"), search.card_name("monday")],
-    }
+    cards = {name: search.card_name(name) for name in "abcdefg"}
+    assert _tier_of(site, "harbour") == {"t": [cards[n] for n in "dcba"], "r": [cards["e"]]}
     older = {p.name: p.read_bytes() for p in (site / "search" / "t").iterdir()}
-    _dated(root, "later", "2024-03-14", "mombasa")
+    _dated(root, "f", "2024-03-06", "mombasa")
     build.build(root)
     assert {p.name: p.read_bytes() for p in (site / "search" / "t").iterdir()} == older
-    assert search.card_name("later") in _tier_of(site, "harbour")["r"]
+    assert _tier_of(site, "harbour")["r"] == [cards["f"], cards["e"]]
     cold = project(tmp_path / "cold")
     shutil.copytree(root / "content", cold / "content")
     build.build(cold)
     for shard in (*(site / "search" / "t").iterdir(), *(site / "search" / "r").iterdir()):
         assert shard.read_bytes() == (cold / "site" / shard.relative_to(site)).read_bytes()
-    # A week on, the fold moves: last week's articles go to the older tier.
-    _dated(root, "week-on", "2024-03-21", "mombasa")
+    # A block more: the two articles of the recent tier move to the older one.
+    _dated(root, "g", "2024-03-07", "mombasa")
     build.build(root)
-    tiers = _tier_of(site, "harbour")
-    assert search.card_name("monday") in tiers["t"] and search.card_name("later") in tiers["r"]
+    assert _tier_of(site, "harbour") == {"t": [cards[n] for n in "fedcba"], "r": [cards["g"]]}
     server = ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(_Quiet, directory=root / "site")
     )
@@ -182,9 +177,9 @@ def test_a_large_archive_keeps_its_latest_articles_in_a_small_tier_that_a_day_re
     try:
         page.goto(f"http://127.0.0.1:{server.server_address[1]}/search/")
         page.locator("#q").fill("harbour")
-        expect(page.locator("#status")).to_have_text("6 articles match.")
+        expect(page.locator("#status")).to_have_text("7 articles match.")
         page.locator("#q").fill("harbour mombasa")
-        expect(page.locator("#status")).to_have_text("5 articles match.")
+        expect(page.locator("#status")).to_have_text("6 articles match.")
     finally:
         page.close()
         server.shutdown()

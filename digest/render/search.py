@@ -8,9 +8,9 @@ weight in each, and their days; a topic or source filter is one more term
 indexed as overlapping pairs of characters, as the query is. Why digest writes
 its own index rather than run Pagefind: docs/search.md.
 
-A large archive's index has two tiers (`tiers`): the articles of the last week or
-two in a few shards, the older in many. A day's new articles then rewrite the few,
-and the many once a week.
+A large archive's index has two tiers (`tiers`): its latest few hundred articles
+in a few shards, the older in many. A day's new articles then rewrite the few, and
+the many once every thousand articles.
 
 Indexing is incremental: ``.digest/search.sqlite`` keeps every shard (its file's
 bytes and the entries the file leaves out) and each article's weighed terms, so an
@@ -180,24 +180,31 @@ RECENT_SHARDS = 256
 """Shards of the recent tier (`tiers`): few, so that a day's articles rewrite few files."""
 RECENT_FROM = 2000
 """Articles from which the index has a recent tier: below, one set of shards is as quick."""
+BLOCK = 1024
+"""The older tier grows by this many articles at a time."""
+LEAST = 256
+"""Articles the recent tier holds at least, once there is one."""
 
 
 def tiers(articles: int) -> dict[str, int]:
-    """Each tier's shard count: ``t`` holds the articles of before last week, ``r`` the
-    rest (`fold`). A day's new articles have some 30,000 distinct words between them,
-    which reach most of ``t``'s thousands of shards but only ``r``'s few; ``t``
-    changes when a week ends, once."""
+    """Each tier's shard count: ``t`` holds the older articles, ``r`` the latest few
+    hundred (`divide`). A day's new articles have some 30,000 distinct words between
+    them, which reach most of ``t``'s thousands of shards but only ``r``'s few; ``t``
+    changes once every `BLOCK` articles."""
     if articles < RECENT_FROM:
         return {"t": shard_count(articles)}
     return {"t": shard_count(articles), "r": RECENT_SHARDS}
 
 
-def fold(days: Iterable[int]) -> int:
-    """The first day of the recent tier: the Monday a week before the newest article's week
-    (days since 1970, a Thursday). A function of the articles alone, so that a cold build
-    and a rebuild divide them alike."""
-    newest = max(days, default=0)
-    return newest - (newest + 3) % 7 - 7
+def divide(docs: Sequence[Doc], counts: Mapping[str, int]) -> dict[str, list[Doc]]:
+    """Each tier's articles: by day (then card), the oldest whole `BLOCK`s, leaving at least
+    `LEAST`, in ``t``; the rest in ``r``. A function of the articles alone, so that a cold
+    build divides them as a rebuild does; new articles, the latest, join ``r``."""
+    if "r" not in counts:
+        return {"t": list(docs)}
+    ordered = sorted(docs, key=lambda d: (d.day, card_name(d.id)))
+    older = BLOCK * max(0, (len(ordered) - LEAST) // BLOCK)
+    return {"t": ordered[:older], "r": ordered[older:]}
 
 
 def path_of(tier: str, n: int) -> str:
@@ -237,11 +244,7 @@ def update(cfg: Config, docs: Sequence[Doc], total: int | None, *, complete: boo
                 db.executescript("DROP TABLE doc; DROP TABLE shard; DELETE FROM meta;")
                 db.executescript(_TABLES)
                 db.executemany("INSERT INTO meta VALUES (?, ?)", wanted.items())
-            first = fold(d.day for d in docs) if "r" in counts else None
-            parts = {
-                "t": [d for d in docs if first is None or d.day < first],
-                "r": [d for d in docs if first is not None and d.day >= first],
-            }
+            parts = divide(docs, counts)
         for tier, count in counts.items():
             files.extend(_update_tier(db, tier, parts[tier], count, complete=complete))
 
