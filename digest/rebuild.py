@@ -448,8 +448,8 @@ def _redo(
         if listed.intersection(s.shown) or read.intersection(s.full)
     ]
     store.prefetch(i for _, s in listings for i in (*s.shown, *s.full) if i)
-    memo = memory.page_keys
-    rekeyed = plan.rekey_specs(header.common, [s for _, s in listings], store.keys, memo)
+    page_key = memory.page_key
+    rekeyed = plan.rekey_specs(header.common, [s for _, s in listings], store.keys, page_key)
     store.prefetch(pages)
     specs = [
         plan.article_spec(
@@ -458,7 +458,7 @@ def _redo(
             store.paths[i],
             store.info[i].near,
             store.keys,
-            memo,
+            page_key,
             tuple(store.info[i].story),  # type: ignore[arg-type]  # marshal gives what it got
             tuple(store.info[i].related),
         )

@@ -11,17 +11,16 @@ articles change.
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import groupby
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import quote, urljoin
 
 from digest.config import Config, Feed
 from digest.group import Topic
 from digest.model import Article
-from digest.render import Rendered, feeds, templates
+from digest.render import Rendered, feeds, hash_of, templates
 from digest.render.pages import (
     ArticleData,
     Bodies,
@@ -121,16 +120,10 @@ class Job(NamedTuple):
     make: Callable[[], bytes]
 
 
-def _digest(*parts: object) -> str:
-    """A short hash of the parts; text is hashed as it is (repr of a long body is slow)."""
-    text = "".join(f"{p}\x1f" if isinstance(p, str) else f"{p!r}\x1f" for p in parts)
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
-
-
 def listing_key(article: Article, path: str) -> str:
     """What a listing shows of an article: its title, dates, source, summary, place."""
     updated = article.updated.isoformat() if article.updated else ""
-    return _digest(
+    return hash_of(
         article.id, article.title, article.published.isoformat(), updated, article.source,
         article.authors, article.summary, article.topics, article.url, path,
     )  # fmt: skip
@@ -151,7 +144,7 @@ def keys_of(article: Article, path: str, config: Config, bodies: Bodies) -> Keys
     """What the plan derives from one article alone; ``path`` is its page's folder."""
     return Keys(
         listing_key(article, path),
-        _digest(bodies.key(article), article.image, dict(article.extra)),
+        hash_of(bodies.key(article), article.image, dict(article.extra)),
         _month(article.published, config),
     )
 
@@ -178,6 +171,10 @@ def article_keys(
     return keys
 
 
+PageKey = Callable[[str, str, object], str]
+"""`Rendered.page_key`: a file's key from its common key, path and what it shows."""
+
+
 class Spec(NamedTuple):
     """One output file, planned: plain data and article ids, no records.
 
@@ -198,12 +195,8 @@ class Spec(NamedTuple):
     """The rest of what its key depends on."""
 
 
-_PAGE_KEYS_KEPT = 200_000
-"""Files' keys kept between rebuilds; beyond, the memo starts again."""
-
-
-def _key(common: str, spec: Spec, keys: Mapping[str, Keys], memo: dict[Any, str]) -> str:
-    """A file's key, remembered in ``memo`` by its inputs: most files' inputs do not change."""
+def _key(common: str, spec: Spec, keys: Mapping[str, Keys], page_key: PageKey) -> str:
+    """A file's key from its inputs (`Rendered.page_key`, which remembers them)."""
     assert not isinstance(spec.args, bytes)  # noqa: S101 - static files are keyed by content
     depends = (
         spec.args[0],
@@ -211,13 +204,7 @@ def _key(common: str, spec: Spec, keys: Mapping[str, Keys], memo: dict[Any, str]
         tuple(keys[i].shown if i else "" for i in spec.shown),
         tuple(keys[i].content for i in spec.full),
     )
-    inputs = (common, spec.path, depends)
-    found = memo.get(inputs)
-    if found is None:
-        if len(memo) > _PAGE_KEYS_KEPT:
-            memo.clear()
-        found = memo[inputs] = _digest(common, spec.path, depends)
-    return found
+    return page_key(common, spec.path, depends)
 
 
 class Plan(NamedTuple):
@@ -264,7 +251,7 @@ def plan(
     paths = article_paths(articles, memory)
     keys = article_keys(config, articles, bodies, memory)
     theme = templates.theme_key(config)
-    common = _digest(theme, [(t.title, t.slug) for t in topics], bool(health))
+    common = hash_of(theme, [(t.title, t.slug) for t in topics], bool(health))
     structure = (
         common,
         repr(health),
@@ -272,10 +259,10 @@ def plan(
         stories,
     )
     if memory.plan is not None and memory.plan[0] == structure:
-        made = rekey(memory.plan[1], keys, memory.page_keys)
+        made = rekey(memory.plan[1], keys, memory.page_key)
     else:
         made = _plan(
-            config, articles, topics, keys, paths, common, health, memory.page_keys, stories
+            config, articles, topics, keys, paths, common, health, memory.page_key, stories
         )
     memory.plan = (structure, made)
     by_id = {a.id: a for a in articles}
@@ -283,7 +270,7 @@ def plan(
     return made, bind([*made.specs, *shards], site)
 
 
-def rekey(last: Plan, keys: dict[str, Keys], memo: dict[Any, str]) -> Plan:
+def rekey(last: Plan, keys: dict[str, Keys], page_key: PageKey) -> Plan:
     """The plan of the same files showing the same articles, some of which changed.
 
     Only the files that show an article whose keys changed get a new key: its
@@ -292,17 +279,19 @@ def rekey(last: Plan, keys: dict[str, Keys], memo: dict[Any, str]) -> Plan:
     changed = [i for i, own in keys.items() if last.keys.get(i) != own]
     specs = list(last.specs)
     places = sorted({n for i in changed for n in last.uses.get(i, ())})
-    fresh = rekey_specs(last.common, [specs[n] for n in places], keys, memo)
+    fresh = rekey_specs(last.common, [specs[n] for n in places], keys, page_key)
     for index, spec in zip(places, fresh, strict=True):
         specs[index] = spec
     return last._replace(specs=specs, keys=keys)
 
 
 def rekey_specs(
-    common: str, specs: list[Spec], keys: Mapping[str, Keys], memo: dict[Any, str]
+    common: str, specs: list[Spec], keys: Mapping[str, Keys], page_key: PageKey
 ) -> list[Spec]:
     """The specs with their keys made again from the articles' ``keys``."""
-    return [s if s.kind == "data" else s._replace(key=_key(common, s, keys, memo)) for s in specs]
+    return [
+        s if s.kind == "data" else s._replace(key=_key(common, s, keys, page_key)) for s in specs
+    ]
 
 
 def bind(specs: list[Spec], site: Site) -> list[Job]:
@@ -325,7 +314,7 @@ def _plan(
     paths: dict[str, str],
     common: str,
     health: list[tuple[Feed, FeedState]] | None,
-    memo: dict[Any, str],
+    page_key: PageKey,
     stories: Stories | None = None,
 ) -> Plan:
     """Every file's spec, from scratch."""
@@ -341,14 +330,14 @@ def _plan(
     ) -> None:
         args = PageArgs(template, path, list(alternates), data)
         spec = Spec(path, "", "page", args, tuple(shown), (), static)
-        specs.append(spec._replace(key=_key(common, spec, keys, memo)))
+        specs.append(spec._replace(key=_key(common, spec, keys, page_key)))
 
     def feed(folder: str, title: str, link: str, items: Sequence[Article]) -> None:
         chosen = ids(items[: config.feed_items])
         for name in feeds.FEED_TYPES:
             args = FeedArgs(name, folder, title, link, chosen)
             spec = Spec(folder + name, "", "feed", args, chosen, chosen, (title, link))
-            specs.append(spec._replace(key=_key(common, spec, keys, memo)))
+            specs.append(spec._replace(key=_key(common, spec, keys, page_key)))
 
     def ids(items: Sequence[Article]) -> tuple[str, ...]:
         return tuple(a.id for a in items)
@@ -410,16 +399,16 @@ def _plan(
                 paths[article.id],
                 near,
                 keys,
-                memo,
+                page_key,
                 story,
                 nearby[article.id] if stories else (),
             )
         )
     if stories:
-        _stories(config, stories, page, specs, common, keys, memo)
+        _stories(config, stories, page, specs, common, keys, page_key)
 
     def keyed(spec: Spec) -> None:
-        specs.append(spec._replace(key=_key(common, spec, keys, memo)))
+        specs.append(spec._replace(key=_key(common, spec, keys, page_key)))
 
     sources = _sources(config, articles, health, page)
     _editions(config, articles, topics, keys, page, keyed)
@@ -428,7 +417,7 @@ def _plan(
     feed("", config.title, "", articles)
     specs.extend(_sitemap(config, specs))
     for path, content in templates.static_files(config).items():
-        specs.append(Spec(path, _digest(content), "data", content, (), (), None))
+        specs.append(Spec(path, hash_of(content), "data", content, (), (), None))
     uses: dict[str, list[int]] = {}
     for index, spec in enumerate(specs):
         for i in {*spec.shown, *spec.full}:
@@ -444,7 +433,7 @@ def article_spec(
     folder: str,
     near: Sequence[tuple[str, str, str, str]],
     keys: Mapping[str, Keys],
-    memo: dict[Any, str],
+    page_key: PageKey,
     story: tuple[str, str, int] | tuple[()] = (),
     related: tuple[str, ...] = (),
 ) -> Spec:
@@ -461,7 +450,7 @@ def article_spec(
     args = PageArgs("article.html", path, [], data)
     static = (tuple(n[:2] for n in near), story[0:1], story[2:3])
     spec = Spec(path, "", "page", args, shown, (article_id,), static)
-    return spec._replace(key=_key(common, spec, keys, memo))
+    return spec._replace(key=_key(common, spec, keys, page_key))
 
 
 def _month(moment: datetime, config: Config) -> str:
@@ -537,7 +526,7 @@ def _stories(
     specs: list[Spec],
     common: str,
     keys: Mapping[str, Keys],
-    memo: dict[Any, str],
+    page_key: PageKey,
 ) -> None:
     """A page for each story of two reports or more, its Atom feed (summaries: the
     reports' bodies are a click away, and a thousand stories would render every body
@@ -556,12 +545,12 @@ def _stories(
         args = FeedArgs("atom.xml", folder, "", folder, chosen, headline=members[0])
         shown = (*chosen, members[0])  # the first report's title is the feed's
         spec = Spec(folder + "atom.xml", "", "summaries", args, shown, (), folder)
-        specs.append(spec._replace(key=_key(common, spec, keys, memo)))
+        specs.append(spec._replace(key=_key(common, spec, keys, page_key)))
     for old, new in sorted(stories.merged.items()):
         path = f"stories/{old}/index.html"
         target = f"stories/{new}/"
         spec = Spec(path, "", "redirect", PageArgs("", path, [], target), (), (), target)
-        specs.append(spec._replace(key=_key(common, spec, keys, memo)))
+        specs.append(spec._replace(key=_key(common, spec, keys, page_key)))
 
 
 PageMaker = Callable[..., None]
@@ -587,7 +576,7 @@ def _sources(
     for name in sorted(by_source, key=lambda n: (n.casefold(), n)):
         slug = slugify(name) or "source"
         if slug in taken:
-            slug = f"{slug}-{_digest(name)[:6]}"
+            slug = f"{slug}-{hash_of(name)[:6]}"
         taken.add(slug)
         listed.append((name, slug, len(by_source[name])))
     page(
@@ -675,7 +664,7 @@ def _sitemap(config: Config, specs: list[Spec]) -> list[Spec]:
         f"User-agent: *\nAllow: /\nSitemap: {urljoin(config.base_url, 'sitemap.xml')}\n"
     ).encode()
     return [
-        Spec(path, _digest(content), "data", content, (), (), None)
+        Spec(path, hash_of(content), "data", content, (), (), None)
         for path, content in (("sitemap.xml", sitemap), ("robots.txt", robots))
     ]
 
