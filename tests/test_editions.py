@@ -140,9 +140,11 @@ def test_sources_have_an_index_and_paginated_pages_without_any_feed(tmp_path: Pa
     index = read_page(site / "index.html")
     assert {"../sources/wire-service/", "../sources/drugaia-gazeta/"} <= set(index.links())
     assert not index.find("table")  # no feeds, no health table
-    assert (site / "wire-service" / "page" / "3" / "index.html").is_file()
     first = read_page(site / "wire-service" / "index.html")
-    assert [first.text_of(h) for h in first.find("h2")] == ["W4", "W3"]
+    assert [first.text_of(h) for h in first.find("h2")] == ["W4", "W3", "W2"]
+    oldest = read_page(site / "wire-service" / "page" / "1" / "index.html")
+    assert [oldest.text_of(h) for h in oldest.find("h2")] == ["W1", "W0"]
+    assert not (site / "wire-service" / "page" / "2").exists()
 
 
 def test_the_sitemap_lists_every_page_and_robots_points_to_it(tmp_path: Path) -> None:

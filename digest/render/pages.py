@@ -146,10 +146,13 @@ class FeedArgs(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Pager:
-    """One page of a paginated listing."""
+    """One page of a paginated listing (`digest.render.plan._paginate`)."""
 
     number: int
+    """The page's number, counted from the oldest page; 0 for the listing's index."""
     count: int
+    """The listing's pages, the index included, shown on the index; 0 on a numbered page,
+    whose bytes must not change as the listing grows."""
     items: Sequence[Article]
     newer: str | None
     """Path of the previous (newer) page, site-relative, or None."""
@@ -217,11 +220,11 @@ class Site:
     def url(self, root: str) -> Callable[..., str]:
         paths = self.paths
 
-        def url_for(target: object, page: int = 1) -> str:
+        def url_for(target: object) -> str:
             if isinstance(target, Article):
                 path = paths[target.id]
             elif isinstance(target, Topic):
-                path = f"topics/{target.slug}/" + (f"page/{page}/" if page > 1 else "")
+                path = f"topics/{target.slug}/"
             else:
                 path = quote(str(target), safe="/:#?=&%")
             return root + path or "./"

@@ -89,23 +89,28 @@ def _article_paths(articles: list[Article]) -> dict[str, str]:
 
 
 def _paginate(items: Sequence[Article], per_page: int, base: str) -> Iterator[tuple[str, Pager]]:
-    count = max(1, -(-len(items) // per_page))
+    """A listing's index, then its numbered pages, newest first (as ``items`` are).
+
+    Pages are numbered from the oldest, so that a full page keeps its address and its bytes
+    as the listing grows: page N holds the articles (N−1)×per_page+1 to N×per_page, counted
+    from the oldest. The newest full page is not numbered: the index shows it with the
+    articles newer than it, per_page to 2×per_page−1 articles (all when there are fewer),
+    and its "older" link leads to the newest numbered page, so walking older from the index
+    shows every article once. New articles change the index and, when a page fills, the
+    newest numbered page's "newer" link; only the index shows the listing's totals.
+    """
+    numbered = max(0, len(items) // per_page - 1)
+    cut = len(items) - numbered * per_page
 
     def path(number: int) -> str:
-        return base if number == 1 else f"{base}page/{number}/"
+        return f"{base}page/{number}/" if number else base
 
-    for number in range(1, count + 1):
-        chunk = items[(number - 1) * per_page : number * per_page]
-        yield (
-            path(number),
-            Pager(
-                number,
-                count,
-                chunk,
-                path(number - 1) if number > 1 else None,
-                path(number + 1) if number < count else None,
-            ),
-        )
+    yield base, Pager(0, numbered + 1, items[:cut], None, path(numbered) if numbered else None)
+    for number in range(numbered, 0, -1):
+        start = len(items) - number * per_page
+        newer = path(number + 1 if number < numbered else 0)
+        older = path(number - 1) if number > 1 else None
+        yield path(number), Pager(number, 0, items[start : start + per_page], newer, older)
 
 
 class Job(NamedTuple):
@@ -370,7 +375,13 @@ def _plan(
                 f"{path}index.html",
                 (topic.title, pager.number, pager.count, items, pager.newer, pager.older, groups),
                 items,
-                (topic.description, len(topic.articles), pager.number, pager.count),
+                (
+                    topic.description,
+                    pager.count,
+                    pager.count and len(topic.articles),
+                    pager.newer,
+                    pager.older,
+                ),
                 feeds.alternates(title, base),
             )
         feed(base, title, base, topic.articles)
@@ -564,7 +575,7 @@ def _sources(
     page: PageMaker,
 ) -> tuple[str, ...]:
     """The Sources page (every source with its count, and the feeds' health) and a
-    paginated page per source, newest first."""
+    paginated page per source (`_paginate`)."""
     from slugify import slugify
 
     by_source: dict[str, list[Article]] = {}
@@ -586,7 +597,8 @@ def _sources(
     for name, slug, count in listed:
         for path, pager in _paginate(by_source[name], config.per_page, f"sources/{slug}/"):
             items = tuple(a.id for a in pager.items)
-            data = (name, slug, count, pager.number, pager.count, items, pager.newer, pager.older)
+            total = pager.count and count  # a numbered page shows no totals: its bytes stay
+            data = (name, slug, total, pager.number, pager.count, items, pager.newer, pager.older)
             page("source.html", f"{path}index.html", data, items, data)
     return tuple(name for name, _, _ in listed)
 
