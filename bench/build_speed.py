@@ -3,9 +3,12 @@
 
 For each size: generate the corpus (../shared/bench/gen_corpus.py), build it
 with digest and with Hugo (Debian package ``hugo``, installed here with apt
-when missing; templates in bench/hugo/), then time
+when missing; bench/hugo/ makes it write digest's page set, `PAGE_SETS`), then time
 
-* a cold build (no output, no caches), median of --runs;
+* a cold build (no output, no caches), Hugo and digest interleaved, median of --runs,
+  wall and CPU time, and the files each wrote by kind; with --pagefind, Hugo's build
+  followed by ``pagefind --site public`` (PyPI ``pagefind[bin]``), the search index
+  Hugo sites use;
 * a rebuild with nothing changed;
 * a rebuild after one article's body changed, then after its title changed
   (which its listings show), checked against a cold build of the same input
@@ -17,7 +20,7 @@ when missing; templates in bench/hugo/), then time
 and record each process's peak memory. --big adds one cold digest build of a
 large corpus (100,000 by default). Results go to stdout and docs/performance.md.
 
-    .venv/bin/python bench/build_speed.py --sizes 1000 10000 --big 100000
+    .venv/bin/python bench/build_speed.py --sizes 1000 10000 --big 100000 --pagefind
 """
 
 from __future__ import annotations
@@ -154,7 +157,8 @@ KINDS = (
     ("other", r".*"),
 )
 """Kinds of output file, by path (first match): the same kind has the same path in digest's
-site and in Hugo's, but for Hugo's monthly archives (``articles/``) and Pagefind's index.
+site and in Hugo's, but for Hugo's monthly archives (``articles/``), its cards (one folder
+each) and Pagefind's index.
 "Other" is the home page, the topic, source, edition and month indexes, the search page,
 the 404 page, sitemap, robots.txt and static files."""
 
@@ -414,7 +418,7 @@ def report(
 
 
 PAGE_SETS = (
-    "Both tools build the same page set from the same corpus, but for what only digest has."
+    "Both tools build the same page set from the same corpus, except what only digest can make."
     " Each writes a page and a search card (JSON: title, address, source, date, topics,"
     " summary, the text's first 4,000 characters) per article; per topic, pages of 20 with"
     " RSS, Atom and JSON feeds of its 20 newest; per source, pages of 20; a page per month"
@@ -426,8 +430,9 @@ PAGE_SETS = (
     " Hugo also writes a redirect from each paginated listing's `page/1/` (it has no setting"
     " to skip it). digest alone writes its story pages and their Atom feeds (from its own"
     " clustering; none in Hugo's set) and its term-sharded search index; with `--pagefind`"
-    " the Hugo column adds `pagefind --site public` after each Hugo build, the Hugo world's"
-    " search index. Times include starting the process."
+    " the Hugo + Pagefind column adds `pagefind --site public` after each Hugo build, the Hugo"
+    " world's search index, of the article pages (`data-pagefind-body`). Times include"
+    " starting the process."
 )
 """What the page sets hold: the report's closing paragraph."""
 
