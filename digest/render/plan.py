@@ -661,8 +661,9 @@ def _sitemap(config: Config, specs: list[Spec]) -> list[Spec]:
     """``sitemap.xml`` with every page but the 404, and ``robots.txt`` that points to it."""
     from xml.sax.saxutils import escape
 
+    # Paths are relative and slugified, and base_url ends with "/": joined as strings.
     urls = [
-        escape(urljoin(config.base_url, quote(s.path.removesuffix("index.html"))))
+        escape(config.base_url + quote(s.path.removesuffix("index.html")))
         for s in specs
         if s.kind == "page" and s.path != "404.html"
     ]
