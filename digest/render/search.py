@@ -72,7 +72,7 @@ def term_counts(text: str) -> Counter[str]:
     found = Counter(_WORD.findall(text))
     for word in _STOP.intersection(found):
         del found[word]
-    if _CJK.search(text):
+    if not text.isascii() and _CJK.search(text):  # isascii reads a flag: no scan
         for word in [w for w in found if max(w) >= _CJK_FIRST and _CJK.search(w)]:
             times = found.pop(word)
             for n, part in enumerate(_CJK.split(word)):
