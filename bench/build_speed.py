@@ -170,8 +170,15 @@ def kinds(folder: Path) -> dict[str, int]:
     for path in folder.rglob("*"):
         name = path.relative_to(folder).as_posix()
         if path.is_file() and not path.name.startswith("."):
-            found[next(k for k, p in KINDS if re.fullmatch(p, name))] += 1
+            kind = next(k for k, p in KINDS if re.fullmatch(p, name) and _is(k, path))
+            found[kind] += 1
     return found
+
+
+def _is(kind: str, path: Path) -> bool:
+    """Whether a file whose path is of ``kind`` is one: digest's ``page/1/`` is the oldest
+    page of its listing, Hugo's a redirect to the listing."""
+    return kind != "page 1 redirects" or b'http-equiv="refresh"' in path.read_bytes()
 
 
 def same_tree(one: Path, two: Path) -> bool:
@@ -428,8 +435,11 @@ PAGE_SETS = (
     " editions (bench/build_speed.py adds each article's source and UTC day to its front"
     " matter), a section per month, custom output formats for Atom, JSON Feed and the cards."
     " Hugo also writes a redirect from each paginated listing's `page/1/` (it has no setting"
-    " to skip it). digest alone writes its story pages and their Atom feeds (from its own"
-    " clustering; none in Hugo's set) and its term-sharded search index; with `--pagefind`"
+    " to skip it). Hugo numbers listing pages from the newest, digest from the oldest (its"
+    " index shows the newest full page and the newer articles that do not fill one), so"
+    " digest writes a few fewer listing pages. digest alone writes its story pages and their"
+    " Atom feeds (from its own clustering; none in Hugo's set) and its term-sharded search"
+    " index; with `--pagefind`"
     " the Hugo + Pagefind column adds `pagefind --site public` after each Hugo build, the Hugo"
     " world's search index, of the article pages (`data-pagefind-body`). Times include"
     " starting the process."
