@@ -222,8 +222,20 @@ def test_a_crash_while_moving_files_in_is_finished_by_the_next_run(
     assert_as_cold(example)
 
 
-def test_output_is_the_same_whatever_the_workers_and_the_cache(example: Path) -> None:
+def test_output_is_the_same_whatever_the_workers_and_the_cache(
+    example: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(output, "_FORK_FROM", 1)  # a site this small renders in one process
+    forked: list[int] = []
+    real = output._render_forked
+
+    def counted(*args: Any, **kwargs: Any) -> int:
+        forked.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(output, "_render_forked", counted)
     build.build(example, workers=2)
+    assert forked
     first = {k: v[1] for k, v in snapshot(example / "site").items()}
     shutil.rmtree(example / ".digest")
     shutil.rmtree(example / "site")
