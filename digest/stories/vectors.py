@@ -58,8 +58,10 @@ def count(title: str, markdown: str) -> Counts:
             found["n:" + _plain(name.lower())] += n
     found.update("#" + _number(n) for n in _NUMBER.findall(text))
     letters = _LETTERS.findall(lowered)
-    # Words are the runs of three letters or more: the runs of letters, filtered.
-    words = Counter(w for w in letters if len(w) > 2)
+    # Words are the runs of three letters or more: the runs of letters, short ones dropped.
+    words = Counter(letters)
+    for short in [w for w in words if len(w) < 3]:
+        del words[short]
     if len(lowered) > SKETCH_CHARS:  # a long title: the last run may be cut at the limit
         letters = _LETTERS.findall(lowered, 0, SKETCH_CHARS)
     return Counts(words, found, _sketch(letters))
@@ -91,7 +93,8 @@ def _plain(word: str) -> str:
 
 
 def _sketch(sequence: list[str]) -> tuple[int, ...]:
-    hashes = [zlib.crc32(word.encode()) for word in sequence[:SKETCH_WORDS]]
+    # Letters only, so the joined words split back where they were joined: one encode, not 200.
+    hashes = list(map(zlib.crc32, " ".join(sequence[:SKETCH_WORDS]).encode().split()))
     # Python's hash of a tuple of ints is the same in every process (only str hashes are salted).
     shingles = set(map(hash, zip(hashes, hashes[1:], hashes[2:], hashes[3:], strict=False)))
     shingles = shingles or set(hashes)
