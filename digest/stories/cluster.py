@@ -16,7 +16,8 @@ report, but its vector is not added again.
 
 Everything remembered lives in `State`, which the caller keeps (pickled between
 builds). Within one call articles are taken by date, then id, so the input order
-never matters; a candidate story is found through an inverted index of terms, so
+never matters; a candidate story is found among the stories dated in the window,
+through an index of their terms built for the call, so
 nothing is compared with the whole archive.
 """
 
@@ -165,7 +166,6 @@ class State:
         self.docs: dict[str, _Doc] = {}
         self.stories: dict[str, _Story] = {}
         self.df: dict[str, int] = {}
-        self.index: dict[str, set[str]] = {}
         self.by_day: dict[int, set[str]] = {}
         """The stories with a report on each day: a dated article's candidates are there."""
         self.urls: dict[str, str] = {}
@@ -225,7 +225,6 @@ class State:
                 story = self.stories.get(target) or self._new_story(target)
                 story.pinned = True
                 self._join(story, doc_id, doc)
-                self._index(story.id, doc)
                 self._redate(story)
                 nodes[story.id] = story
             elif doc.url and doc.url in self.urls:
@@ -253,6 +252,8 @@ class State:
         # and postings older than that are dropped unless an undated article will read them.
         new = [k for k in nodes if k.startswith(_NEW)]
         prune = bool(new) and self.docs[nodes[new[-1]].members[0]].day is not None
+        index = self._index([self.docs[nodes[key].members[0]] for key in new])
+        near: dict[int, set[str]] = {}
         for key in new:
             doc = self.docs[nodes[key].members[0]]
             languages[key] = language = doc.language
@@ -287,7 +288,8 @@ class State:
                 score = WORD_SHARE * words.get(other, 0.0) + name
                 if score >= floor:
                     link[other] = links[other][key] = score
-            for story_id, score in self._candidates(doc).items():
+            candidates = self._candidates(doc, index, near) if index else {}
+            for story_id, score in candidates.items():
                 if story_id not in nodes:
                     nodes[story_id] = self.stories[story_id]
                     links[story_id] = {}
@@ -315,11 +317,9 @@ class State:
                 if copies:  # the first copy becomes the report the others copy
                     self.docs[copies[0]].copy_of = ""
                     self._add(story, self.docs[copies[0]])
-                    self._index(story.id, self.docs[copies[0]])
                     for other in copies[1:]:
                         self.docs[other].copy_of = copies[0]
             if not story.members:
-                self._unindex(story)
                 self._undate(story.id, 0)
                 del self.stories[story.id]
             elif not story.days:
@@ -392,27 +392,51 @@ class State:
             return {}
         return {term: w / norm for term, w in weights.items() if w > 0}
 
-    def _candidates(self, doc: _Doc) -> dict[str, float]:
-        """Average similarity to every story that shares a heavy term and is in the window."""
+    def _candidates(
+        self, doc: _Doc, index: dict[str, set[str]], near: dict[int, set[str]]
+    ) -> dict[str, float]:
+        """Average similarity to every story of ``index`` that shares a heavy term and is in
+        the window (``near`` keeps each day's stories in the window, for the call)."""
         heavy = [t if t[0] == "n" else "w:" + t[2 + len(doc.language) :] for t in _heavy(doc)]
         found: set[str] = set()
         if doc.day is None:
             for term in heavy:
-                found |= self.index.get(term, set())
+                found |= index.get(term, set())
         else:  # only the stories with a report in the window, or none dated
-            window = self.settings.window
-            near = self.by_day.get(0, set()).union(
-                *(self.by_day.get(d, ()) for d in range(doc.day - window, doc.day + window + 1))
-            )
+            stories = near.get(doc.day)
+            if stories is None:
+                stories = near[doc.day] = self._near(doc.day)
             for term in heavy:
-                found |= self.index.get(term, set()) & near
-        scores = {}
+                found |= index.get(term, set()) & stories
         words, names = doc.words, doc.names
-        for story_id in found:
-            story = self.stories.get(story_id)  # postings may outlive a story: see `_index`
-            if story is not None:
-                scores[story_id] = self._similarity(words, names, doc.language, story)
-        return scores
+        return {
+            story_id: self._similarity(words, names, doc.language, self.stories[story_id])
+            for story_id in found
+        }
+
+    def _near(self, day: int) -> set[str]:
+        """The stories with a report within the window of ``day``, or with no date."""
+        window = self.settings.window
+        return self.by_day.get(0, set()).union(
+            *(self.by_day.get(d, ()) for d in range(day - window, day + window + 1))
+        )
+
+    def _index(self, docs: list[_Doc]) -> dict[str, set[str]]:
+        """The terms (``w:word``, ``n:name``) of every story placed before this call that one
+        of ``docs`` may join: those in a dated doc's window, every one for an undated doc.
+
+        Built for each call rather than kept: the few days a call's articles reach are a
+        small part of the archive, and a kept index would be a tenth of the state."""
+        days = {doc.day for doc in docs}
+        if None in days:
+            ids = {s for s in self.stories if not s.startswith(_NEW)}
+        else:
+            ids = set().union(*(self._near(day) for day in days if day is not None))
+        index: dict[str, set[str]] = {}
+        for story_id in sorted(ids):
+            for key in self._terms(self.stories[story_id]):
+                index.setdefault(key, set()).add(story_id)
+        return index
 
     def _date(self, story: _Story) -> None:
         """Enter a story under each of its days (under 0 if it has none)."""
@@ -484,7 +508,7 @@ class State:
         self._add(story, doc)
 
     def _add(self, story: _Story, doc: _Doc) -> None:
-        """Add an article's vectors to its story's sums (the index follows in `_index`)."""
+        """Add an article's vectors to its story's sums."""
         language = doc.language
         story.counted[language] = story.counted.get(language, 0) + 1
         for part, vector in (("words", doc.words), ("names", doc.names)):
@@ -504,26 +528,6 @@ class State:
             sums = getattr(story, part)[language]
             for term, w in vector.items():
                 sums[term] -= w
-
-    def _unindex(self, story: _Story) -> None:
-        for key in self._terms(story):
-            postings = self.index.get(key)
-            if postings is not None:
-                postings.discard(story.id)
-                if not postings:
-                    del self.index[key]
-
-    def _reindex(self, story: _Story) -> None:
-        for key in self._terms(story):
-            self.index.setdefault(key, set()).add(story.id)
-
-    def _index(self, story_id: str, doc: _Doc) -> None:
-        """Post one report's terms under its story: a story's postings only grow while it
-        lives (a term that leaves its sums stays posted, and costs one look when found)."""
-        index = self.index
-        for prefix, vector in (("w:", doc.words), ("n:", doc.names)):
-            for term in vector:
-                index.setdefault(prefix + term, set()).add(story_id)
 
     @staticmethod
     def _terms(story: _Story) -> set[str]:
@@ -595,7 +599,6 @@ class State:
                 self.stories[story.id] = story
                 for member in story.members:
                     self.docs[member].story = story.id
-                self._reindex(story)
                 self._date(story)
             self._find_copies(story, fresh)
 
@@ -621,15 +624,10 @@ class State:
         return max(0.0, 1.0 - gap / (self.settings.window + 1))
 
     def _absorb(self, keep: _Story, gone: _Story, merged: dict[str, str]) -> None:
-        """Move ``gone`` into ``keep``; postings move too, unless ``keep`` is new in this call
-        (a new story is posted whole once it has its id)."""
+        """Move ``gone`` into ``keep``."""
         if not gone.id.startswith(_NEW):
-            self._unindex(gone)
             for day in gone.days or (0,):
                 self._undate(gone.id, day)
-        if not keep.id.startswith(_NEW):
-            for key in self._terms(gone):
-                self.index.setdefault(key, set()).add(keep.id)
         for member in gone.members:
             self.docs[member].story = keep.id
         keep.members.extend(gone.members)
