@@ -49,6 +49,11 @@ COPY_RESEMBLANCE = 0.5
 LINK_FLOOR = 0.25
 """Pairs of new articles below this part of the threshold are taken as unrelated (as 0):
 they would barely move an average, and keeping them all would cost n² for undated input."""
+LINKS_KEPT = 16
+"""Links an article keeps to the new articles placed before it in a call: its closest, after
+the fade by days. A story's reports are linked through their nearest few, not every pair,
+so links grow with the articles, not with the articles a window holds; and an event of the
+same kind reported on the same days (a confuser) links less often."""
 _NEW = "\0"
 """Prefix of a story being formed in this call, before it has its id."""
 
@@ -238,7 +243,8 @@ class State:
         return merged
 
     def _links(self, nodes: dict[str, _Story]) -> dict[str, dict[str, float]]:
-        """Average linkage between every new article and the articles and stories near it.
+        """Average linkage between every new article and the stories near it, and its
+        `LINKS_KEPT` closest new articles before it (a pair left out counts as 0).
 
         New articles meet through postings of their terms, newest last, so a dated
         article reads each list back only as far as the time window reaches.
@@ -246,7 +252,9 @@ class State:
         links: dict[str, dict[str, float]] = {key: {} for key in nodes}
         postings: dict[str, deque[tuple[int | None, str, float]]] = {}
         languages: dict[str, str] = {}
+        days: dict[str, int | None] = {}
         window = self.settings.window
+        span = window + 1
         floor = LINK_FLOOR * self.settings.threshold
         # New articles come by date, the undated last: a dated one reads back to its window,
         # and postings older than that are dropped unless an undated article will read them.
@@ -257,6 +265,7 @@ class State:
         for key in new:
             doc = self.docs[nodes[key].members[0]]
             languages[key] = language = doc.language
+            days[key] = doc.day
             since = None if doc.day is None else doc.day - window
             words: dict[str, float] = {}
             names: dict[str, float] = {}
@@ -281,13 +290,20 @@ class State:
                                 break
                             found[other] = get(other, 0.0) + w * v
                     posted.append((doc.day, key, w))
-            link = links[key]
+            scored = []
             for other in names.keys() | words.keys():
                 same = languages[other] == language
                 name = names.get(other, 0.0) * (1.0 - WORD_SHARE if same else 1.0)
                 score = WORD_SHARE * words.get(other, 0.0) + name
                 if score >= floor:
-                    link[other] = links[other][key] = score
+                    other_day = days[other]
+                    gap = 0 if doc.day is None or other_day is None else abs(doc.day - other_day)
+                    scored.append((score * max(0.0, 1.0 - gap / span), other, score))
+            if len(scored) > LINKS_KEPT:
+                scored = heapq.nlargest(LINKS_KEPT, scored)
+            link = links[key]
+            for _, other, score in scored:
+                link[other] = links[other][key] = score
             candidates = self._candidates(doc, index, near) if index else {}
             for story_id, score in candidates.items():
                 if story_id not in nodes:
