@@ -75,7 +75,7 @@ class Report:
 
 
 Vector = dict[str, float]
-_Tally = tuple[tuple[str, ...], "array[int]", tuple[str, ...], "array[int]", tuple[int, ...]]
+_Tally = tuple[tuple[str, ...], "array[int]", tuple[str, ...], "array[int]", "array[int]"]
 """An article's words and their counts, its names and theirs, its sketch: compact until
 weighed, as every article of a call waits for the others' document frequencies."""
 
@@ -90,7 +90,7 @@ class _Doc:
     weights: array[float]
     split: int
     """Words in `terms`: one tuple and one array an article, not two dicts of floats."""
-    sketch: tuple[int, ...]
+    sketch: array[int]
     url: str
     source: str
     pin: str
@@ -211,7 +211,7 @@ class State:
             doc = _Doc(
                 story="",
                 day=report.date.toordinal() if report.date else None,
-                language=report.language.lower().split("-")[0],
+                language=intern(report.language.lower().split("-")[0]),
                 terms=(*weighed, *named),
                 weights=array("d", [*weighed.values(), *named.values()]),
                 split=len(weighed),
@@ -221,6 +221,7 @@ class State:
                 pin=report.pin,
             )
             fresh.append((report.id, doc))
+        del tallies  # the counts are weighed: their memory is the clustering's
         fresh.sort(key=lambda pair: (pair[1].day is None, pair[1].day or 0, pair[0]))
         merged: dict[str, str] = {}
         nodes: dict[str, _Story] = {}
