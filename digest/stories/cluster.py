@@ -105,6 +105,13 @@ class _Doc:
         return dict(zip(self.terms[self.split :], self.weights[self.split :], strict=True))
 
 
+_Packed = dict[str, tuple[tuple[str, ...], "array[float]"]]
+
+
+def _pack(sums: dict[str, Vector]) -> _Packed:
+    return {lang: (tuple(v), array("d", v.values())) for lang, v in sums.items()}
+
+
 @dataclass(slots=True)
 class _Story:
     id: str
@@ -113,15 +120,44 @@ class _Story:
     members: list[str] = field(default_factory=list)
     counted: dict[str, int] = field(default_factory=dict)
     """Reports per language that are in the sums (copies are not)."""
-    words: dict[str, Vector] = field(default_factory=dict)
-    names: dict[str, Vector] = field(default_factory=dict)
     days: dict[int, int] = field(default_factory=dict)
     """Reports by day: few days however many reports."""
     pinned: bool = False
+    packed: tuple[_Packed, _Packed] | None = None
+    """The sums of words and of names at rest, as one tuple of terms and one array of sums
+    per language: a dict of floats is four times the size, and most stories are not touched
+    again. `words` and `names` open them when a call reads or changes them."""
+    open_words: dict[str, Vector] = field(default_factory=dict)
+    open_names: dict[str, Vector] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
         return sum(self.counted.values())
+
+    @property
+    def words(self) -> dict[str, Vector]:
+        """Per language, the sum of the reports' word vectors."""
+        if self.packed is not None:
+            self.unpack()
+        return self.open_words
+
+    @property
+    def names(self) -> dict[str, Vector]:
+        """Per language, the sum of the reports' name vectors."""
+        if self.packed is not None:
+            self.unpack()
+        return self.open_names
+
+    def unpack(self) -> None:
+        words, names = self.packed or ({}, {})
+        self.open_words = {lang: dict(zip(t, w, strict=True)) for lang, (t, w) in words.items()}
+        self.open_names = {lang: dict(zip(t, w, strict=True)) for lang, (t, w) in names.items()}
+        self.packed = None
+
+    def pack(self) -> None:
+        if self.packed is None:
+            self.packed = (_pack(self.open_words), _pack(self.open_names))
+            self.open_words, self.open_names = {}, {}
 
     def age(self) -> tuple[int, int]:
         return (min(self.days) if self.days else 1 << 30, self.seq)
@@ -191,7 +227,7 @@ class State:
         ``workers`` processes count the articles' words when there are many.
         """
         given = list(reports)
-        self.remove([r.id for r in given if r.id in self.docs])
+        self._forget([r.id for r in given if r.id in self.docs])
         df = self.df
         tallies: list[_Tally] = []
         for counts in _count_all(given, workers):  # as they come: one string per term, kept
@@ -241,6 +277,7 @@ class State:
                 nodes[node.id] = node
         links = self._links(nodes)
         self._agglomerate(nodes, links, merged, {doc_id for doc_id, _ in fresh})
+        self._rest()
         return merged
 
     def _links(self, nodes: dict[str, _Story]) -> dict[str, dict[str, float]]:
@@ -315,6 +352,15 @@ class State:
 
     def remove(self, ids: Iterable[str]) -> None:
         """Forget articles (deleted, or about to be placed again after an edit)."""
+        self._forget(ids)
+        self._rest()
+
+    def _rest(self) -> None:
+        """Pack the sums a call opened: the state between calls is the compact one."""
+        for story in self.stories.values():
+            story.pack()
+
+    def _forget(self, ids: Iterable[str]) -> None:
         for doc_id in ids:
             doc = self.docs.pop(doc_id, None)
             if doc is None:
@@ -522,7 +568,15 @@ class State:
         if doc.url:
             self.urls.setdefault(doc.url, doc_id)
         self.docs[doc_id] = doc
-        self._add(story, doc)
+        if story.counted or story.packed is not None:
+            self._add(story, doc)
+        else:  # the sums of one report are its vectors: kept packed until a second joins
+            split, language = doc.split, doc.language
+            story.counted[language] = 1
+            story.packed = (
+                {language: (doc.terms[:split], doc.weights[:split])},
+                {language: (doc.terms[split:], doc.weights[split:])},
+            )
 
     def _add(self, story: _Story, doc: _Doc) -> None:
         """Add an article's vectors to its story's sums."""
