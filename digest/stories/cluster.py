@@ -33,6 +33,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 from sys import intern
 
 from digest.config import Stories as Settings
@@ -105,11 +106,20 @@ class _Doc:
         return dict(zip(self.terms[self.split :], self.weights[self.split :], strict=True))
 
 
-_Packed = dict[str, tuple[tuple[str, ...], "array[float]"]]
+_Packed = tuple[tuple[str, tuple[str, ...], "array[float]", int, int], ...]
+"""Per language: the terms and sums between two places of a tuple and an array (a story of
+one report shares its article's, with no copy)."""
 
 
 def _pack(sums: dict[str, Vector]) -> _Packed:
-    return {lang: (tuple(v), array("d", v.values())) for lang, v in sums.items()}
+    return tuple((lang, tuple(v), array("d", v.values()), 0, len(v)) for lang, v in sums.items())
+
+
+def _unpack(packed: _Packed) -> dict[str, Vector]:
+    return {
+        lang: dict(zip(islice(terms, start, end), islice(weights, start, end), strict=True))
+        for lang, terms, weights, start, end in packed
+    }
 
 
 @dataclass(slots=True)
@@ -129,6 +139,9 @@ class _Story:
     again. `words` and `names` open them when a call reads or changes them."""
     open_words: dict[str, Vector] = field(default_factory=dict)
     open_names: dict[str, Vector] = field(default_factory=dict)
+    absorbed: list[_Story] = field(default_factory=list)
+    """Stories merged into this one whose sums are not added in yet: a call's many merges
+    of new stories then hold packed vectors, not a dict of floats per story, until read."""
 
     @property
     def size(self) -> int:
@@ -137,24 +150,46 @@ class _Story:
     @property
     def words(self) -> dict[str, Vector]:
         """Per language, the sum of the reports' word vectors."""
-        if self.packed is not None:
+        if self.packed is not None or self.absorbed:
             self.unpack()
         return self.open_words
 
     @property
     def names(self) -> dict[str, Vector]:
         """Per language, the sum of the reports' name vectors."""
-        if self.packed is not None:
+        if self.packed is not None or self.absorbed:
             self.unpack()
         return self.open_names
 
     def unpack(self) -> None:
-        words, names = self.packed or ({}, {})
-        self.open_words = {lang: dict(zip(t, w, strict=True)) for lang, (t, w) in words.items()}
-        self.open_names = {lang: dict(zip(t, w, strict=True)) for lang, (t, w) in names.items()}
-        self.packed = None
+        """Open the packed sums and add in those of the stories absorbed since, each with
+        its own absorbed first (the sums merging at once would give). Without recursion:
+        an old story absorbing a growing one, merge after merge, nests them deep."""
+        nested, todo = [], [self]
+        while todo:
+            story = todo.pop()
+            nested.append(story)
+            todo.extend(story.absorbed)
+        for story in reversed(nested):  # every absorbed story before the one it went into
+            story.fold()
+
+    def fold(self) -> None:
+        if self.packed is not None:
+            self.open_words, self.open_names = map(_unpack, self.packed)
+            self.packed = None
+        for gone in self.absorbed:  # folded already
+            pairs = ((self.open_words, gone.open_words), (self.open_names, gone.open_names))
+            for mine, theirs in pairs:
+                for language, sums in theirs.items():
+                    target = mine.setdefault(language, {})
+                    for term, w in sums.items():
+                        target[term] = target.get(term, 0.0) + w
+            gone.open_words, gone.open_names = {}, {}  # merged away: the call may still hold it
+        self.absorbed = []
 
     def pack(self) -> None:
+        if self.absorbed:
+            self.unpack()
         if self.packed is None:
             self.packed = (_pack(self.open_words), _pack(self.open_names))
             self.open_words, self.open_names = {}, {}
@@ -573,9 +608,10 @@ class State:
         else:  # the sums of one report are its vectors: kept packed until a second joins
             split, language = doc.split, doc.language
             story.counted[language] = 1
+            end = len(doc.terms)
             story.packed = (
-                {language: (doc.terms[:split], doc.weights[:split])},
-                {language: (doc.terms[split:], doc.weights[split:])},
+                ((language, doc.terms, doc.weights, 0, split),),
+                ((language, doc.terms, doc.weights, split, end),),
             )
 
     def _add(self, story: _Story, doc: _Doc) -> None:
@@ -709,12 +745,7 @@ class State:
         keep.pinned = keep.pinned or gone.pinned
         for language, n in gone.counted.items():
             keep.counted[language] = keep.counted.get(language, 0) + n
-        for part in ("words", "names"):
-            mine, theirs = getattr(keep, part), getattr(gone, part)
-            for language, sums in theirs.items():
-                target = mine.setdefault(language, {})
-                for term, w in sums.items():
-                    target[term] = target.get(term, 0.0) + w
+        keep.absorbed.append(gone)  # its sums are added when ``keep``'s are next read
         del self.stories[gone.id]
         if gone.id.startswith(_NEW):
             return
@@ -795,8 +826,9 @@ _PARALLEL = 2000
 def _count_all(reports: list[Report], workers: int) -> Iterator[Counts]:
     """Each report's counts, in order; in ``workers`` forked processes when there are many
     (the counts of one article never depend on another's, so they are the same)."""
-    pairs = [(r.title, lead(r.text)) for r in reports]
-    if workers < 2 or len(pairs) < _PARALLEL or "fork" not in mp.get_all_start_methods():
+    # Leads cut as the counting reaches them: 10,000 of them at once were a third of the peak.
+    pairs = ((r.title, lead(r.text)) for r in reports)
+    if workers < 2 or len(reports) < _PARALLEL or "fork" not in mp.get_all_start_methods():
         yield from itertools.starmap(count, pairs)
         return
     with mp.get_context("fork").Pool(workers) as pool:
