@@ -692,6 +692,8 @@ class State:
                 else:  # Lance and Williams: the average of the two, by size
                     score = (sizes[a] * link_a + sizes[b] * link_b) / (sizes[a] + sizes[b])
                 near[other] = links[other][keep.id] = score
+                if score < threshold:  # the fade only lowers it: most pairs stop here
+                    continue
                 score *= self._fade(keep.days, stories[other].days)
                 if score >= threshold:
                     pair = sorted(((keep.id, grown), (other, merges.get(other, 0))))
