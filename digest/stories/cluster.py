@@ -17,8 +17,8 @@ report, but its vector is not added again.
 Everything remembered lives in `State`, which the caller keeps (pickled between
 builds). Within one call articles are taken by date, then id, so the input order
 never matters; a candidate story is found among the stories dated in the window,
-through an index of their terms built for the call, so
-nothing is compared with the whole archive.
+through an index of their terms built for the call, so nothing is compared with
+the whole archive.
 """
 
 from __future__ import annotations
@@ -524,7 +524,7 @@ class State:
         of ``docs`` may join: those in a dated doc's window, every one for an undated doc.
 
         Built for each call rather than kept: the few days a call's articles reach are a
-        small part of the archive, and a kept index would be a tenth of the state."""
+        small part of the archive, and a kept index holds an entry per story and term."""
         days = {doc.day for doc in docs}
         if None in days:
             ids = {s for s in self.stories if not s.startswith(_NEW)}
@@ -638,8 +638,15 @@ class State:
 
     @staticmethod
     def _terms(story: _Story) -> set[str]:
-        keys = {"w:" + t for sums in story.words.values() for t in sums}
-        return keys | {"n:" + t for sums in story.names.values() for t in sums}
+        if story.packed is not None and not story.absorbed:  # read without opening the sums
+            words, names = (
+                {t for _, terms, _, start, end in part for t in islice(terms, start, end)}
+                for part in story.packed
+            )
+        else:
+            words = {t for sums in story.words.values() for t in sums}
+            names = {t for sums in story.names.values() for t in sums}
+        return {"w:" + t for t in words} | {"n:" + t for t in names}
 
     def _agglomerate(
         self,
