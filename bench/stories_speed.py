@@ -7,8 +7,11 @@ the build does; (2) adding 200 new articles to that 10,000-article state (the bu
 incremental case); (3) the pickled state's size, and memory: the process's peak, and what
 the state holds once placed (resident memory after, less before). Each time is given as
 wall time and as CPU time (this process's and its workers'), since the machine is shared.
+With ``--traced``, the placement is run again under tracemalloc: the Python memory the
+state holds and the peak of the call, which resident memory blurs (memory a call frees
+stays with the process).
 
-    .venv/bin/python bench/stories_speed.py [-n 10000] [--add 200]
+    .venv/bin/python bench/stories_speed.py [-n 10000] [--add 200] [--traced]
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import resource
 import subprocess
 import sys
 import time
+import tracemalloc
 from datetime import date
 from pathlib import Path
 
@@ -68,6 +72,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=10_000)
     parser.add_argument("--add", type=int, default=200)
+    parser.add_argument("--traced", action="store_true", help="measure under tracemalloc too")
     args = parser.parse_args()
     reports = corpus(args.n + args.add)
     reports.sort(key=lambda r: (r.date, r.id))
@@ -95,6 +100,17 @@ def main() -> int:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"state: {len(blob) / 1e6:.1f} MB pickled, loads in {load:.2f} s")
     print(f"peak RSS {peak:.0f} MB, of which {before:.0f} MB before placing (the corpus)")
+    if args.traced:
+        del state
+        tracemalloc.start()
+        traced = State()
+        traced.add(archive, workers=os.cpu_count() or 1)
+        held, top = (size / 1e6 for size in tracemalloc.get_traced_memory())
+        tracemalloc.stop()
+        print(
+            f"traced: the state holds {held:.1f} MB ({held * 1e3 / args.n:.1f} KB an article),",
+            f"the placement peaks at {top:.1f} MB ({top * 1e3 / args.n:.1f} KB an article)",
+        )
     return 0
 
 

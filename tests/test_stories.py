@@ -315,3 +315,22 @@ def test_counting_in_worker_processes_gives_the_same_stories(
     two.add(corpus(), workers=2)
     assert one.assignment() == two.assignment()
     assert pickle.dumps(one.df) == pickle.dumps(two.df)
+
+
+def test_a_story_absorbed_thousands_of_times_over_adds_up_its_sums() -> None:
+    """An old story absorbing a growing one, merge after merge, nests the sums not yet added
+    as deep as the merges go: reading them must neither recurse nor lose one."""
+    from array import array
+
+    from digest.stories.cluster import _Story
+
+    chain = _Story("s0", 0, packed=((("en", ("a", "b"), array("d", [1.0, 2.0]), 0, 2),), ()))
+    for n in range(1, 5000):
+        older = _Story(f"s{n}", n, packed=((("en", ("b", "c"), array("d", [1.0, 0.5]), 0, 2),), ()))
+        older.absorbed.append(chain)
+        chain = older
+    assert chain.words == {"en": {"b": 2.0 + 4999.0, "c": 0.5 * 4999, "a": 1.0}}
+    assert chain.names == {}
+    chain.pack()
+    assert chain.packed is not None and not chain.open_words and not chain.absorbed
+    assert chain.words["en"]["c"] == 0.5 * 4999

@@ -25,7 +25,7 @@ from digest.stories import _STORY_ID
 from digest.stories.cluster import Report, State
 
 FILE = "stories.pickle"
-_FORMAT = 2
+_FORMAT = 3
 RELATED = 4
 """Related articles from other stories on an article's page."""
 

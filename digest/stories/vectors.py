@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zlib
+from array import array
 from collections import Counter
 from dataclasses import dataclass
 
@@ -40,8 +41,9 @@ class Counts:
     """Lower-case words of three letters or more."""
     names: Counter[str]
     """Capitalised words used mid-sentence, and numbers: ``n:apple``, ``#15000``."""
-    sketch: tuple[int, ...]
-    """The smallest hashes of the text's word 4-shingles: a copy's sketch is nearly the same."""
+    sketch: array[int]
+    """The smallest hashes of the text's word 4-shingles: a copy's sketch is nearly the same
+    (64-bit integers in one array: a sixth of a tuple of ints, kept for every article)."""
 
 
 def count(title: str, markdown: str) -> Counts:
@@ -58,8 +60,10 @@ def count(title: str, markdown: str) -> Counts:
             found["n:" + _plain(name.lower())] += n
     found.update("#" + _number(n) for n in _NUMBER.findall(text))
     letters = _LETTERS.findall(lowered)
-    # Words are the runs of three letters or more: the runs of letters, filtered.
-    words = Counter(w for w in letters if len(w) > 2)
+    # Words are the runs of three letters or more: the runs of letters, short ones dropped.
+    words = Counter(letters)
+    for short in [w for w in words if len(w) < 3]:
+        del words[short]
     if len(lowered) > SKETCH_CHARS:  # a long title: the last run may be cut at the limit
         letters = _LETTERS.findall(lowered, 0, SKETCH_CHARS)
     return Counts(words, found, _sketch(letters))
@@ -90,15 +94,16 @@ def _plain(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
 
-def _sketch(sequence: list[str]) -> tuple[int, ...]:
-    hashes = [zlib.crc32(word.encode()) for word in sequence[:SKETCH_WORDS]]
+def _sketch(sequence: list[str]) -> array[int]:
+    # Letters only, so the joined words split back where they were joined: one encode, not 200.
+    hashes = list(map(zlib.crc32, " ".join(sequence[:SKETCH_WORDS]).encode().split()))
     # Python's hash of a tuple of ints is the same in every process (only str hashes are salted).
     shingles = set(map(hash, zip(hashes, hashes[1:], hashes[2:], hashes[3:], strict=False)))
     shingles = shingles or set(hashes)
-    return tuple(sorted(shingles)[:SKETCH_SIZE])
+    return array("q", sorted(shingles)[:SKETCH_SIZE])
 
 
-def resemblance(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+def resemblance(a: array[int], b: array[int]) -> float:
     """Estimated Jaccard resemblance of two texts' shingle sets from their bottom-k sketches."""
     if not a or not b:
         return 0.0
