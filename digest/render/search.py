@@ -21,6 +21,7 @@ changed, and an unchanged archive reads no body.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import marshal
@@ -28,8 +29,9 @@ import re
 import sqlite3
 import unicodedata
 import zlib
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -256,13 +258,22 @@ def update(cfg: Config, docs: Sequence[Doc], total: int | None, *, complete: boo
 def _update_tier(
     db: sqlite3.Connection, tier: str, docs: Sequence[Doc], shards: int, *, complete: bool
 ) -> list[Shard]:
-    """One tier's shards brought up to date with its ``docs`` (see `update`)."""
+    """One tier's shards brought up to date with its ``docs`` (see `update`).
+
+    The articles are weighed a batch at a time, each batch's rows written at once, and
+    their entries kept as arrays of numbers: at 100,000 articles the rows and entries as
+    Python objects would take gigabytes.
+    """
     if complete:
         known = dict(db.execute("SELECT id, key FROM doc WHERE tier = ?", (tier,)))
     else:  # a few edited articles: only their rows
         query = "SELECT id, key FROM doc WHERE tier = ? AND id = ?"
         known = {i: k for d in docs for i, k in db.execute(query, (tier, d.id)).fetchall()}
-    changed = [d for d in docs if known.get(d.id) != d.key]
+    # The newest first, then by card: each term's added entries come in that order,
+    # so that ordering them by weight alone (a stable sort) orders them wholly.
+    changed = sorted(
+        (d for d in docs if known.get(d.id) != d.key), key=lambda d: (-d.day, card_name(d.id))
+    )
     gone = sorted(known.keys() - {d.id for d in docs}) if complete else []
     query = "SELECT day, terms FROM doc WHERE tier = ? AND id = ?"
     old = {
@@ -270,38 +281,41 @@ def _update_tier(
         for i in (*gone, *(d.id for d in changed if d.id in known))
         for day, terms in db.execute(query, (tier, i))
     }
-    rows = _weigh_all(changed)
     removed: defaultdict[str, set[str]] = defaultdict(set)
-    added: defaultdict[str, list[Entry]] = defaultdict(list)
-    # The newest first, then by card: each term's added entries come in that order,
-    # so that ordering them by weight alone (a stable sort) orders them wholly.
-    ordered = sorted((-day, card_name(i), i, day, terms) for i, _, day, terms in rows)
-    for _, name, i, day, terms in ordered:
-        before = old.get(i)
-        if before is None:
-            for term, n in terms.items():
-                added[term].append((n, day, name))
-            continue
-        was, old_terms = before
-        for term in old_terms.keys() | terms.keys():
-            now = terms.get(term)
-            if was == day and old_terms.get(term) == now:
-                continue  # the same entry
-            if term in old_terms:
-                removed[term].add(name)
-            if now is not None:
-                added[term].append((now, day, name))
+    added = _Added()
+    for rows in _weighed(changed):
+        for i, _, day, terms in rows:
+            name = card_name(i)
+            before = old.get(i)
+            if before is None:
+                added.card(name)
+                for term, n in terms.items():
+                    added.entry(term, n, day)
+                continue
+            was, old_terms = before
+            added.card(name)
+            for term in old_terms.keys() | terms.keys():
+                now = terms.get(term)
+                if was == day and old_terms.get(term) == now:
+                    continue  # the same entry
+                if term in old_terms:
+                    removed[term].add(name)
+                if now is not None:
+                    added.entry(term, now, day)
+        db.executemany(
+            "INSERT OR REPLACE INTO doc VALUES (?, ?, ?, ?, ?)",
+            [(tier, i, key, day, marshal.dumps(terms)) for i, key, day, terms in rows],
+        )
     for i in gone:
         name = card_name(i)
         for term in old[i][1]:
             removed[term].add(name)
     by_shard: defaultdict[int, list[str]] = defaultdict(list)
-    for term in removed.keys() | added.keys():
+    for term in removed.keys() | added.terms():
         by_shard[shard_of(term, shards)].append(term)
     query = "SELECT n, hash FROM shard WHERE tier = ? AND n < ?"
     hashes = dict(db.execute(query, (tier, shards)))
     files: list[Shard] = []
-    fresh = []
     for n in range(shards):
         name = f"{tier}/{n}"
         if n in hashes and n not in by_shard:
@@ -310,18 +324,45 @@ def _update_tier(
             continue
         shown, more = _kept(db, tier, n) if n in hashes else ({}, {})
         for term in by_shard[n]:
-            _merge(shown, more, term, removed.get(term, ()), added.get(term, []))
+            _merge(shown, more, term, removed.get(term, ()), added.entries(term))
         data = _published(shown)
         digest = hashlib.blake2b(data, digest_size=16).hexdigest()
         files.append((path_of(tier, n), digest, data, name))
-        fresh.append((tier, n, digest, data, marshal.dumps(more) if more else b""))
-    db.executemany("INSERT OR REPLACE INTO shard VALUES (?, ?, ?, ?, ?)", fresh)
+        db.execute(
+            "INSERT OR REPLACE INTO shard VALUES (?, ?, ?, ?, ?)",
+            (tier, n, digest, data, marshal.dumps(more) if more else b""),
+        )
     db.executemany("DELETE FROM doc WHERE tier = ? AND id = ?", [(tier, i) for i in gone])
-    db.executemany(
-        "INSERT OR REPLACE INTO doc VALUES (?, ?, ?, ?, ?)",
-        [(tier, i, key, day, marshal.dumps(terms)) for i, key, day, terms in rows],
-    )
     return files
+
+
+class _Added:
+    """The entries to add, by term: for each, its weights, days and cards (by number) in one
+    array, in the order added; the cards' names once each."""
+
+    def __init__(self) -> None:
+        self._names: list[str] = []
+        self._by_term: dict[str, array[int]] = {}
+
+    def card(self, name: str) -> None:
+        """The card of the entries added next."""
+        self._names.append(name)
+
+    def entry(self, term: str, weight: int, day: int) -> None:
+        found = self._by_term.get(term)
+        if found is None:
+            found = self._by_term[term] = array("q")
+        found.extend((weight, day, len(self._names) - 1))
+
+    def terms(self) -> Iterable[str]:
+        return self._by_term.keys()
+
+    def entries(self, term: str) -> list[Entry]:
+        found = self._by_term.get(term)
+        if found is None:
+            return []
+        names = self._names
+        return [(found[k], found[k + 1], names[found[k + 2]]) for k in range(0, len(found), 3)]
 
 
 Entry = tuple[int, int, str]
@@ -331,6 +372,8 @@ Row = tuple[str, str, int, dict[str, int]]
 """An article as the index keeps it: id, key, day, and its terms' weights."""
 _FORKED = 400
 """Articles to weigh beyond which the work is shared with a forked process."""
+_BATCH = 256
+"""Articles weighed at a time: their rows are written and dropped before the next batch's."""
 
 
 def _weigh(docs: Sequence[Doc]) -> list[Row]:
@@ -338,36 +381,48 @@ def _weigh(docs: Sequence[Doc]) -> list[Row]:
     return [(d.id, d.key, d.day, dict(d.terms())) for d in docs]
 
 
-def _weigh_all(docs: list[Doc]) -> list[Row]:
-    """`_weigh`, half of the articles in a forked process when there are many: reading
-    and weighing bodies is most of a full index's time, and the machine has cores."""
+def _weighed(docs: list[Doc]) -> Iterator[list[Row]]:
+    """`_weigh` a batch at a time, in the order of ``docs``; every other batch in a forked
+    process when there are many: reading and weighing bodies is most of a full index's
+    time, and the machine has cores. The child's batches come through a pipe, which holds
+    it back when it is ahead."""
     import multiprocessing
     import os
 
-    if len(docs) < _FORKED or (os.cpu_count() or 1) < 2:
-        return _weigh(docs)
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return _weigh(docs)
+    batches = [docs[n : n + _BATCH] for n in range(0, len(docs), _BATCH)]
+    forks = "fork" in multiprocessing.get_all_start_methods()
+    if len(docs) < _FORKED or (os.cpu_count() or 1) < 2 or not forks:
+        yield from map(_weigh, batches)
+        return
     context = multiprocessing.get_context("fork")
-    results: Any = context.SimpleQueue()
-    child = context.Process(target=_weigh_child, args=(docs[1::2], results), daemon=True)
+    reader, writer = context.Pipe(duplex=False)
+    child = context.Process(target=_weigh_child, args=(batches[1::2], writer), daemon=True)
     child.start()
+    writer.close()
     try:
-        rows = _weigh(docs[0::2])
-        outcome = results.get()
+        for n, batch in enumerate(batches):
+            if n % 2 == 0:
+                yield _weigh(batch)
+                continue
+            try:
+                data = reader.recv_bytes()
+            except EOFError:
+                raise RuntimeError("weighing articles for the search index failed") from None
+            if data[:1] != b"+":
+                raise RuntimeError(f"weighing articles for the search index failed: {data[1:]!r}")
+            yield marshal.loads(data[1:])  # noqa: S302 - from our own child
     finally:
+        reader.close()  # a child still writing stops
         child.join()
-    if not isinstance(outcome, bytes):
-        raise RuntimeError(f"weighing articles for the search index failed: {outcome}")
-    more: list[Row] = marshal.loads(outcome)  # noqa: S302 - from our own child
-    return rows + more
 
 
-def _weigh_child(docs: list[Doc], results: Any) -> None:
+def _weigh_child(batches: list[list[Doc]], writer: Any) -> None:
     try:
-        results.put(marshal.dumps(_weigh(docs)))
+        for batch in batches:
+            writer.send_bytes(b"+" + marshal.dumps(_weigh(batch)))
     except BaseException as exc:  # the parent raises it
-        results.put(repr(exc))
+        with contextlib.suppress(OSError):
+            writer.send_bytes(b"!" + repr(exc).encode())
 
 
 KEPT = 1500
