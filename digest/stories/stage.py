@@ -23,6 +23,7 @@ from digest.config import Stories as Settings
 from digest.model import Article
 from digest.stories import _STORY_ID
 from digest.stories.cluster import Report, State
+from digest.stories.vectors import lead
 
 FILE = "stories.pickle"
 _FORMAT = 3
@@ -129,10 +130,12 @@ def update(
 
 
 def _report(article: Article, bodies: Bodies) -> Report:
+    """What placing an article reads of it: its lead, not the whole body, which a call's
+    thousands of reports would hold at once."""
     return Report(
         id=article.id,
         title=article.title,
-        text=bodies.text(article),
+        text=lead(bodies.text(article)),
         date=article.published.date(),
         source=article.source,
         url=article.url,
