@@ -110,11 +110,13 @@ def build(
             jobs: list[plan.Job] = []
             if render_site:
                 keys = plan.article_keys(cfg, articles, bodies, memory.rendered)
+                cores = workers or output.cpu_workers()
                 # The search index is made beside the stories: each keeps one core busy.
-                with Forked(plan.search_shards, cfg, articles, keys, bodies) as index:
+                with Forked(
+                    cores > 1, plan.search_shards, cfg, articles, keys, bodies, workers=cores
+                ) as index:
                     stories = None
                     if cfg.stories.enabled:
-                        cores = workers or output.cpu_workers()
                         stories = _stories(cfg, memory, articles, bodies, cores)
                     health = feeds.health(cfg) if cfg.feeds else []
                     made, jobs = plan.plan(

@@ -19,12 +19,16 @@ _P = ParamSpec("_P")
 
 
 class Forked(Generic[_T]):
-    """``work(*args, **kwargs)``, started now in a child process; `result` waits for it."""
+    """``work(*args, **kwargs)``, started now in a child process if ``fork``; `result` waits
+    for it. Not forked, it runs when its result is asked for: a caller whose other threads
+    run (digest serve, once it serves) must not fork."""
 
-    def __init__(self, work: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> None:
+    def __init__(
+        self, fork: bool, work: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
+    ) -> None:
         self._run: Callable[[], _T] = lambda: work(*args, **kwargs)
         self._child, self._pipe = 0, None
-        if not hasattr(os, "fork"):
+        if not fork or not hasattr(os, "fork"):
             return
         try:
             reader, writer = os.pipe()

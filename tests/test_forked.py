@@ -15,7 +15,7 @@ def _pid_and(value: int) -> tuple[int, int]:
 
 
 def test_the_work_runs_in_another_process_and_its_result_comes_back() -> None:
-    with Forked(_pid_and, 21) as work:
+    with Forked(True, _pid_and, 21) as work:
         pid, value = work.result()
     assert value == 42
     assert pid != os.getpid()
@@ -26,7 +26,7 @@ def _fails() -> None:
 
 
 def test_what_the_work_raises_is_raised_by_result() -> None:
-    with Forked(_fails) as work, pytest.raises(ContentError) as raised:
+    with Forked(True, _fails) as work, pytest.raises(ContentError) as raised:
         work.result()
     assert raised.value.problems[0].path == "a.md"
 
@@ -41,7 +41,7 @@ def _fails_oddly() -> None:
 
 
 def test_an_exception_that_cannot_travel_is_named_in_a_runtime_error() -> None:
-    with Forked(_fails_oddly) as work, pytest.raises(RuntimeError, match="odd"):
+    with Forked(True, _fails_oddly) as work, pytest.raises(RuntimeError, match="odd"):
         work.result()
 
 
@@ -50,7 +50,13 @@ def _big() -> bytes:
 
 
 def test_a_result_not_asked_for_leaves_no_child_behind() -> None:
-    with Forked(_big) as work:
+    with Forked(True, _big) as work:
         child = work._child
     with pytest.raises(ChildProcessError):
         os.waitpid(child, os.WNOHANG)  # already waited for
+
+
+def test_not_forked_the_work_runs_here_when_its_result_is_asked_for() -> None:
+    with Forked(False, _pid_and, 21) as work:
+        pid, value = work.result()
+    assert (pid, value) == (os.getpid(), 42)

@@ -248,3 +248,27 @@ def test_a_card_carries_only_a_language_tag_shaped_like_one() -> None:
     assert lang("zh-Hant-TW") == "zh-Hant-TW"
     for hostile in ('en" onload="alert(5)', "ру", "e", ["ru"], "en-" + "x" * 40):
         assert lang(hostile) is None, hostile
+
+
+def test_weighing_that_fails_on_this_side_ends_with_the_error_not_a_hang() -> None:
+    """The forked half blocks writing a batch nobody reads: leaving early must stop it."""
+    import signal
+
+    def terms(n: int) -> dict[str, int]:
+        if n == 5:
+            raise ValueError("article 5 changed while the site was being built")
+        return {f"word{k}": 1 for k in range(300)}
+
+    docs = [search.Doc(str(n), "key", 1, functools.partial(terms, n)) for n in range(2000)]
+
+    def hung(*_: object) -> None:
+        raise TimeoutError("weighing hung")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    try:
+        with pytest.raises(ValueError, match="article 5"):
+            list(search._weighed(docs, 2))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

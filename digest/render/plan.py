@@ -381,6 +381,7 @@ def _plan(
                     pager.count and len(topic.articles),
                     pager.newer,
                     pager.older,
+                    groups,  # stories merge and split whatever the page lists
                 ),
                 feeds.alternates(title, base),
             )
@@ -708,6 +709,7 @@ def search_shards(
     bodies: Bodies,
     *,
     complete: bool = True,
+    workers: int = 1,
 ) -> list[Spec]:
     """The search index's term shards, brought up to date with the articles: only the
     shards of new, edited or deleted articles are made again (digest.render.search).
@@ -721,7 +723,8 @@ def search_shards(
     zone = config.timezone
     days = {a.id: a.published.astimezone(zone).date().isoformat() for a in articles}
     docs = search.docs(articles, keys, days, lambda a: plain_text(bodies.text(a)))
-    files = search.update(config, docs, len(articles) if complete else None, complete=complete)
+    total = len(articles) if complete else None
+    files = search.update(config, docs, total, complete=complete, workers=workers)
     return [
         Spec(path, key, "data", data, (), (), None)
         if data is not None

@@ -218,13 +218,16 @@ Shard = tuple[str, str, bytes | None, str]
 `shard_bytes` has them if the file must be written again), and its name for `shard_bytes`."""
 
 
-def update(cfg: Config, docs: Sequence[Doc], total: int | None, *, complete: bool) -> list[Shard]:
+def update(
+    cfg: Config, docs: Sequence[Doc], total: int | None, *, complete: bool, workers: int = 1
+) -> list[Shard]:
     """Bring the kept index up to date with ``docs``; every shard file.
 
     With ``complete``, ``docs`` are all the archive's articles (those missing are
     dropped) and ``total`` their number; otherwise they are the edited ones, each
     kept in the tier that holds it, and the tiers are the kept index's (LookupError
-    if none is kept).
+    if none is kept). With ``workers`` above 1, many articles are weighed over two
+    processes.
     """
     files: list[Shard] = []
 
@@ -248,7 +251,7 @@ def update(cfg: Config, docs: Sequence[Doc], total: int | None, *, complete: boo
                 db.executemany("INSERT INTO meta VALUES (?, ?)", wanted.items())
             parts = divide(docs, counts)
         for tier, count in counts.items():
-            files.extend(_update_tier(db, tier, parts[tier], count, complete=complete))
+            files.extend(_update_tier(db, tier, parts[tier], count, complete, workers))
 
     cfg.state.mkdir(parents=True, exist_ok=True)
     sqlitefile.write(cfg.state / _FILE, change)
@@ -256,7 +259,12 @@ def update(cfg: Config, docs: Sequence[Doc], total: int | None, *, complete: boo
 
 
 def _update_tier(
-    db: sqlite3.Connection, tier: str, docs: Sequence[Doc], shards: int, *, complete: bool
+    db: sqlite3.Connection,
+    tier: str,
+    docs: Sequence[Doc],
+    shards: int,
+    complete: bool,
+    workers: int,
 ) -> list[Shard]:
     """One tier's shards brought up to date with its ``docs`` (see `update`).
 
@@ -283,7 +291,7 @@ def _update_tier(
     }
     removed: defaultdict[str, set[str]] = defaultdict(set)
     added = _Added()
-    for rows in _weighed(changed):
+    for rows in _weighed(changed, workers):
         for i, _, day, terms in rows:
             name = card_name(i)
             before = old.get(i)
@@ -381,7 +389,7 @@ def _weigh(docs: Sequence[Doc]) -> list[Row]:
     return [(d.id, d.key, d.day, dict(d.terms())) for d in docs]
 
 
-def _weighed(docs: list[Doc]) -> Iterator[list[Row]]:
+def _weighed(docs: list[Doc], workers: int) -> Iterator[list[Row]]:
     """`_weigh` a batch at a time, in the order of ``docs``; every other batch in a forked
     process when there are many: reading and weighing bodies is most of a full index's
     time, and the machine has cores. The child's batches come through a pipe, which holds
@@ -391,7 +399,7 @@ def _weighed(docs: list[Doc]) -> Iterator[list[Row]]:
 
     batches = [docs[n : n + _BATCH] for n in range(0, len(docs), _BATCH)]
     forks = "fork" in multiprocessing.get_all_start_methods()
-    if len(docs) < _FORKED or (os.cpu_count() or 1) < 2 or not forks:
+    if workers < 2 or len(docs) < _FORKED or (os.cpu_count() or 1) < 2 or not forks:
         yield from map(_weigh, batches)
         return
     context = multiprocessing.get_context("fork")
@@ -412,7 +420,9 @@ def _weighed(docs: list[Doc]) -> Iterator[list[Row]]:
                 raise RuntimeError(f"weighing articles for the search index failed: {data[1:]!r}")
             yield marshal.loads(data[1:])  # noqa: S302 - from our own child
     finally:
-        reader.close()  # a child still writing stops
+        reader.close()
+        if child.is_alive():  # left early (an error, an interrupt): it may be blocked writing
+            child.terminate()
         child.join()
 
 
