@@ -1,7 +1,8 @@
 """A stage's work done beside the build, in a forked child, while the parent goes on.
 
 The stories stage and the search index each spend seconds on one core at 10,000
-articles: run side by side, neither leaves the other core idle. Under fork the
+articles: run side by side, neither leaves the other core idle. A resumed build walks the
+archive this way while it imports what a render needs (digest.rebuild). Under fork the
 child starts with the parent's records, copied by nobody; its result comes back
 through a pipe, pickled. Where there is no fork, the work runs when its result is
 asked for.

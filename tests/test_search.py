@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import shutil
 import threading
 import zlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -169,26 +171,33 @@ def test_a_large_archive_keeps_its_latest_articles_in_a_small_tier_that_new_ones
     _dated(root, "g", "2024-03-07", "mombasa")
     build.build(root)
     assert _tier_of(site, "harbour") == {"t": [cards[n] for n in "fedcba"], "r": [cards["g"]]}
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_Quiet, directory=root / "site")
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     page = chromium.new_page()
-    try:
-        page.goto(f"http://127.0.0.1:{server.server_address[1]}/search/")
-        page.locator("#q").fill("harbour")
-        expect(page.locator("#status")).to_have_text("7 articles match.")
-        page.locator("#q").fill("harbour mombasa")
-        expect(page.locator("#status")).to_have_text("6 articles match.")
-    finally:
-        page.close()
-        server.shutdown()
-        server.server_close()
+    with _serving(root / "site", _Quiet) as url:
+        try:
+            page.goto(url + "search/")
+            page.locator("#q").fill("harbour")
+            expect(page.locator("#status")).to_have_text("7 articles match.")
+            page.locator("#q").fill("harbour mombasa")
+            expect(page.locator("#status")).to_have_text("6 articles match.")
+        finally:
+            page.close()
 
 
 class _Quiet(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+
+@contextlib.contextmanager
+def _serving(site: Path, handler: type[SimpleHTTPRequestHandler]) -> Iterator[str]:
+    """``site`` served on 127.0.0.1 while the block runs; its URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=site))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_results_show_in_rank_order_as_their_cards_come(
@@ -207,34 +216,26 @@ def test_results_show_in_rank_order_as_their_cards_come(
     held = f"/search/d/{search.card_name('port-2')}.json"
     release = threading.Event()
 
-    class Holding(SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
+    class Holding(_Quiet):
         def do_GET(self) -> None:
             if self.path == held:
                 release.wait(30)
             super().do_GET()
 
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Holding, directory=root / "site")
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     page = chromium.new_page()
-    try:
-        page.goto(f"http://127.0.0.1:{server.server_address[1]}/search/")
-        page.locator("#q").fill("harbour")
-        titles = page.locator("#results h2")
-        expect(titles).to_have_text(["Port 0", "Port 1"])
-        expect(page.locator("#status")).not_to_contain_text("match")
-        release.set()
-        expect(titles).to_have_text(["Port 0", "Port 1", "Port 2", "Port 3"])
-        expect(page.locator("#status")).to_have_text("4 articles match.")
-    finally:
-        release.set()
-        page.close()
-        server.shutdown()
-        server.server_close()
+    with _serving(root / "site", Holding) as url:
+        try:
+            page.goto(url + "search/")
+            page.locator("#q").fill("harbour")
+            titles = page.locator("#results h2")
+            expect(titles).to_have_text(["Port 0", "Port 1"])
+            expect(page.locator("#status")).not_to_contain_text("match")
+            release.set()
+            expect(titles).to_have_text(["Port 0", "Port 1", "Port 2", "Port 3"])
+            expect(page.locator("#status")).to_have_text("4 articles match.")
+        finally:
+            release.set()
+            page.close()
 
 
 def test_a_card_carries_only_a_language_tag_shaped_like_one() -> None:

@@ -294,14 +294,13 @@ def _update_tier(
     for rows in _weighed(changed, workers):
         for i, _, day, terms in rows:
             name = card_name(i)
+            added.card(name)
             before = old.get(i)
             if before is None:
-                added.card(name)
                 for term, n in terms.items():
                     added.entry(term, n, day)
                 continue
             was, old_terms = before
-            added.card(name)
             for term in old_terms.keys() | terms.keys():
                 now = terms.get(term)
                 if was == day and old_terms.get(term) == now:
