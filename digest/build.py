@@ -20,7 +20,7 @@ from digest.forked import Forked
 from digest.model import Article, Report, Tally
 
 if TYPE_CHECKING:
-    from digest import archive
+    from digest import archive, rebuild
     from digest.memory import Memory
     from digest.sources import feeds
     from digest.stories import stage
@@ -59,8 +59,8 @@ def build(
     from digest.output import one_build
 
     with one_build(cfg.state):  # one build at a time per project (digest serve's too)
-        resumable = render_site and not memory.kept and (offline or not cfg.feeds)
-        if resumable:
+        may_resume = render_site and not memory.kept and (offline or not cfg.feeds)
+        if may_resume:
             from digest import rebuild
 
             start = rebuild.begin(cfg)
@@ -73,11 +73,12 @@ def build(
         from digest.render import plan
         from digest.sources import files
 
+        cores = workers or output.cpu_workers()
         with _collector_paused():
             loaded = archive.load(
                 cfg,
                 memory.parsed if memory.kept else None,
-                workers=workers or output.cpu_workers(),
+                workers=cores,
                 changed=changed,
                 progress=output.is_terminal(),
                 everything=full,
@@ -108,51 +109,59 @@ def build(
             articles, topics = group.group(assigned, cfg.topics)
             made: plan.Plan | None = None
             jobs: list[plan.Job] = []
+            kept: stage.Kept | None = None
             if render_site:
                 keys = plan.article_keys(cfg, articles, bodies, memory.rendered)
-                cores = workers or output.cpu_workers()
                 # The search index is made beside the stories: each keeps one core busy.
                 with Forked(
                     cores > 1, plan.search_shards, cfg, articles, keys, bodies, workers=cores
                 ) as index:
                     stories = None
                     if cfg.stories.enabled:
-                        stories = _stories(cfg, memory, articles, bodies, cores)
+                        stories, kept = _stories(cfg, memory, articles, bodies, cores)
                     health = feeds.health(cfg) if cfg.feeds else []
                     made, jobs = plan.plan(
                         cfg, articles, topics, bodies, health, memory.rendered, stories,
                         index.result(),
                     )  # fmt: skip
-        pages, written, topic_count = 0, 0, 0
-        if render_site:
-            done = output.publish(
-                cfg.output,
-                jobs,
-                cfg.state,
-                workers=workers or output.cpu_workers(),
-                progress=output.is_terminal(),
-                verify=not memory.kept,  # digest serve writes the output alone while it runs
-                memory=memory.published,
-            )
-            written = done.written + done.removed
-            pages, topic_count = len(jobs), sum(1 for t in topics if t.articles)
+        topic_count = sum(1 for t in topics if t.articles) if render_site else 0
         settled = {k for k, v in persisted.status.items() if v == "unchanged"}
         report = Report(
             articles=len(articles),
             topics=topic_count,
             sources=tuple(sources),
-            pages=pages,
-            written=written,
+            pages=len(jobs),
+            written=0,
             problems=tuple(problems),
             notes=(*(n for n in notes if str(n.path) not in settled), *persisted.notes),
         )
-        if resumable and made is not None:
+        resumable = None
+        if may_resume and made is not None:
             if report.problems:
                 rebuild.forget(cfg)  # the next build must read the broken files again
             else:
                 inbox = sum(t.new + t.updated + t.unchanged for t in sources if t.name == "inbox")
                 counts = rebuild.Counts(report.articles, report.topics, report.pages, inbox)
-                rebuild.save(cfg, start, made, loaded, persisted, articles, bool(health), counts)
+                resumable = rebuild.Resumable(
+                    start, made, loaded, persisted, articles, bool(health), counts
+                )
+        # What the next build reads is written beside the render, on the other core.
+        fork = cores > 1 and (kept is not None or resumable is not None)
+        with Forked(fork, _remember, cfg, kept, resumable) as remembered:
+            if render_site:
+                done = output.publish(
+                    cfg.output,
+                    jobs,
+                    cfg.state,
+                    workers=cores,
+                    progress=output.is_terminal(),
+                    verify=not memory.kept,  # digest serve writes the output alone while it runs
+                    memory=memory.published,
+                )
+                report = report._replace(written=done.written + done.removed)
+            remembered.result()
+        if resumable is not None:
+            rebuild.settle(cfg)  # the plan holds for the output as this build left it
         return report
 
 
@@ -162,8 +171,9 @@ def _stories(
     articles: list[Article],
     bodies: archive.Bodies,
     workers: int,
-) -> stage.Stories:
-    """Place the new, edited and deleted articles in their stories (digest.stories.stage).
+) -> tuple[stage.Stories, stage.Kept | None]:
+    """Place the new, edited and deleted articles in their stories (digest.stories.stage);
+    the stories, and the state to save when it changed.
 
     The state is read from ``.digest/`` (once, by a kept memory) and written back
     whenever it changed, by ``digest serve`` too: story ids are published addresses,
@@ -174,9 +184,22 @@ def _stories(
     kept = memory.stories if memory.kept and memory.stories else stage.load(cfg)
     kept, stories, changed = stage.update(kept, cfg.stories, articles, bodies, workers=workers)
     memory.stories = kept
-    if changed:
-        stage.save(cfg, kept)
-    return stories
+    return stories, kept if changed else None
+
+
+def _remember(
+    cfg: config.Config, stories: stage.Kept | None, resumable: rebuild.Resumable | None
+) -> None:
+    """Write what the next build reads: the stories' state when it changed, and the plan
+    to resume from (digest.rebuild; settled once the output is written)."""
+    if stories is not None:
+        from digest.stories import stage
+
+        stage.save(cfg, stories)
+    if resumable is not None:
+        from digest import rebuild
+
+        rebuild.save(cfg, resumable)
 
 
 @contextlib.contextmanager

@@ -40,6 +40,7 @@ from digest.model import Article, Report, Tally
 if TYPE_CHECKING:
     from digest.render import Rendered
     from digest.render.plan import Plan, Spec
+    from digest.stories import stage
 
 _V = TypeVar("_V")
 _FILE = "plan.sqlite"
@@ -146,17 +147,21 @@ def begin(cfg: config.Config) -> Start:
     return Start(time.time_ns(), _settings(cfg))
 
 
-def save(
-    cfg: config.Config,
-    start: Start,
-    plan: Plan,
-    loaded: archive.Loaded,
-    persisted: archive.Persisted,
-    articles: list[Article],
-    has_sources: bool,
-    counts: Counts,
-) -> None:
-    """Keep a full build's plan, with what it knows of each article.
+class Resumable(NamedTuple):
+    """What a full build hands on for the next to resume from."""
+
+    start: Start
+    plan: Plan
+    loaded: archive.Loaded
+    persisted: archive.Persisted
+    articles: list[Article]
+    has_sources: bool
+    counts: Counts
+
+
+def save(cfg: config.Config, build: Resumable) -> None:
+    """Keep a full build's plan, with what it knows of each article, beside the current one:
+    `settle` puts it in place once the output is written, with the output's stamp.
 
     The files' stat is the one taken before they were read, or as they were
     written: a file saved by someone else during the build looks changed next time,
@@ -165,6 +170,7 @@ def save(
     Records of files written by this build are kept here; the others are in the
     parse cache, which this build wrote.
     """
+    start, plan, loaded, persisted, articles, has_sources, counts = build
     files = {rel: (s.st_mtime_ns, s.st_size) for rel, s in loaded.found} | persisted.written
     stats = {a.path: files[a.path] for a in articles}
     header = _Header(
@@ -218,7 +224,7 @@ def save(
     sqlitefile.drop(temporary)
     with contextlib.closing(sqlite3.connect(temporary)) as db, db:
         db.executescript(_TABLES)
-        state = _State(output.stamp(cfg.output, cfg.state), {}, _racy(stats, start.time))
+        state = _State(None, {}, _racy(stats, start.time))
         db.executemany(
             "INSERT INTO meta VALUES (?, ?)",
             [
@@ -239,6 +245,15 @@ def save(
             ],
         )
         db.executemany("INSERT INTO record VALUES (?, ?)", records)
+
+
+def settle(cfg: config.Config) -> None:
+    """Put the plan `save` wrote in place, stamped with the output as this build left it."""
+    temporary = cfg.state / f"{_FILE}.tmp"
+    with contextlib.closing(sqlite3.connect(temporary)) as db, db:
+        (state,) = _meta(db, "state")
+        stamped = state._replace(output=output.stamp(cfg.output, cfg.state))
+        db.execute("UPDATE meta SET value = ? WHERE name = 'state'", (pickle.dumps(stamped),))
     forget(cfg)
     temporary.replace(cfg.state / _FILE)
 
@@ -373,7 +388,8 @@ def _redo(
         if new is None:
             return None
         edited[new.article.id] = new
-    if cfg.stories.enabled and not _stories_hold(cfg, edited, store):
+    holds, placed = _stories_hold(cfg, edited, store) if cfg.stories.enabled else (True, None)
+    if not holds:
         # The full build must read these files, whose stat may not show the edit.
         parsecache.forget(cfg, {rel.rpartition("/")[0] for rel in changed})
         return None
@@ -428,7 +444,10 @@ def _redo(
         cfg, store.paths, store.articles, shelves, store.bodies, header.has_sources, theme, memory
     )
     jobs = plan.bind(specs + rekeyed + shards, site)
-    done = output.publish(cfg.output, jobs, cfg.state, partial=True)
+    # The stories' state, when it changed, is written beside the render.
+    with Forked(placed is not None, _save_stories, cfg, placed) as saved:
+        done = output.publish(cfg.output, jobs, cfg.state, partial=True)
+        saved.result()
     with db:
         for i in edited:
             store.info_bucket(i)[i] = tuple(
@@ -453,9 +472,11 @@ def _redo(
     return done.written + done.removed
 
 
-def _stories_hold(cfg: config.Config, edited: dict[str, Stored], store: _Store) -> bool:
+def _stories_hold(
+    cfg: config.Config, edited: dict[str, Stored], store: _Store
+) -> tuple[bool, stage.Kept | None]:
     """Place the edited articles in their stories again; whether every story kept its
-    reports, copies and outlets (then the saved plan holds, and the new state is saved).
+    reports, copies and outlets (then the saved plan holds), and the new state to save.
 
     Otherwise a full build places them (the state on disk is left as it was).
     """
@@ -463,20 +484,26 @@ def _stories_hold(cfg: config.Config, edited: dict[str, Stored], store: _Store) 
 
     kept = stage.load(cfg)
     if kept is None or kept.settings != cfg.stories:
-        return False
+        return False, None
     if any(s.article.source != store.stored[i].article.source for i, s in edited.items()):
-        return False  # the home page ranks stories by their outlets
+        return False, None  # the home page ranks stories by their outlets
     state = kept.state
     before = (state.assignment(), state.copies(), dict(state.merged))
     bodies = archive.Bodies(edited)
     articles = [s.article for s in edited.values()]
     kept, _, changed = stage.update(kept, cfg.stories, articles, bodies, everything=False)
     if not changed:
-        return True
+        return True, None
     if (state.assignment(), state.copies(), dict(state.merged)) != before:
-        return False
-    stage.save(cfg, kept)
-    return True
+        return False, None
+    return True, kept
+
+
+def _save_stories(cfg: config.Config, placed: stage.Kept | None) -> None:
+    if placed is not None:
+        from digest.stories import stage
+
+        stage.save(cfg, placed)
 
 
 def _reread(cfg: config.Config, rel: str, store: _Store) -> Stored | None:
