@@ -40,7 +40,6 @@ from digest.model import Article, Report, Tally
 if TYPE_CHECKING:
     from digest.render import Rendered
     from digest.render.plan import Plan, Spec
-    from digest.stories import stage
 
 _V = TypeVar("_V")
 _FILE = "plan.sqlite"
@@ -308,7 +307,7 @@ def _resume(
         return None  # a file came or went
     written = 0
     if changed:
-        if len(changed) > _MOST:
+        if len(changed.keys() - state.racy) > _MOST:  # read again, racy files rarely changed
             return None
         done = _redo(cfg, db, header, changed, memory)
         if done is None:
@@ -388,8 +387,7 @@ def _redo(
         if new is None:
             return None
         edited[new.article.id] = new
-    holds, placed = _stories_hold(cfg, edited, store) if cfg.stories.enabled else (True, None)
-    if not holds:
+    if cfg.stories.enabled and not _stories_hold(cfg, edited, store):
         # The full build must read these files, whose stat may not show the edit.
         parsecache.forget(cfg, {rel.rpartition("/")[0] for rel in changed})
         return None
@@ -444,10 +442,7 @@ def _redo(
         cfg, store.paths, store.articles, shelves, store.bodies, header.has_sources, theme, memory
     )
     jobs = plan.bind(specs + rekeyed + shards, site)
-    # The stories' state, when it changed, is written beside the render.
-    with Forked(placed is not None, _save_stories, cfg, placed) as saved:
-        done = output.publish(cfg.output, jobs, cfg.state, partial=True)
-        saved.result()
+    done = output.publish(cfg.output, jobs, cfg.state, partial=True)
     with db:
         for i in edited:
             store.info_bucket(i)[i] = tuple(
@@ -472,11 +467,9 @@ def _redo(
     return done.written + done.removed
 
 
-def _stories_hold(
-    cfg: config.Config, edited: dict[str, Stored], store: _Store
-) -> tuple[bool, stage.Kept | None]:
+def _stories_hold(cfg: config.Config, edited: dict[str, Stored], store: _Store) -> bool:
     """Place the edited articles in their stories again; whether every story kept its
-    reports, copies and outlets (then the saved plan holds), and the new state to save.
+    reports, copies and outlets (then the saved plan holds, and the new state is saved).
 
     Otherwise a full build places them (the state on disk is left as it was).
     """
@@ -484,26 +477,20 @@ def _stories_hold(
 
     kept = stage.load(cfg)
     if kept is None or kept.settings != cfg.stories:
-        return False, None
+        return False
     if any(s.article.source != store.stored[i].article.source for i, s in edited.items()):
-        return False, None  # the home page ranks stories by their outlets
+        return False  # the home page ranks stories by their outlets
     state = kept.state
     before = (state.assignment(), state.copies(), dict(state.merged))
     bodies = archive.Bodies(edited)
     articles = [s.article for s in edited.values()]
     kept, _, changed = stage.update(kept, cfg.stories, articles, bodies, everything=False)
     if not changed:
-        return True, None
+        return True
     if (state.assignment(), state.copies(), dict(state.merged)) != before:
-        return False, None
-    return True, kept
-
-
-def _save_stories(cfg: config.Config, placed: stage.Kept | None) -> None:
-    if placed is not None:
-        from digest.stories import stage
-
-        stage.save(cfg, placed)
+        return False
+    stage.save(cfg, kept)
+    return True
 
 
 def _reread(cfg: config.Config, rel: str, store: _Store) -> Stored | None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from digest import archive, build, output
+from digest import archive, build, output, rebuild
 from digest.memory import Memory
 from digest.model import Report
 from tests.conftest import project, write
@@ -275,6 +275,17 @@ def test_an_edit_its_stat_does_not_show_is_read_again(site: Path, tmp_path: Path
         before.st_size,
     )
     build.build(site, workers=1)
+    assert files(site / "site") == cold(site, tmp_path)
+
+
+def test_files_read_again_for_their_stat_count_not_as_edits(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The files written just before the last build (a day's articles, say) are all read
+    again; that alone must not turn the next edit into a full build."""
+    monkeypatch.setattr(rebuild, "_MOST", 5)  # fewer than the 41 files the fixture wrote
+    edit(site, "a005.md", article(5, body="A body, *edited*."))
+    assert resumed(site, monkeypatch).written > 0
     assert files(site / "site") == cold(site, tmp_path)
 
 
