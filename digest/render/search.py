@@ -32,7 +32,6 @@ import zlib
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from digest import sqlitefile
@@ -294,13 +293,13 @@ def _update_tier(
     for rows in _weighed(changed, workers):
         for i, _, day, terms in rows:
             name = card_name(i)
-            added.card(name)
+            added.card(name, day)
             before = old.get(i)
             if before is None:
-                for term, n in terms.items():
-                    added.entry(term, n, day)
+                added.add(terms)
                 continue
             was, old_terms = before
+            changed_terms = {}
             for term in old_terms.keys() | terms.keys():
                 now = terms.get(term)
                 if was == day and old_terms.get(term) == now:
@@ -308,7 +307,8 @@ def _update_tier(
                 if term in old_terms:
                     removed[term].add(name)
                 if now is not None:
-                    added.entry(term, now, day)
+                    changed_terms[term] = now
+            added.add(changed_terms)
         db.executemany(
             "INSERT OR REPLACE INTO doc VALUES (?, ?, ?, ?, ?)",
             [(tier, i, key, day, marshal.dumps(terms)) for i, key, day, terms in rows],
@@ -331,7 +331,7 @@ def _update_tier(
             continue
         shown, more = _kept(db, tier, n) if n in hashes else ({}, {})
         for term in by_shard[n]:
-            _merge(shown, more, term, removed.get(term, ()), added.entries(term))
+            _merge(shown, more, term, removed.get(term, ()), added)
         data = _published(shown)
         digest = hashlib.blake2b(data, digest_size=16).hexdigest()
         files.append((path_of(tier, n), digest, data, name))
@@ -344,32 +344,46 @@ def _update_tier(
 
 
 class _Added:
-    """The entries to add, by term: for each, its weights, days and cards (by number) in one
-    array, in the order added; the cards' names once each."""
+    """The entries to add, by term: each entry one number (its weight, then its card's
+    number reversed, so that the largest number is the heaviest entry added first), in an
+    array per term; each card's name and day once. A cold build adds millions."""
+
+    _CARDS = 1 << 32
 
     def __init__(self) -> None:
         self._names: list[str] = []
+        self._days: list[int] = []
         self._by_term: dict[str, array[int]] = {}
 
-    def card(self, name: str) -> None:
-        """The card of the entries added next."""
+    def card(self, name: str, day: int) -> None:
+        """The card of the entries added next, and their day."""
         self._names.append(name)
+        self._days.append(day)
 
-    def entry(self, term: str, weight: int, day: int) -> None:
-        found = self._by_term.get(term)
-        if found is None:
-            found = self._by_term[term] = array("q")
-        found.extend((weight, day, len(self._names) - 1))
+    def add(self, terms: Mapping[str, int]) -> None:
+        """The entries of the current card's ``terms``, with their weights."""
+        last = self._CARDS - len(self._names)
+        by_term = self._by_term
+        for term, weight in terms.items():
+            found = by_term.get(term)
+            if found is None:
+                by_term[term] = array("q", (weight * self._CARDS + last,))
+            else:
+                found.append(weight * self._CARDS + last)
 
     def terms(self) -> Iterable[str]:
         return self._by_term.keys()
 
     def entries(self, term: str) -> list[Entry]:
-        found = self._by_term.get(term)
-        if found is None:
-            return []
-        names = self._names
-        return [(found[k], found[k + 1], names[found[k + 2]]) for k in range(0, len(found), 3)]
+        cards, weights, days = self.ranked(term)
+        return list(zip(weights, days, cards, strict=True))
+
+    def ranked(self, term: str) -> Columns:
+        """A term's entries as columns: the heaviest first, then in the order added."""
+        found = sorted(self._by_term.get(term, ()), reverse=True)
+        last, names, days = self._CARDS - 1, self._names, self._days
+        order = [last - (n & last) for n in found]
+        return [[names[c] for c in order], [n >> 32 for n in found], [days[c] for c in order]]
 
 
 Entry = tuple[int, int, str]
@@ -454,25 +468,27 @@ def _merge(
     more: dict[str, Columns],
     term: str,
     removed: Collection[str],
-    added: list[Entry],
+    added: _Added,
 ) -> None:
     """Take the ``removed`` cards out of a term's lists and put the ``added`` entries in
     (the newest first, then by card), in place."""
-    if term in shown:
-        entries = [
-            e
-            for columns in (shown[term], more.get(term))
-            if columns
-            for e in zip(columns[1], columns[2], columns[0], strict=True)
-            if e[2] not in removed
-        ]
-        entries += added
-        entries.sort(key=_order)
-    else:  # a new term: by weight, the stable sort keeps the rest of the order
-        entries = added
-        entries.sort(key=itemgetter(0), reverse=True)
-    shown.pop(term, None)
-    more.pop(term, None)
+    if term not in shown:  # a new term: by weight, the stable sort keeps the rest of the order
+        columns = added.ranked(term)
+        if columns[0]:
+            shown[term] = [column[:KEPT] for column in columns]
+        if len(columns[0]) > KEPT:
+            more[term] = [column[KEPT:] for column in columns]
+        return
+    entries = [
+        e
+        for columns in (shown[term], more.pop(term, None))
+        if columns
+        for e in zip(columns[1], columns[2], columns[0], strict=True)
+        if e[2] not in removed
+    ]
+    entries += added.entries(term)
+    entries.sort(key=_order)
+    del shown[term]
     if entries:
         shown[term] = _columns(entries[:KEPT])
     if len(entries) > KEPT:
