@@ -2,8 +2,8 @@
 
 The clustering `State` lives in the build's memory; ``digest build`` reads it
 from ``.digest/stories.pickle`` and writes it back whole. Each article is placed
-again only when what stories read of it changed (title, body, date, outlet,
-address, language, ``story:`` pin); deleted articles are removed. Deleting the
+again only when what stories read of it changed (title, the body's lead, date,
+outlet, address, language, ``story:`` pin); deleted articles are removed. Deleting the
 file is safe: every article is then placed in one call, taken by date and id,
 so the same archive gives the same stories whatever order it was read in.
 """
@@ -26,7 +26,7 @@ from digest.stories.cluster import Report, State
 from digest.stories.vectors import lead
 
 FILE = "stories.pickle"
-_FORMAT = 3
+_FORMAT = 4
 RELATED = 4
 """Related articles from other stories on an article's page."""
 
@@ -38,11 +38,14 @@ class Bodies(Protocol):
 
 @dataclass
 class Kept:
-    """The clustering state and, for each article placed, a key of what it was placed as."""
+    """The clustering state and, for each article placed, keys of what it was placed as."""
 
     settings: Settings
     state: State
     versions: dict[str, str] = field(default_factory=dict)
+    """Of the article with its whole body (`_version`): the same, nothing is read."""
+    leads: dict[str, str] = field(default_factory=dict)
+    """Of what placing it read (`_report`): an edit past the lead changes only `versions`."""
 
 
 class Stories(NamedTuple):
@@ -69,6 +72,7 @@ def pin(article: Article) -> str:
 
 
 def _version(article: Article, body_key: str) -> str:
+    """A key of the article with its body's key: unchanged, its body need not be read."""
     parts = (
         article.title,
         body_key,
@@ -117,16 +121,22 @@ def update(
     by_id = {a.id: a for a in articles}
     versions = {i: _version(a, bodies.key(a)) for i, a in by_id.items()}
     gone = sorted(kept.versions.keys() - versions.keys()) if everything else []
-    changed = sorted(i for i, v in versions.items() if kept.versions.get(i) != v)
+    edited = sorted(i for i, v in versions.items() if kept.versions.get(i) != v)
+    reports = [_report(by_id[i], bodies) for i in edited]
+    leads = {r.id: _lead_version(r) for r in reports}
+    placed = [r for r in reports if kept.leads.get(r.id) != leads[r.id]]
     if gone:
         kept.state.remove(gone)
-    if changed:
-        kept.state.add([_report(by_id[i], bodies) for i in changed], workers)
+    if placed:
+        kept.state.add(placed, workers)
     for i in gone:
         del kept.versions[i]
-    for i in changed:
-        kept.versions[i] = versions[i]
-    return kept, view(kept.state, by_id), bool(gone or changed)
+        kept.leads.pop(i, None)
+    kept.versions.update((i, versions[i]) for i in edited)
+    kept.leads.update(leads)
+    # An edit past the lead changes only the versions: kept in memory, and saved with the
+    # next placement (until then, each build reads that body again to find it unchanged).
+    return kept, view(kept.state, by_id), bool(gone or placed)
 
 
 def _report(article: Article, bodies: Bodies) -> Report:
@@ -142,6 +152,12 @@ def _report(article: Article, bodies: Bodies) -> Report:
         language=str(article.extra.get("language", "")),
         pin=pin(article),
     )
+
+
+def _lead_version(report: Report) -> str:
+    parts = (report.title, report.text, str(report.date), report.source, report.url,
+             report.language, report.pin)  # fmt: skip
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=12).hexdigest()
 
 
 def view(state: State, by_id: Mapping[str, Article]) -> Stories:
