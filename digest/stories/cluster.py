@@ -6,7 +6,10 @@ similar to by average linkage — the mean of its similarities to the story's
 reports, computed from the story's summed vectors — if that reaches the
 threshold and the story has a report within the time window; otherwise it
 starts a story. When an article is close to two stories and they are close to
-each other, they merge and the older id survives.
+each other, they merge and the older id survives — unless each has several
+reports and together they span days: a saga's developments (the airlift one day,
+the deadline the next) are each told by several outlets on their day, and share
+the saga's names, so across days a story grows only one report at a time.
 
 Words count only between articles of one language; between languages, names
 and numbers carry the whole similarity, because a translation shares them and
@@ -686,6 +689,8 @@ class State:
             first, second = stories[a], stories[b]
             if first.pinned and second.pinned:
                 continue
+            if _developments(first, second):
+                continue
             keep, gone = sorted((first, second), key=_seniority)
             sizes = {a: first.size, b: second.size}
             self._absorb(keep, gone, merged)
@@ -821,6 +826,14 @@ class State:
                 total += weight * _dot(sums, other)
         pairs = a.size * b.size
         return total / pairs if pairs else 0.0
+
+
+def _developments(a: _Story, b: _Story) -> bool:
+    """Whether two stories are two developments of a saga rather than one event: each has
+    several reports, and together they span more than one day. A story grows across days
+    one report at a time; a day's coverage by several outlets and another day's stay apart,
+    however many names of the saga they share (Kabul, the Taliban, the airlift)."""
+    return a.size > 1 and b.size > 1 and len(a.days.keys() | b.days.keys()) > 1
 
 
 def _seniority(story: _Story) -> tuple[bool, bool, int, int, str]:
