@@ -83,9 +83,15 @@ def _best(scores: Scores, subsets: list[str]) -> Setting:
     return max(scores, key=lambda k: (sum(scores[k][s]["b3_f1"] for s in subsets), -k[0], k[1]))
 
 
-def _row(figures: dict[str, float]) -> str:
-    mean = sum(figures.values()) / len(figures)
-    return " ".join(f"{s} {v:.3f}" for s, v in figures.items()) + f"  mean {mean:.3f}"
+def _row(figures: dict[str, tuple[float, float]]) -> str:
+    """Each subset's F1/precision (issue 17 bounds ECB+'s precision too), then the mean F1."""
+    mean = sum(f1 for f1, _ in figures.values()) / len(figures)
+    each = " ".join(f"{s} {f1:.3f}/{p:.3f}" for s, (f1, p) in figures.items())
+    return f"{each}  mean {mean:.3f}"
+
+
+def _figures(scores: dict[str, dict[str, float]]) -> dict[str, tuple[float, float]]:
+    return {name: (x["b3_f1"], x["b3_p"]) for name, x in scores.items()}
 
 
 def main() -> int:
@@ -108,9 +114,10 @@ def main() -> int:
     held = {}
     for name in names:
         best = _best(whole, [s for s in names if s != name])
-        held[name] = whole[best][name]["b3_f1"]
-        print(f"  {name:10s} threshold {best[0]:.2f} window {best[1]}: B3-F1 {held[name]:.3f}")
-    print(f"  {_row(held)}")
+        held[name] = f1, precision = _figures(whole[best])[name]
+        setting = f"threshold {best[0]:.2f} window {best[1]}"
+        print(f"  {name:10s} {setting}: B3-F1 {f1:.3f} (P {precision:.3f})")
+    print(f"  F1/P: {_row(held)}")
 
     print("\nsplit half: settings chosen on one half of each subset's stories, scored on the other")
     halves = [
@@ -118,16 +125,18 @@ def main() -> int:
         for side in (0, 1)
     ]
     swept = [_sweep(scorer, half, gold) for half in halves]
-    both: dict[str, list[float]] = {name: [] for name in names}
+    both: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
     for chosen, scored in ((0, 1), (1, 0)):
         best = _best(swept[chosen], names)
-        figures = {name: swept[scored][best][name]["b3_f1"] for name in names}
+        figures = _figures(swept[scored][best])
         for name, value in figures.items():
             both[name].append(value)
-        setting = f"threshold {best[0]:.2f} window {best[1]}"
-        print(f"  on half {chosen}: {setting}; half {scored}: {_row(figures)}")
-    print(f"  both ways, mean: {_row({n: sum(v) / len(v) for n, v in both.items()})}")
-    print(f"  both ways, worst: {_row({n: min(v) for n, v in both.items()})}")
+        print(f"  chosen on half {chosen}: threshold {best[0]:.2f} window {best[1]}")
+        print(f"    scored on half {scored}, F1/P: {_row(figures)}")
+    mean = {n: (sum(f for f, _ in v) / 2, sum(p for _, p in v) / 2) for n, v in both.items()}
+    print(f"  both ways, mean F1/P: {_row(mean)}")
+    worst = {n: (min(f for f, _ in v), min(p for _, p in v)) for n, v in both.items()}
+    print(f"  both ways, worst F1/P: {_row(worst)}")
 
     default = (Stories().threshold, Stories().window)
     row = whole[default]
@@ -135,10 +144,9 @@ def main() -> int:
     for name in names:
         x = row[name]
         print(f"  {name:10s} P {x['b3_p']:.3f} R {x['b3_r']:.3f} F1 {x['b3_f1']:.3f}")
-    print(f"  {_row({n: row[n]['b3_f1'] for n in names})}")
+    print(f"  F1/P: {_row(_figures(row))}")
     for side, half_scores in enumerate(swept):
-        figures = {n: half_scores[default][n]["b3_f1"] for n in names}
-        print(f"defaults on half {side}: {_row(figures)}")
+        print(f"defaults on half {side}, F1/P: {_row(_figures(half_scores[default]))}")
     return 0
 
 
