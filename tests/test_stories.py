@@ -243,7 +243,7 @@ AIRLIFT_REUTERS = (
     "Taliban guards waved their buses through the gates of the airport in Afghanistan."
 )
 AIRLIFT_BBC = (
-    "A day after 1,500 evacuees were flown out of Kabul, families still queued at the airport "
+    "Two days after 1,500 evacuees were flown out of Kabul, families still queued at the airport "
     "gates; the buses Taliban fighters let through on Monday carried people out of Afghanistan."
 )
 DEADLINE_CNN = (
@@ -268,9 +268,27 @@ def test_a_sagas_developments_on_two_days_stay_two_stories() -> None:
     state = State()
     state.add(saga + corpus())  # other events, so that the saga's names are not everywhere
     assert {airlift, deadline} <= groups(state.assignment())
-    # a later report of the airlift joins it, even on the deadline's day, and bridges nothing
-    state.add([report("airlift-bbc", AIRLIFT_BBC, 3, source="BBC")])
+    # a later report of the airlift joins it, nearer the deadline's day, and bridges nothing
+    state.add([report("airlift-bbc", AIRLIFT_BBC, 4, source="BBC")])
     assert {airlift | {"airlift-bbc"}, deadline} <= groups(state.assignment())
+
+
+def test_a_report_joins_its_own_days_story_before_another_days() -> None:
+    column = (
+        "Evacuation flights from Kabul have carried 1,500 people out of Afghanistan, Kirby said, "
+        "and buses of evacuees still pass the airport gates; Biden keeps the deadline."
+    )
+    saga = [
+        report("airlift-ap", AIRLIFT_AP, 2, source="AP"),
+        report("airlift-reuters", AIRLIFT_REUTERS, 2, source="Reuters"),
+        report("deadline-cnn", DEADLINE_CNN, 3, source="CNN"),
+        report("deadline-fox", DEADLINE_FOX, 3, source="Fox News"),
+        report("column", column, 3, source="The Column"),
+    ]
+    state = State()
+    state.add(saga + corpus())
+    # nearer the airlift in words, but it is the deadline's day's coverage that it reaches
+    assert frozenset({"deadline-cnn", "deadline-fox", "column"}) in groups(state.assignment())
 
 
 def test_switching_settings_changes_grouping() -> None:
