@@ -233,6 +233,64 @@ def test_reports_beyond_the_window_are_separate_stories() -> None:
     assert len(set(state.assignment().values())) == 2
 
 
+# A saga's two developments on two days, each told by two outlets, sharing the saga's names.
+AIRLIFT_AP = (
+    "Evacuation flights from Kabul carried 1,500 people out of Afghanistan on Monday. "
+    "Taliban fighters let buses of evacuees through the airport gates, Kirby said."
+)
+AIRLIFT_REUTERS = (
+    "Some 1,500 evacuees left Kabul on military flights, the Pentagon's Kirby said; "
+    "Taliban guards waved their buses through the gates of the airport in Afghanistan."
+)
+AIRLIFT_BBC = (
+    "Two days after 1,500 evacuees were flown out of Kabul, families still queued at the airport "
+    "gates; the buses Taliban fighters let through on Monday carried people out of Afghanistan."
+)
+DEADLINE_CNN = (
+    "Biden kept the August 31 deadline for leaving Afghanistan. The Taliban warned against "
+    "any delay, and Kirby said troops at Kabul airport would be gone by August 31."
+)
+DEADLINE_FOX = (
+    "Troops will leave Kabul airport by August 31, Biden decided, as the Taliban threatened "
+    "consequences for a delay; Kirby confirmed the Afghanistan deadline."
+)
+
+
+def test_a_sagas_developments_on_two_days_stay_two_stories() -> None:
+    saga = [
+        report("airlift-ap", AIRLIFT_AP, 2, source="AP"),
+        report("airlift-reuters", AIRLIFT_REUTERS, 2, source="Reuters"),
+        report("deadline-cnn", DEADLINE_CNN, 3, source="CNN"),
+        report("deadline-fox", DEADLINE_FOX, 3, source="Fox News"),
+    ]
+    airlift = frozenset({"airlift-ap", "airlift-reuters"})
+    deadline = frozenset({"deadline-cnn", "deadline-fox"})
+    state = State()
+    state.add(saga + corpus())  # other events, so that the saga's names are not everywhere
+    assert {airlift, deadline} <= groups(state.assignment())
+    # a later report of the airlift joins it, nearer the deadline's day, and bridges nothing
+    state.add([report("airlift-bbc", AIRLIFT_BBC, 4, source="BBC")])
+    assert {airlift | {"airlift-bbc"}, deadline} <= groups(state.assignment())
+
+
+def test_a_report_joins_its_own_days_story_before_another_days() -> None:
+    column = (
+        "Evacuation flights from Kabul have carried 1,500 people out of Afghanistan, Kirby said, "
+        "and buses of evacuees still pass the airport gates; Biden keeps the deadline."
+    )
+    saga = [
+        report("airlift-ap", AIRLIFT_AP, 2, source="AP"),
+        report("airlift-reuters", AIRLIFT_REUTERS, 2, source="Reuters"),
+        report("deadline-cnn", DEADLINE_CNN, 3, source="CNN"),
+        report("deadline-fox", DEADLINE_FOX, 3, source="Fox News"),
+        report("column", column, 3, source="The Column"),
+    ]
+    state = State()
+    state.add(saga + corpus())
+    # nearer the airlift in words, but it is the deadline's day's coverage that it reaches
+    assert frozenset({"deadline-cnn", "deadline-fox", "column"}) in groups(state.assignment())
+
+
 def test_switching_settings_changes_grouping() -> None:
     strict = State(Stories(threshold=0.99))
     strict.add(corpus())

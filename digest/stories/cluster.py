@@ -6,7 +6,11 @@ similar to by average linkage — the mean of its similarities to the story's
 reports, computed from the story's summed vectors — if that reaches the
 threshold and the story has a report within the time window; otherwise it
 starts a story. When an article is close to two stories and they are close to
-each other, they merge and the older id survives.
+each other, they merge and the older id survives. Within a call, reports of one
+day are grouped first, and then across days, where a story grows one report at
+a time: two stories that each have several reports and together span days stay
+apart, since a saga's developments (the airlift one day, the deadline the next)
+are each told by several outlets on their day and share the saga's names.
 
 Words count only between articles of one language; between languages, names
 and numbers carry the whole similarity, because a translation shares them and
@@ -655,7 +659,10 @@ class State:
         merged: dict[str, str],
         fresh: set[str],
     ) -> None:
-        """Merge the closest pair of nodes while their average linkage reaches the threshold."""
+        """Merge pairs of nodes while their faded average linkage reaches the threshold, the
+        closest first, but every pair with a report on a common day before any pair of days
+        apart: a report first joins its own day's coverage (the story of that day), and
+        across days a story then grows one report at a time (`_developments`)."""
         threshold = self.settings.threshold
         stories = self.stories
         span = self.settings.window + 1
@@ -669,22 +676,24 @@ class State:
                 if a < b and score >= threshold:
                     day_b = day[b]
                     if day_a is not None and day_b is not None:
-                        score *= max(0.0, 1.0 - abs(day_a - day_b) / span)
+                        fade = max(0.0, 1.0 - abs(day_a - day_b) / span)
                     else:
-                        score *= self._fade(stories[a].days, stories[b].days)
-                    if score >= threshold:
-                        heap.append((-score, a, b, 0, 0))
+                        fade = self._fade(stories[a].days, stories[b].days)
+                    if score * fade >= threshold:
+                        heap.append((fade < 1, -score * fade, a, b, 0, 0))
         heapq.heapify(heap)
         merges: dict[str, int] = {}
         """Merges into each node so far: a pair queued before is out of date."""
         while heap:
-            score, a, b, merges_a, merges_b = heapq.heappop(heap)
+            _, score, a, b, merges_a, merges_b = heapq.heappop(heap)
             if a not in stories or b not in stories:
                 continue  # merged since
             if merges.get(a, 0) != merges_a or merges.get(b, 0) != merges_b:
                 continue  # one of them has grown since: its pairs are queued again
             first, second = stories[a], stories[b]
             if first.pinned and second.pinned:
+                continue
+            if _developments(first, second):
                 continue
             keep, gone = sorted((first, second), key=_seniority)
             sizes = {a: first.size, b: second.size}
@@ -701,11 +710,12 @@ class State:
                 near[other] = links[other][keep.id] = score
                 if score < threshold:  # the fade only lowers it: most pairs stop here
                     continue
-                score *= self._fade(keep.days, stories[other].days)
-                if score >= threshold:
+                fade = self._fade(keep.days, stories[other].days)
+                if score * fade >= threshold:
                     pair = sorted(((keep.id, grown), (other, merges.get(other, 0))))
                     (low, merges_low), (high, merges_high) = pair
-                    heapq.heappush(heap, (-score, low, high, merges_low, merges_high))
+                    entry = (fade < 1, -score * fade, low, high, merges_low, merges_high)
+                    heapq.heappush(heap, entry)
         for key in sorted(links):
             story = self.stories[key]
             if key.startswith(_NEW):
@@ -821,6 +831,14 @@ class State:
                 total += weight * _dot(sums, other)
         pairs = a.size * b.size
         return total / pairs if pairs else 0.0
+
+
+def _developments(a: _Story, b: _Story) -> bool:
+    """Whether two stories are two developments of a saga rather than one event: each has
+    several reports, and together they span more than one day. A story grows across days
+    one report at a time; a day's coverage by several outlets and another day's stay apart,
+    however many names of the saga they share (Kabul, the Taliban, the airlift)."""
+    return a.size > 1 and b.size > 1 and len(a.days.keys() | b.days.keys()) > 1
 
 
 def _seniority(story: _Story) -> tuple[bool, bool, int, int, str]:
