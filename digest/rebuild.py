@@ -158,7 +158,7 @@ class Resumable(NamedTuple):
     counts: Counts
 
 
-def save(cfg: config.Config, build: Resumable) -> None:
+def save(cfg: config.Config, resumable: Resumable) -> None:
     """Keep a full build's plan, with what it knows of each article, beside the current one:
     `settle` puts it in place once the output is written, with the output's stamp.
 
@@ -169,7 +169,7 @@ def save(cfg: config.Config, build: Resumable) -> None:
     Records of files written by this build are kept here; the others are in the
     parse cache, which this build wrote.
     """
-    start, plan, loaded, persisted, articles, has_sources, counts = build
+    start, plan, loaded, persisted, articles, has_sources, counts = resumable
     files = {rel: (s.st_mtime_ns, s.st_size) for rel, s in loaded.found} | persisted.written
     stats = {a.path: files[a.path] for a in articles}
     header = _Header(
