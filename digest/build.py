@@ -142,8 +142,9 @@ def build(
             else:
                 inbox = sum(t.new + t.updated + t.unchanged for t in sources if t.name == "inbox")
                 counts = rebuild.Counts(report.articles, report.topics, report.pages, inbox)
+                placed = memory.stories.leads if cfg.stories.enabled and memory.stories else {}
                 resumable = rebuild.Resumable(
-                    start, made, loaded, persisted, articles, bool(health), counts
+                    start, made, loaded, persisted, articles, bool(health), counts, placed
                 )
         # What the next build reads is written beside the render, on the other core.
         fork = cores > 1 and (kept is not None or resumable is not None)

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 _V = TypeVar("_V")
 _FILE = "plan.sqlite"
-_SCHEMA = 7
+_SCHEMA = 8
 _MOST = 200
 """Changed files beyond which a full build is as quick."""
 _TABLES = """
@@ -127,6 +127,9 @@ class _Info(NamedTuple):
     """What its page shows of its story and of other stories (`article_spec`)."""
     shown_by: list[str]
     """The articles whose page shows it as their story's first report or as related."""
+    placed: str
+    """What the stories placed it as (`digest.stories.stage.placed_as`), or "" (no stories):
+    an edit that leaves it the same (past the body's lead) needs no stories state."""
 
 
 class _StaleError(Exception):
@@ -156,6 +159,8 @@ class Resumable(NamedTuple):
     articles: list[Article]
     has_sources: bool
     counts: Counts
+    placed: Mapping[str, str]
+    """What the stories placed each article as (empty without stories)."""
 
 
 def save(cfg: config.Config, resumable: Resumable) -> None:
@@ -169,7 +174,7 @@ def save(cfg: config.Config, resumable: Resumable) -> None:
     Records of files written by this build are kept here; the others are in the
     parse cache, which this build wrote.
     """
-    start, plan, loaded, persisted, articles, has_sources, counts = resumable
+    start, plan, loaded, persisted, articles, has_sources, counts, placed = resumable
     files = {rel: (s.st_mtime_ns, s.st_size) for rel, s in loaded.found} | persisted.written
     stats = {a.path: files[a.path] for a in articles}
     header = _Header(
@@ -211,6 +216,7 @@ def save(cfg: config.Config, resumable: Resumable) -> None:
             told[a.id].story,
             told[a.id].related,
             sorted(shown_by.get(a.id, ())),
+            placed.get(a.id, ""),
         )
         buckets[_bucket(a.id)][a.id] = info
     records = [
@@ -387,7 +393,9 @@ def _redo(
         if new is None:
             return None
         edited[new.article.id] = new
-    if cfg.stories.enabled and not _stories_hold(cfg, edited, store):
+    placed = _placed_as(cfg, edited)
+    moved = any(placed[i] != store.info[i].placed for i in edited)  # in the stories' eyes
+    if moved and cfg.stories.enabled and not _stories_hold(cfg, edited, store):
         # The full build must read these files, whose stat may not show the edit.
         parsecache.forget(cfg, {rel.rpartition("/")[0] for rel in changed})
         return None
@@ -447,7 +455,10 @@ def _redo(
         for i in edited:
             store.info_bucket(i)[i] = tuple(
                 store.info[i]._replace(
-                    shown=keys[i].shown, content=keys[i].content, month=keys[i].month
+                    shown=keys[i].shown,
+                    content=keys[i].content,
+                    month=keys[i].month,
+                    placed=placed[i],
                 )
             )
         db.executemany(
@@ -465,6 +476,16 @@ def _redo(
             [(i, parsecache.dumps(item)) for i, item in edited.items()],
         )
     return done.written + done.removed
+
+
+def _placed_as(cfg: config.Config, edited: dict[str, Stored]) -> dict[str, str]:
+    """What the stories would place each edited article as ("" for all without stories)."""
+    if not cfg.stories.enabled:
+        return dict.fromkeys(edited, "")
+    from digest.stories import stage
+
+    bodies = archive.Bodies(edited)
+    return {i: stage.placed_as(s.article, bodies) for i, s in edited.items()}
 
 
 def _stories_hold(cfg: config.Config, edited: dict[str, Stored], store: _Store) -> bool:

@@ -166,3 +166,25 @@ def test_a_merge_keeps_the_older_id_and_the_other_address_redirects(
     assert "shared names: " in why.out and "harbek" in why.out
     bad = digest("stories", "--explain", root / "digest.toml", "-C", root)
     assert bad.code == 1 and "not an article of this project" in bad.err
+
+
+def test_an_edit_past_the_lead_resumes_without_the_stories_state(
+    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What placing reads is the same: the plan answers for the stories, no state is read."""
+    from digest.stories import stage
+    from digest.stories.vectors import LEAD
+
+    wire = example / "content/articles/2022/09/putin-and-xi-meet-in-samarkand-wire.md"
+    filler = "The leaders' aides said more talks would follow in the coming months.\n\n"
+    wire.write_text(wire.read_text("utf-8") + "\n" + filler * (LEAD // len(filler) + 2))
+    build.build(example, workers=1)
+    with wire.open("a", encoding="utf-8") as handle:
+        handle.write("\nAn update at the end of the report.\n")
+    with monkeypatch.context() as patch:
+        patch.setattr(archive, "load", lambda *a, **k: pytest.fail("a full build"))
+        patch.setattr(stage, "load", lambda *a, **k: pytest.fail("the stories' state read"))
+        assert build.build(example, workers=1).written > 0
+    page = example / "site/2022/09/putin-and-xi-meet-in-samarkand-wire/index.html"
+    assert "An update at the end" in page.read_text("utf-8")
+    assert files(example / "site") == cold(example, tmp_path)

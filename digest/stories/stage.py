@@ -123,7 +123,7 @@ def update(
     gone = sorted(kept.versions.keys() - versions.keys()) if everything else []
     edited = sorted(i for i, v in versions.items() if kept.versions.get(i) != v)
     reports = [_report(by_id[i], bodies) for i in edited]
-    leads = {r.id: _lead_version(r) for r in reports}
+    leads = {r.id: _placed_as(r) for r in reports}
     placed = [r for r in reports if kept.leads.get(r.id) != leads[r.id]]
     if gone:
         kept.state.remove(gone)
@@ -154,7 +154,13 @@ def _report(article: Article, bodies: Bodies) -> Report:
     )
 
 
-def _lead_version(report: Report) -> str:
+def placed_as(article: Article, bodies: Bodies) -> str:
+    """A key of what placing the article reads: while it stays the same, so does its place
+    (`Kept.leads`; digest.rebuild keeps it in its plan, to resume without the state)."""
+    return _placed_as(_report(article, bodies))
+
+
+def _placed_as(report: Report) -> str:
     parts = (report.title, report.text, str(report.date), report.source, report.url,
              report.language, report.pin)  # fmt: skip
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=12).hexdigest()
