@@ -10,12 +10,13 @@ from pathlib import Path
 import feedparser
 import pytest
 import yaml
+from markupsafe import Markup
 
 from digest import build, config
 from digest.errors import ContentError
 from digest.model import Article
 from digest.render import feeds
-from digest.render.markdown import markdown_to_html
+from digest.render.markdown import html_and_text, markdown_to_html, plain_text
 from tests.conftest import Run, read_page, write
 
 FEEDS = ("feed.xml", "atom.xml", "feed.json")
@@ -219,6 +220,20 @@ def test_bodies_lose_what_xml_forbids_and_get_absolute_links() -> None:
         '<img src="https://e.org/d/n/%E5%9B%BE.png" alt="img" /></p>\n<h2>Two</h2>\n'
     )
     assert not any(c in html for c in "\x00\x01\x08\x0b\x0c\x1f\ufffe\uffff")
+
+
+def test_a_page_and_its_search_card_read_a_body_as_each_would_alone() -> None:
+    # One parse serves both when the bytes they read are the same; a body with a character
+    # XML forbids is read without it for the page and with it for the card.
+    for body in (
+        "# Head\n\n- [link](../x) ![img](p.png)\n\n| a | b |\n|---|---|\n| 1 | 2 |\n",
+        "Tab\x01bed\ufffe [l](u)\n\n~~gone~~ <b>raw</b>\n",
+    ):
+        html, text = html_and_text(body, "https://e.org/d/")
+        assert (html, text) == (markdown_to_html(body, "https://e.org/d/"), plain_text(body))
+        assert isinstance(html, Markup)
+    assert html_and_text("a\x01b [l](u)", "https://e.org/")[1] == "a\x01b l"
+    assert plain_text("bad \ufffe\uffff char &#xFFFE;") == "bad char"  # not UTF-8 from cmark
 
 
 def test_character_references_to_what_xml_forbids_are_dropped() -> None:

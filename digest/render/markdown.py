@@ -48,11 +48,31 @@ def markdown_to_html(markdown: str, base: str) -> Markup:
     gave the same HTML on the benchmark corpus, twelve times slower: see
     docs/performance.md.)
     """
-    # A control character in a body would make every feed that shows it malformed XML.
+    return _safe_html(_gfm(_for_xml(markdown))[0], base)
+
+
+def html_and_text(markdown: str, base: str) -> tuple[Markup, str]:
+    """`markdown_to_html` and `plain_text` of one body, from one parse when both read the
+    same bytes (a body without characters XML forbids, the usual case): an article's page
+    and its search card need both."""
+    data = _for_xml(markdown)
+    if len(data) != len(markdown.encode("utf-8")):  # plain_text reads them as they are
+        return _safe_html(_gfm(data)[0], base), plain_text(markdown)
+    html_bytes, plain = _gfm(data, plain=True)
+    return _safe_html(html_bytes, base), _one_line(plain)
+
+
+def _for_xml(markdown: str) -> bytes:
+    """The body as UTF-8 without the characters XML forbids: a control character in a body
+    would make every feed that shows it malformed XML."""
     if "\ufffe" in markdown or "\uffff" in markdown:  # one character: quicker found in text
         markdown = markdown.replace("\ufffe", "").replace("\uffff", "")
-    data = markdown.encode("utf-8").translate(None, _XML_ILLEGAL)
-    html_bytes = _gfm(data).translate(None, _NOT_IN_HTML)
+    return markdown.encode("utf-8").translate(None, _XML_ILLEGAL)
+
+
+def _safe_html(html_bytes: bytes, base: str) -> Markup:
+    """cmark-gfm's HTML with only followable links and images, absolute against ``base``."""
+    html_bytes = html_bytes.translate(None, _NOT_IN_HTML)
     html_bytes = _URL_ATTR.sub(lambda m: _followable(m, base), html_bytes)
     html_bytes = _EMPTY_LINK.sub(rb"\1", html_bytes)
     html_bytes = _EMPTY_IMAGE.sub(rb"\1", html_bytes)
@@ -81,11 +101,18 @@ def _address(pointer: object) -> int:
 def plain_text(markdown: str) -> str:
     """The words of a body as one line, by cmark-gfm's plain-text renderer: what the search
     index reads (seven times quicker than digest.text, whose blocks it keeps apart too)."""
-    return " ".join(_gfm(markdown.encode("utf-8"), plain=True).decode("utf-8").split())
+    return _one_line(_gfm(markdown.encode("utf-8"), html=False, plain=True)[1])
 
 
-def _gfm(text: bytes, *, plain: bool = False) -> bytes:
-    """cmarkgfm's github_flavored_markdown_to_html, without its leak; or plain text.
+def _one_line(plain: bytes) -> str:
+    """cmark-gfm's plain text as one line; it writes U+FFFE and U+FFFF as bytes FE and FF,
+    which are never UTF-8, so they are dropped."""
+    return " ".join(plain.translate(None, b"\xfe\xff").decode("utf-8").split())
+
+
+def _gfm(text: bytes, *, html: bool = True, plain: bool = False) -> tuple[bytes, bytes]:
+    """The HTML (cmarkgfm's github_flavored_markdown_to_html, without its leak) and the plain
+    text of one parse, b"" for what is not asked.
 
     cmarkgfm 2025.10 frees neither the document tree nor the rendered string:
     about 26 kB per article, 2.6 GB over a 100,000-article build. Same parser,
@@ -98,19 +125,22 @@ def _gfm(text: bytes, *, plain: bool = False) -> bytes:
             cmark.parser_attach_syntax_extension(parser, cmark.find_syntax_extension(name))
         cmark._cmark.lib.cmark_parser_feed(parser, text, len(text))  # parser_feed takes str
         root = cmark.parser_finish(parser)
+        html_bytes = plain_bytes = b""
         try:
+            if html:
+                extensions = cmark.parser_get_syntax_extensions(parser)
+                rendered = cmark._cmark.lib.cmark_render_html(root, _GFM_OPTIONS, extensions)
+                try:
+                    html_bytes = bytes(cmark._cmark.ffi.string(rendered))
+                finally:
+                    _LIBC.free(_address(rendered))
             if plain:
                 address = _CMARK.cmark_render_plaintext(_address(root), _GFM_OPTIONS, 0)
                 try:
-                    return ctypes.string_at(address)
+                    plain_bytes = ctypes.string_at(address)
                 finally:
                     _LIBC.free(address)
-            extensions = cmark.parser_get_syntax_extensions(parser)
-            rendered = cmark._cmark.lib.cmark_render_html(root, _GFM_OPTIONS, extensions)
-            try:
-                return bytes(cmark._cmark.ffi.string(rendered))
-            finally:
-                _LIBC.free(_address(rendered))
+            return html_bytes, plain_bytes
         finally:
             _CMARK.cmark_node_free(_address(root))
     finally:

@@ -22,7 +22,7 @@ from digest.config import Config
 from digest.group import Topic
 from digest.model import Article, http_url, mint_id
 from digest.render import Rendered, feeds, templates
-from digest.render.markdown import markdown_to_html, plain_text
+from digest.render.markdown import html_and_text, markdown_to_html, plain_text
 
 _HTML_KEPT = 1024
 """Bodies' HTML kept between rebuilds; beyond, the memo starts again."""
@@ -207,14 +207,22 @@ class Site:
     def body(self, article: Article) -> Markup:
         """An article's body as HTML, its links absolute."""
         article = self.by_id[article.id]
-        base = http_url(article.url) or urljoin(self.config.base_url, self.paths[article.id])
-        memo = (self.bodies.key(article), base)
-        kept = self.memory.html
-        html = kept.get(memo)
+        memo = self._html_memo(article)
+        html = self.memory.html.get(memo)
         if html is None:
-            if len(kept) >= _HTML_KEPT:
-                kept.clear()
-            html = kept[memo] = markdown_to_html(self.bodies.text(article), base)
+            html = self._keep_html(memo, markdown_to_html(self.bodies.text(article), memo[1]))
+        return html
+
+    def _html_memo(self, article: Article) -> tuple[str, str]:
+        """Where `Rendered.html` keeps a body's HTML: its key, and the base of its links."""
+        base = http_url(article.url) or urljoin(self.config.base_url, self.paths[article.id])
+        return self.bodies.key(article), base
+
+    def _keep_html(self, memo: tuple[str, str], html: Markup) -> Markup:
+        kept = self.memory.html
+        if len(kept) >= _HTML_KEPT:
+            kept.clear()
+        kept[memo] = html
         return html
 
     def url(self, root: str) -> Callable[..., str]:
@@ -414,7 +422,12 @@ class Site:
             return search.shard_bytes(self.config, args.target)
         article = self.by_id[args.target]
         day = article.published.astimezone(self.config.timezone).date().isoformat()
-        text = plain_text(self.bodies.text(article))
+        body, memo = self.bodies.text(article), self._html_memo(article)
+        if memo in self.memory.html:
+            text = plain_text(body)
+        else:  # the plan puts a card just before its article's page, which takes the HTML
+            html, text = html_and_text(body, memo[1])
+            self._keep_html(memo, html)
         return search.card(article, text, self.paths[article.id], day)
 
     def data(self, content: bytes) -> bytes:

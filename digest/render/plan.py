@@ -392,6 +392,8 @@ def _plan(
     for month, items in months:
         page("month.html", f"archive/{month}/index.html", (month, items), items)
 
+    from digest.render.search import card_name
+
     neighbours = _neighbours(articles, topics)
     if stories:
         from digest.stories.stage import related
@@ -404,6 +406,8 @@ def _plan(
         if stories and stories.of.get(article.id) in paged:
             members = stories.members[stories.of[article.id]]
             story = (stories.of[article.id], members[0], len(members))
+        # The card first: it reads and parses the body the page then shows (Site.search).
+        specs.append(_card(common, article.id, card_name, keys, page_key))
         specs.append(
             article_spec(
                 common,
@@ -424,7 +428,7 @@ def _plan(
 
     sources = _sources(config, articles, health, page)
     _editions(config, articles, topics, keys, page, keyed)
-    _search_pages(config, articles, sources, page, keyed)
+    _search_page(articles, sources, page)
     page("404.html", "404.html", ())
     feed("", config.title, "", articles)
     specs.extend(_sitemap(config, specs))
@@ -683,23 +687,28 @@ def _sitemap(config: Config, specs: list[Spec]) -> list[Spec]:
     ]
 
 
-def _search_pages(
-    config: Config,
-    articles: list[Article],
-    sources: tuple[str, ...],
-    page: PageMaker,
-    keyed: Callable[[Spec], None],
-) -> None:
-    """The search page and each article's card; the term shards are `search_shards`."""
+def _search_page(articles: list[Article], sources: tuple[str, ...], page: PageMaker) -> None:
+    """The search page; the cards are made beside their articles' pages (`_card`), the
+    term shards by `search_shards`."""
     from digest.render import search
 
     tiers = search.tiers(len(articles))
     data = (sources, tiers["t"], tiers.get("r", 0), len(articles))
     page("search.html", "search/index.html", data, (), data)
-    for article in articles:
-        i = article.id
-        path = f"search/d/{search.card_name(i)}.json"
-        keyed(Spec(path, "", "search", SearchArgs("card", i), (i,), (i,), ()))
+
+
+def _card(
+    common: str,
+    article_id: str,
+    card_name: Callable[[str], str],
+    keys: Mapping[str, Keys],
+    page_key: PageKey,
+) -> Spec:
+    """An article's search card (digest.render.search)."""
+    path = f"search/d/{card_name(article_id)}.json"
+    args = SearchArgs("card", article_id)
+    spec = Spec(path, "", "search", args, (article_id,), (article_id,), ())
+    return spec._replace(key=_key(common, spec, keys, page_key))
 
 
 def search_shards(

@@ -13,11 +13,12 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 from digest import __version__
 from digest.config import DEFAULT_THEME, Config
 from digest.errors import Problem, ThemeError
-from digest.model import http_url, language_tag
+from digest.model import Article, http_url, language_tag
 from digest.render import Rendered, markdown
 
 
@@ -54,8 +55,17 @@ def environment(config: Config, theme: str, memory: Rendered) -> jinja2.Environm
     env.filters["month"] = lambda moment: f"{moment.astimezone(zone):%B %Y}"
     env.filters["http_url"] = http_url
     env.filters["language_tag"] = language_tag
+    env.filters["lang"] = _lang
     memory.environment = (theme, env)
     return env
+
+
+def _lang(article: Article, site_language: str) -> Markup:
+    """`` lang="ru"`` for an article in another language than the site's (`language_tag`)."""
+    tag = language_tag(article)
+    if tag and tag.lower() != site_language.lower():
+        return Markup(' lang="%s"') % tag
+    return Markup()
 
 
 def theme_key(config: Config) -> str:
