@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 
 def write_text(path: Path, text: str) -> os.stat_result:
@@ -36,11 +38,19 @@ def write_text(path: Path, text: str) -> os.stat_result:
 
 def write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` as it is, whole or not at all."""
+    with writing(path) as handle:
+        handle.write(data)
+
+
+@contextlib.contextmanager
+def writing(path: Path) -> Iterator[BinaryIO]:
+    """A file to write into, in place whole once the block ends without an error: what is
+    written a piece at a time (a pickle dumped into it) is never held whole in memory."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(fd)
         Path(tmp).replace(path)

@@ -238,16 +238,17 @@ def save(cfg: config.Config, resumable: Resumable) -> None:
                 ("stats", marshal.dumps(_pack(stats))),
             ],
         )
+        # Rows made as they are written, not all at once: tens of MB at 100,000 articles.
         db.executemany(
             "INSERT INTO article VALUES (?, ?)",
-            [(b, marshal.dumps(d)) for b, d in enumerate(buckets)],
+            ((b, marshal.dumps(d)) for b, d in enumerate(buckets)),
         )
         db.executemany(
             "INSERT INTO listing VALUES (?, ?)",
-            [
+            (
                 (c, parsecache.dumps(listings[c * _CHUNK : (c + 1) * _CHUNK]))
                 for c in range(-(-len(listings) // _CHUNK))
-            ],
+            ),
         )
         db.executemany("INSERT INTO record VALUES (?, ?)", records)
 

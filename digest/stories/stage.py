@@ -99,9 +99,9 @@ def load(cfg: Config) -> Kept | None:
 
 def save(cfg: Config, kept: Kept) -> None:
     """Write the state whole (`digest.atomic`): a crash leaves the old one or the new one."""
-    cfg.state.mkdir(parents=True, exist_ok=True)
-    blob = pickle.dumps((_FORMAT, kept), protocol=pickle.HIGHEST_PROTOCOL)
-    atomic.write_bytes(cfg.state / FILE, blob)
+    # Dumped into the file, never whole in memory: 200 MB at 100,000 articles.
+    with atomic.writing(cfg.state / FILE) as handle:
+        pickle.dump((_FORMAT, kept), handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def update(
