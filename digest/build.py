@@ -142,7 +142,7 @@ def build(
             else:
                 inbox = sum(t.new + t.updated + t.unchanged for t in sources if t.name == "inbox")
                 counts = rebuild.Counts(report.articles, report.topics, report.pages, inbox)
-                placed = memory.stories.leads if cfg.stories.enabled and memory.stories else {}
+                placed = memory.stories.placed if cfg.stories.enabled and memory.stories else {}
                 resumable = rebuild.Resumable(
                     start, made, loaded, persisted, articles, bool(health), counts, placed
                 )

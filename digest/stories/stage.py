@@ -44,8 +44,8 @@ class Kept:
     state: State
     versions: dict[str, str] = field(default_factory=dict)
     """Of the article with its whole body (`_version`): the same, nothing is read."""
-    leads: dict[str, str] = field(default_factory=dict)
-    """Of what placing it read (`_report`): an edit past the lead changes only `versions`."""
+    placed: dict[str, str] = field(default_factory=dict)
+    """Of what placing it read (`placed_as`): an edit past the lead changes only `versions`."""
 
 
 class Stories(NamedTuple):
@@ -123,17 +123,17 @@ def update(
     gone = sorted(kept.versions.keys() - versions.keys()) if everything else []
     edited = sorted(i for i, v in versions.items() if kept.versions.get(i) != v)
     reports = [_report(by_id[i], bodies) for i in edited]
-    leads = {r.id: _placed_as(r) for r in reports}
-    placed = [r for r in reports if kept.leads.get(r.id) != leads[r.id]]
+    keys = {r.id: _placed_as(r) for r in reports}
+    placed = [r for r in reports if kept.placed.get(r.id) != keys[r.id]]
     if gone:
         kept.state.remove(gone)
     if placed:
         kept.state.add(placed, workers)
     for i in gone:
         del kept.versions[i]
-        kept.leads.pop(i, None)
+        kept.placed.pop(i, None)
     kept.versions.update((i, versions[i]) for i in edited)
-    kept.leads.update(leads)
+    kept.placed.update(keys)
     # An edit past the lead changes only the versions: kept in memory, and saved with the
     # next placement (until then, each build reads that body again to find it unchanged).
     return kept, view(kept.state, by_id), bool(gone or placed)
@@ -156,7 +156,7 @@ def _report(article: Article, bodies: Bodies) -> Report:
 
 def placed_as(article: Article, bodies: Bodies) -> str:
     """A key of what placing the article reads: while it stays the same, so does its place
-    (`Kept.leads`; digest.rebuild keeps it in its plan, to resume without the state)."""
+    (`Kept.placed`; digest.rebuild keeps it in its plan, to resume without the state)."""
     return _placed_as(_report(article, bodies))
 
 
