@@ -396,7 +396,7 @@ def _redo(
         edited[new.article.id] = new
     placed = _placed_as(cfg, edited)
     moved = any(placed[i] != store.info[i].placed for i in edited)  # in the stories' eyes
-    if moved and cfg.stories.enabled and not _stories_hold(cfg, edited, store):
+    if moved and not _stories_hold(cfg, edited, store):
         # The full build must read these files, whose stat may not show the edit.
         parsecache.forget(cfg, {rel.rpartition("/")[0] for rel in changed})
         return None

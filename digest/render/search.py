@@ -344,11 +344,12 @@ def _update_tier(
 
 
 class _Added:
-    """The entries to add, by term: each entry one number (its weight, then its card's
-    number reversed, so that the largest number is the heaviest entry added first), in an
+    """The entries to add, by term: each entry one number, its weight above its card's
+    number reversed (the largest number is then the heaviest entry, added first), in an
     array per term; each card's name and day once. A cold build adds millions."""
 
-    _CARDS = 1 << 32
+    _CARD_BITS = 32
+    _LAST = (1 << _CARD_BITS) - 1
 
     def __init__(self) -> None:
         self._names: list[str] = []
@@ -362,14 +363,15 @@ class _Added:
 
     def add(self, terms: Mapping[str, int]) -> None:
         """The entries of the current card's ``terms``, with their weights."""
-        last = self._CARDS - len(self._names)
+        reversed_card = self._LAST - (len(self._names) - 1)
         by_term = self._by_term
         for term, weight in terms.items():
+            entry = weight << self._CARD_BITS | reversed_card
             found = by_term.get(term)
             if found is None:
-                by_term[term] = array("q", (weight * self._CARDS + last,))
+                by_term[term] = array("q", (entry,))
             else:
-                found.append(weight * self._CARDS + last)
+                found.append(entry)
 
     def terms(self) -> Iterable[str]:
         return self._by_term.keys()
@@ -381,9 +383,10 @@ class _Added:
     def ranked(self, term: str) -> Columns:
         """A term's entries as columns: the heaviest first, then in the order added."""
         found = sorted(self._by_term.get(term, ()), reverse=True)
-        last, names, days = self._CARDS - 1, self._names, self._days
-        order = [last - (n & last) for n in found]
-        return [[names[c] for c in order], [n >> 32 for n in found], [days[c] for c in order]]
+        order = [self._LAST - (n & self._LAST) for n in found]
+        names, days = self._names, self._days
+        weights = [n >> self._CARD_BITS for n in found]
+        return [[names[c] for c in order], weights, [days[c] for c in order]]
 
 
 Entry = tuple[int, int, str]
@@ -472,7 +475,7 @@ def _merge(
 ) -> None:
     """Take the ``removed`` cards out of a term's lists and put the ``added`` entries in
     (the newest first, then by card), in place."""
-    if term not in shown:  # a new term: by weight, the stable sort keeps the rest of the order
+    if term not in shown:  # a new term: its added entries, ranked
         columns = added.ranked(term)
         if columns[0]:
             shown[term] = [column[:KEPT] for column in columns]

@@ -73,16 +73,7 @@ def pin(article: Article) -> str:
 
 def _version(article: Article, body_key: str) -> str:
     """A key of the article with its body's key: unchanged, its body need not be read."""
-    parts = (
-        article.title,
-        body_key,
-        article.published.date().isoformat(),
-        article.source,
-        article.url,
-        str(article.extra.get("language", "")),
-        pin(article),
-    )
-    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=12).hexdigest()
+    return _key(_parts(article, body_key))
 
 
 def load(cfg: Config) -> Kept | None:
@@ -122,8 +113,8 @@ def update(
     versions = {i: _version(a, bodies.key(a)) for i, a in by_id.items()}
     gone = sorted(kept.versions.keys() - versions.keys()) if everything else []
     edited = sorted(i for i, v in versions.items() if kept.versions.get(i) != v)
-    reports = [_report(by_id[i], bodies) for i in edited]
-    keys = {r.id: _placed_as(r) for r in reports}
+    reports = [_report(by_id[i], lead(bodies.text(by_id[i]))) for i in edited]
+    keys = {r.id: _key(_parts(by_id[r.id], r.text)) for r in reports}
     placed = [r for r in reports if kept.placed.get(r.id) != keys[r.id]]
     if gone:
         kept.state.remove(gone)
@@ -139,13 +130,13 @@ def update(
     return kept, view(kept.state, by_id), bool(gone or placed)
 
 
-def _report(article: Article, bodies: Bodies) -> Report:
-    """What placing an article reads of it: its lead, not the whole body, which a call's
-    thousands of reports would hold at once."""
+def _report(article: Article, text: str) -> Report:
+    """What placing an article reads of it, given its ``text``: its lead, not the whole
+    body, which a call's thousands of reports would hold at once."""
     return Report(
         id=article.id,
         title=article.title,
-        text=lead(bodies.text(article)),
+        text=text,
         date=article.published.date(),
         source=article.source,
         url=article.url,
@@ -157,12 +148,23 @@ def _report(article: Article, bodies: Bodies) -> Report:
 def placed_as(article: Article, bodies: Bodies) -> str:
     """A key of what placing the article reads: while it stays the same, so does its place
     (`Kept.placed`; digest.rebuild keeps it in its plan, to resume without the state)."""
-    return _placed_as(_report(article, bodies))
+    return _key(_parts(article, lead(bodies.text(article))))
 
 
-def _placed_as(report: Report) -> str:
-    parts = (report.title, report.text, str(report.date), report.source, report.url,
-             report.language, report.pin)  # fmt: skip
+def _parts(article: Article, text: str) -> tuple[str, ...]:
+    """What `_report` reads of an article, as text, with ``text`` for its body."""
+    return (
+        article.title,
+        text,
+        article.published.date().isoformat(),
+        article.source,
+        article.url,
+        str(article.extra.get("language", "")),
+        pin(article),
+    )
+
+
+def _key(parts: tuple[str, ...]) -> str:
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=12).hexdigest()
 
 
